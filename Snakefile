@@ -1,0 +1,47 @@
+# InterFaceGAN: sample -> score -> select -> boundary -> tables, from config.yaml.
+# Rules only wire paths; every stage is `interfacegan stage <name>` (workflow/interfacegan/stages/).
+
+import json
+import os
+import sys
+
+from interfacegan import config as configuration
+from interfacegan.layout import Layout, shard_bounds
+
+configfile: "config.yaml"
+
+try:
+    config.update(configuration.validate(config))
+except configuration.ConfigError as err:
+    sys.exit(f"interfacegan: {err}")
+
+# Jobs find the `interfacegan` command of the Python that runs Snakemake.
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
+
+LAYOUT = Layout(config["run"])
+SHARDS = range(len(shard_bounds(config["n_samples"], config["shard_size"])))
+PLANTED = config["generator"]["name"] == "planted"
+
+
+def view(stage):
+    """The config keys a stage reads, as JSON: a change to them re-runs the stage."""
+    return json.dumps(configuration.stage_view(config, stage), sort_keys=True)
+
+
+wildcard_constraints:
+    shard=r"\d{5}",
+    attribute="|".join(config["attributes"]),
+    space="|".join(config["spaces"]),
+
+
+rule all:
+    input:
+        LAYOUT.table("separability"),
+        [LAYOUT.planted_truth] if PLANTED else [],
+
+
+include: "rules/sample.smk"
+include: "rules/score.smk"
+include: "rules/select.smk"
+include: "rules/boundary.smk"
+include: "rules/table.smk"

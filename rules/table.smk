@@ -1,0 +1,13 @@
+rule separability_table:
+    input:
+        [LAYOUT.boundary(a, s) for s in config["spaces"] for a in config["attributes"]],
+    output:
+        LAYOUT.table("separability"),
+    params:
+        view=view("table"),
+    log:
+        LAYOUT.log("table", "separability"),
+    benchmark:
+        LAYOUT.benchmark("table", "separability")
+    shell:
+        "interfacegan stage table --view {params.view:q} > {log} 2>&1"

@@ -1,0 +1,33 @@
+"""The interface every generator implements."""
+
+import torch
+
+
+class Generator(torch.nn.Module):
+    """Maps latent codes to RGB images in [-1, 1], shape (N, 3, H, W).
+
+    Subclasses set `latent_dim`, `resolution` and `spaces` (the latent spaces they
+    synthesize from; "z" first), and build themselves from the `generator:` section
+    of the config with `from_options`.
+    """
+
+    name: str = "generator"
+    latent_dim: int
+    resolution: int
+    spaces: tuple[str, ...] = ("z",)
+
+    @classmethod
+    def from_options(cls, options: dict) -> "Generator":
+        """Build the network from the config's `generator:` mapping (minus `name`)."""
+        return cls(**options)
+
+    def prepare_z(self, z: torch.Tensor) -> torch.Tensor:
+        """Post-process raw N(0, I) draws into this generator's Z codes (default: as is)."""
+        return z
+
+    def map_codes(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The codes of the spaces other than Z for prepared Z codes (default: none)."""
+        return {}
+
+    def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
+        raise NotImplementedError

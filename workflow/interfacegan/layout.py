@@ -1,0 +1,47 @@
+"""Where each artifact of a run lives: one place for the rules and the CLI alike."""
+
+from pathlib import Path
+
+
+class Layout:
+    def __init__(self, run: str, root: str | Path = "results"):
+        self.dir = Path(root) / run
+
+    def latents(self, shard: int | str) -> Path:
+        return self.dir / "latents" / f"{shard_name(shard)}.h5"
+
+    def scores(self, shard: int | str) -> Path:
+        return self.dir / "scores" / f"{shard_name(shard)}.h5"
+
+    @property
+    def merged_scores(self) -> Path:
+        return self.dir / "scores.h5"
+
+    def selection(self, attribute: str) -> Path:
+        return self.dir / "selection" / f"{attribute}.h5"
+
+    def boundary(self, attribute: str, space: str) -> Path:
+        return self.dir / "boundaries" / space / f"{attribute}.h5"
+
+    def table(self, name: str) -> Path:
+        return self.dir / "tables" / f"{name}.csv"
+
+    @property
+    def planted_truth(self) -> Path:
+        return self.dir / "planted_truth.h5"
+
+    def log(self, stage: str, key: str) -> Path:
+        return self.dir / "logs" / stage / f"{key}.log"
+
+    def benchmark(self, stage: str, key: str) -> Path:
+        return self.dir / "benchmarks" / stage / f"{key}.tsv"
+
+
+def shard_bounds(n_samples: int, shard_size: int) -> list[tuple[int, int]]:
+    """[start, stop) of every shard."""
+    return [(start, min(start + shard_size, n_samples)) for start in range(0, n_samples, shard_size)]
+
+
+def shard_name(shard: int | str) -> str:
+    """shard_00042 for shard 42; a string (such as a wildcard "{shard}") goes in as is."""
+    return f"shard_{shard:05d}" if isinstance(shard, int) else f"shard_{shard}"

@@ -1,0 +1,34 @@
+"""Device choice, threads, batching and progress for the compute stages."""
+
+import logging
+import sys
+from collections.abc import Iterator
+
+import torch
+from tqdm import tqdm
+
+log = logging.getLogger("interfacegan")
+
+
+def setup(view: dict) -> torch.device:
+    """Apply the config's thread count and return the device it asks for."""
+    torch.set_num_threads(view["threads"])
+    return resolve_device(view["device"])
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        log.warning("device %s asked for but CUDA is not available; using the CPU", name)
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def batches(total: int, size: int, label: str) -> Iterator[slice]:
+    """Slices of `size` rows with a progress bar (written to stderr, i.e. the job's log)."""
+    with tqdm(total=total, desc=label, unit="img", file=sys.stderr, mininterval=5, disable=None) as bar:
+        for start in range(0, total, size):
+            stop = min(start + size, total)
+            yield slice(start, stop)
+            bar.update(stop - start)

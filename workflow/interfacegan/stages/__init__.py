@@ -1,0 +1,1 @@
+"""One module per pipeline stage; each `run` reads and writes artifacts of a Layout."""
