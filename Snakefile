@@ -8,7 +8,12 @@ import sys
 from interfacegan import config as configuration
 from interfacegan.layout import Layout, shard_bounds
 
-configfile: "config.yaml"
+# The embedded default, unless the command line names config files: Snakemake would
+# otherwise merge the default's keys (such as a generator's options) into the user's.
+if not workflow.overwrite_configfiles:
+
+    configfile: os.path.join(workflow.basedir, "config.yaml")
+
 
 try:
     config.update(configuration.validate(config))

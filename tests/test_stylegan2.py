@@ -21,22 +21,25 @@ def g_ema_shapes(res: int = 1024, cm: int = 2, dim: int = 512, n_mlp: int = 8) -
         shapes |= {f"style.{i}.weight": (dim, dim), f"style.{i}.bias": (dim,)}
     shapes["input.input"] = (1, 512, 4, 4)
 
-    def modconv(prefix, cin, cout, k):
-        return {f"{prefix}.weight": (1, cout, cin, k, k), f"{prefix}.modulation.weight": (cin, dim), f"{prefix}.modulation.bias": (cin,)}
+    def modconv(prefix, cin, cout, k, up=False):
+        return {f"{prefix}.weight": (1, cout, cin, k, k)} | ({f"{prefix}.blur.kernel": (4, 4)} if up else {}) | {
+            f"{prefix}.modulation.weight": (cin, dim), f"{prefix}.modulation.bias": (cin,)}
 
     def styled(prefix, cin, cout, up):
-        return modconv(f"{prefix}.conv", cin, cout, 3) | ({f"{prefix}.conv.blur.kernel": (4, 4)} if up else {}) | {
-            f"{prefix}.noise.weight": (1,), f"{prefix}.activate.bias": (cout,)}
+        extra = {f"{prefix}.noise.weight": (1,), f"{prefix}.activate.bias": (cout,)}
+        return modconv(f"{prefix}.conv", cin, cout, 3, up) | extra
 
     def to_rgb(prefix, cin, up):
-        return modconv(f"{prefix}.conv", cin, 3, 1) | {f"{prefix}.bias": (1, 3, 1, 1)} | (
-            {f"{prefix}.upsample.kernel": (4, 4)} if up else {})
+        return {f"{prefix}.bias": (1, 3, 1, 1)} | ({f"{prefix}.upsample.kernel": (4, 4)} if up else {}) | modconv(
+            f"{prefix}.conv", cin, 3, 1)
 
     shapes |= styled("conv1", 512, 512, False) | to_rgb("to_rgb1", 512, False)
+    rgbs = {}
     for k, log in enumerate(range(3, int(math.log2(res)) + 1)):
         cin, cout = ch[2 ** (log - 1)], ch[2**log]
         shapes |= styled(f"convs.{2 * k}", cin, cout, True) | styled(f"convs.{2 * k + 1}", cout, cout, False)
-        shapes |= to_rgb(f"to_rgbs.{k}", cout, True)
+        rgbs |= to_rgb(f"to_rgbs.{k}", cout, True)
+    shapes |= rgbs
     for i in range(2 * int(math.log2(res)) - 3):
         shapes[f"noises.noise_{i}"] = (1, 1, 2 ** ((i + 5) // 2), 2 ** ((i + 5) // 2))
     return shapes
@@ -46,7 +49,8 @@ def test_g_ema_layout_at_1024_loads_strictly(tmp_path):
     torch.manual_seed(0)
     shapes = g_ema_shapes()
     assert len(shapes) == 171
-    state = {k: torch.tensor(BLUR, dtype=torch.float32) if k.endswith("kernel") else torch.randn(s) for k, s in shapes.items()}
+    blur = torch.tensor(BLUR, dtype=torch.float32)
+    state = {k: blur.clone() if k.endswith("kernel") else torch.randn(s) for k, s in shapes.items()}
     torch.save({"g_ema": state}, tmp_path / "ffhq.pt")
     model = StyleGAN2(checkpoint=str(tmp_path / "ffhq.pt"))
     loaded = model.state_dict()
@@ -56,57 +60,60 @@ def test_g_ema_layout_at_1024_loads_strictly(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def checkpoint32(tmp_path_factory):
-    """A 32x32 network in rosinality's initialisation, with its zero-initialised
+def checkpoint16(tmp_path_factory):
+    """A 16x16 network in rosinality's initialisation, with its zero-initialised
     noise strengths and biases randomised so that they matter."""
     torch.manual_seed(1)
-    state = StyleGAN2(resolution=32).state_dict()
+    state = StyleGAN2(resolution=16).state_dict()
     for key, value in state.items():
         if key.endswith(("noise.weight", "activate.bias")) or key.startswith("to_rgb") and key.endswith(".bias"):
             value.copy_(0.3 * torch.randn_like(value))
-    path = tmp_path_factory.mktemp("sg2") / "g32.pt"
+    path = tmp_path_factory.mktemp("sg2") / "g16.pt"
     torch.save({"g_ema": state, "latent_avg": torch.randn(512)}, path)
     return path
 
 
 @pytest.fixture(scope="module")
-def model32(checkpoint32):
-    return StyleGAN2(checkpoint=str(checkpoint32), resolution=32).eval()
+def model16(checkpoint16):
+    return StyleGAN2(checkpoint=str(checkpoint16), resolution=16).eval()
 
 
 @torch.no_grad()
-def test_forward_shape_determinism_and_noise(model32):
+def test_forward_shape_determinism_and_noise(model16):
     z = torch.randn(2, 512, generator=torch.Generator().manual_seed(2))
-    image = model32.synthesize(z)
-    assert image.shape == (2, 3, 32, 32) and torch.isfinite(image).all()
-    assert torch.equal(model32.synthesize(z), image)
-    torch.testing.assert_close(model32.synthesize(z[1:]), image[1:], rtol=1e-4, atol=1e-5)  # samples independent
-    model32.noises.noise_3.add_(1.0)  # the stored noise maps feed the output
-    assert not torch.allclose(model32.synthesize(z), image)
-    model32.noises.noise_3.sub_(1.0)
+    image = model16.synthesize(z)
+    assert image.shape == (2, 3, 16, 16) and torch.isfinite(image).all()
+    assert torch.equal(model16.synthesize(z), image)
+    torch.testing.assert_close(model16.synthesize(z[1:]), image[1:], rtol=1e-4, atol=1e-5)  # samples independent
+    model16.noises.noise_3.add_(1.0)  # the stored noise maps feed the output
+    assert not torch.allclose(model16.synthesize(z), image)
+    model16.noises.noise_3.sub_(1.0)
+    model16.randomize_noise = True  # fresh noise per call
+    assert not torch.allclose(model16.synthesize(z), model16.synthesize(z))
+    model16.randomize_noise = False
 
 
 @torch.no_grad()
-def test_w_and_wp_codes_agree(model32):
+def test_w_and_wp_codes_agree(model16):
     z = torch.randn(3, 512, generator=torch.Generator().manual_seed(3))
-    codes = model32.map_codes(z)
-    assert codes["w"].shape == (3, 512) and codes["wp"].shape == (3, model32.n_latent, 512) and model32.n_latent == 8
-    assert torch.equal(codes["wp"], codes["w"][:, None].expand(-1, 8, -1))
-    image = model32.synthesize(z)
-    assert torch.equal(model32.synthesize(codes["w"], "w"), image)
-    assert torch.equal(model32.synthesize(codes["wp"], "wp"), image)
+    codes = model16.map_codes(z)
+    assert codes["w"].shape == (3, 512) and codes["wp"].shape == (3, model16.n_latent, 512) and model16.n_latent == 6
+    assert torch.equal(codes["wp"], codes["w"][:, None].expand(-1, 6, -1))
+    image = model16.synthesize(z)
+    assert torch.equal(model16.synthesize(codes["w"], "w"), image)
+    assert torch.equal(model16.synthesize(codes["wp"], "wp"), image)
     with pytest.raises(ValueError, match="'x'"):
-        model32.synthesize(z, "x")
+        model16.synthesize(z, "x")
 
 
 @torch.no_grad()
-def test_truncation_uses_latent_avg_or_seeded_mean(checkpoint32, model32):
+def test_truncation_uses_latent_avg_or_seeded_mean(checkpoint16, model16):
     z = torch.randn(2, 512)
-    avg = torch.load(checkpoint32)["latent_avg"]
-    truncated = StyleGAN2(checkpoint=str(checkpoint32), resolution=32, truncation_psi=0.5, truncation_layers=3)
+    avg = torch.load(checkpoint16)["latent_avg"]
+    truncated = StyleGAN2(checkpoint=str(checkpoint16), resolution=16, truncation_psi=0.5, truncation_layers=3)
     w, wp = truncated.map_codes(z).values()
     torch.testing.assert_close(wp[:, :3], (avg + 0.5 * (w - avg))[:, None].expand(-1, 3, -1))
-    assert torch.equal(wp[:, 3:], w[:, None].expand(-1, 5, -1))
+    assert torch.equal(wp[:, 3:], w[:, None].expand(-1, 3, -1))
     torch.testing.assert_close(truncated.synthesize(w, "w"), truncated.synthesize(wp, "wp"))
 
     random = StyleGAN2(resolution=8, truncation_psi=0.7)  # no checkpoint: mean over 4096 seeded draws
@@ -151,7 +158,10 @@ def test_modulated_conv_matches_numpy(upsample):
             expected = np_fir(full, 1, (1, 1))
         else:  # same-padded cross-correlation
             xp = np.pad(xn, ((0, 0), (1, 1), (1, 1)))
-            expected = np.array([[[(wn[o] * xp[:, i : i + 3, j : j + 3]).sum() for j in range(5)] for i in range(5)] for o in range(2)])
+            expected = np.zeros((2, 5, 5))
+            for i in range(5):
+                for j in range(5):
+                    expected[:, i, j] = (wn * xp[None, :, i : i + 3, j : j + 3]).sum((1, 2, 3))
         np.testing.assert_allclose(out[n], expected, rtol=1e-4, atol=1e-5)
     assert out.shape == ((2, 2, 10, 10) if upsample else (2, 2, 5, 5))
 
@@ -168,35 +178,35 @@ def test_skip_upsampling_matches_numpy():
 
 
 @torch.no_grad()
-def test_mapping_applies_lr_mul(model32):
-    layer = model32.style[1]
-    assert isinstance(layer, EqualLinear) and layer.lr_mul == 0.01 and len(model32.style) == 9
+def test_mapping_applies_lr_mul(model16):
+    layer = model16.style[1]
+    assert isinstance(layer, EqualLinear) and layer.lr_mul == 0.01 and len(model16.style) == 9
     z = torch.randn(4, 512)
     x = z.double().numpy()
     x = x / np.sqrt((x**2).mean(1, keepdims=True) + 1e-8)  # PixelNorm
     for i in range(1, 9):
-        weight, bias = (model32.style[i].weight.double().numpy(), model32.style[i].bias.double().numpy())
+        weight, bias = (model16.style[i].weight.double().numpy(), model16.style[i].bias.double().numpy())
         x = x @ (weight * 0.01 / math.sqrt(512)).T + bias * 0.01
         x = np.where(x >= 0, x, 0.2 * x) * math.sqrt(2)  # fused leaky ReLU
-    np.testing.assert_allclose(model32.style(z).double().numpy(), x, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model16.style(z).double().numpy(), x, rtol=1e-4, atol=1e-5)
 
 
-def test_bad_checkpoints_name_the_problem(tmp_path, checkpoint32):
-    state = torch.load(checkpoint32)["g_ema"]
+def test_bad_checkpoints_name_the_problem(tmp_path, checkpoint16):
+    state = torch.load(checkpoint16)["g_ema"]
     renamed = dict(state)
     renamed["to_rgbs.0.bais"] = renamed.pop("to_rgbs.0.bias")
     torch.save({"g_ema": renamed}, tmp_path / "renamed.pt")
     with pytest.raises(CheckpointError, match=r"missing: to_rgbs\.0\.bias.*unexpected: to_rgbs\.0\.bais"):
-        StyleGAN2(checkpoint=str(tmp_path / "renamed.pt"), resolution=32)
-    with pytest.raises(CheckpointError, match=r"unexpected: convs\.6"):  # a 64x64 checkpoint
-        StyleGAN2(checkpoint=str(checkpoint32), resolution=16)
+        StyleGAN2(checkpoint=str(tmp_path / "renamed.pt"), resolution=16)
+    with pytest.raises(CheckpointError, match=r"unexpected: convs\.2"):  # 16x16 weights, 8x8 network
+        StyleGAN2(checkpoint=str(checkpoint16), resolution=8)
     reshaped = dict(state, **{"conv1.activate.bias": torch.zeros(7)})
     torch.save({"g_ema": reshaped}, tmp_path / "reshaped.pt")
     with pytest.raises(CheckpointError, match=r"wrong shape: conv1\.activate\.bias"):
-        StyleGAN2(checkpoint=str(tmp_path / "reshaped.pt"), resolution=32)
+        StyleGAN2(checkpoint=str(tmp_path / "reshaped.pt"), resolution=16)
     torch.save({"g": state}, tmp_path / "no_ema.pt")
     with pytest.raises(CheckpointError, match="no 'g_ema' entry"):
-        StyleGAN2(checkpoint=str(tmp_path / "no_ema.pt"), resolution=32)
+        StyleGAN2(checkpoint=str(tmp_path / "no_ema.pt"), resolution=16)
 
 
 def test_registered_and_validated():

@@ -74,12 +74,12 @@ class PixelNorm(nn.Module):
 class ModulatedConv2d(nn.Module):
     """Per-sample style-modulated (optionally demodulated) conv, as one grouped conv."""
 
-    def __init__(self, cin: int, cout: int, kernel: int, style_dim: int, demodulate: bool = True, upsample: bool = False):
+    def __init__(self, cin: int, cout: int, kernel: int, style_dim: int, demodulate=True, upsample=False):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(1, cout, cin, kernel, kernel))
-        self.modulation = EqualLinear(style_dim, cin, bias_init=1)
         if upsample:  # transposed conv (stride 2) leaves 2H+1 pixels; the blur crops to 2H
             self.blur = FIR(up=1, pad=(1, 1))
+        self.modulation = EqualLinear(style_dim, cin, bias_init=1)
         self.scale = 1 / math.sqrt(cin * kernel**2)
         self.demodulate, self.upsample = demodulate, upsample
 
@@ -224,7 +224,9 @@ class StyleGAN2(Generator):
             raise ValueError(f"stylegan2 synthesizes from z, w or wp, not {space!r}")
         if wp.shape[1:] != (self.n_latent, self.latent_dim):
             raise ValueError(f"wp codes must be (N, {self.n_latent}, {self.latent_dim}), not {tuple(wp.shape)}")
-        noise = [None if self.randomize_noise else getattr(self.noises, f"noise_{i}") for i in range(len(self.convs) + 1)]
+        noise = [
+            None if self.randomize_noise else getattr(self.noises, f"noise_{i}") for i in range(len(self.convs) + 1)
+        ]
         x = self.input.input.repeat(len(wp), 1, 1, 1)
         x = self.conv1(x, wp[:, 0], noise[0])
         image = self.to_rgb1(x, wp[:, 1])

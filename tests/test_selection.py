@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from interfacegan.stages.select import SelectionError, chosen_count, select, top_k
+
+
+def official_sides(scores, ratio):
+    """The official train_boundary's sides, by a full descending sort."""
+    order = np.argsort(-scores, kind="stable")
+    chosen = chosen_count(len(scores), ratio)
+    return order[:chosen], order[-chosen:], order[chosen:-chosen]
+
+
+def test_chosen_count_follows_the_official_rule():
+    assert chosen_count(500_000, 0.02) == 10_000
+    assert chosen_count(1000, 1.0) == 500  # capped at n // 2
+    assert chosen_count(1000, 30) == 30  # above 1: a count
+    assert chosen_count(1000, 0.0015) == 1
+
+
+def test_top_k_is_the_sorted_top_with_ties_by_index():
+    values = np.array([3.0, 1.0, 3.0, 2.0, 3.0, 0.0])
+    np.testing.assert_array_equal(top_k(values, 2), [0, 2])
+    np.testing.assert_array_equal(top_k(values, 4), [0, 2, 4, 3])
+    rng = np.random.default_rng(0)
+    big = rng.standard_normal(100_000)
+    np.testing.assert_array_equal(top_k(big, 500), np.argsort(-big)[:500])
+
+
+def test_sides_split_and_remaining_match_the_official_protocol():
+    rng = np.random.default_rng(1)
+    scores = rng.standard_normal(10_000)
+    s = select(scores, 0.02, 0.7, None, np.random.default_rng(2))
+    top, bottom, middle = official_sides(scores, 0.02)
+    assert s.chosen == 200
+    assert len(s.train_index) == 2 * 140 and len(s.val_index) == 2 * 60
+    positives = np.concatenate([s.train_index[s.train_label == 1], s.val_index[s.val_label == 1]])
+    negatives = np.concatenate([s.train_index[s.train_label == 0], s.val_index[s.val_label == 0]])
+    assert set(positives) == set(top) and set(negatives) == set(bottom)
+    assert not set(s.train_index) & set(s.val_index)
+    np.testing.assert_array_equal(s.remaining_index, np.sort(middle))
+    threshold = (scores[middle].max() + scores[middle].min()) / 2
+    assert s.threshold == pytest.approx(threshold)
+    np.testing.assert_array_equal(s.remaining_label, scores[s.remaining_index] >= threshold)
+
+
+def test_the_split_is_shuffled_reproducibly():
+    scores = np.random.default_rng(3).standard_normal(5000)
+    a = select(scores, 0.05, 0.7, None, np.random.default_rng(9))
+    b = select(scores, 0.05, 0.7, None, np.random.default_rng(9))
+    c = select(scores, 0.05, 0.7, None, np.random.default_rng(10))
+    np.testing.assert_array_equal(a.train_index, b.train_index)
+    assert not np.array_equal(a.train_index, c.train_index)
+    # shuffled: the training positives are not simply the very top
+    top = official_sides(scores, 0.05)[0]
+    assert set(a.train_index[a.train_label == 1]) != set(top[: len(a.train_index) // 2])
+
+
+def test_nan_and_invalid_scores_are_skipped():
+    scores = np.random.default_rng(4).standard_normal(2000)
+    scores[::10] = np.nan
+    scores[5::10] = -1.0
+    s = select(scores, 0.1, 0.7, -1.0, np.random.default_rng(0))
+    assert s.n_valid == 1600 and s.chosen == 160
+    used = np.concatenate([s.train_index, s.val_index, s.remaining_index])
+    assert len(used) == 1600 and np.isfinite(scores[used]).all() and (scores[used] != -1.0).all()
+
+
+@pytest.mark.parametrize(
+    "scores, match",
+    [
+        (np.array([1.0, np.inf, 0.0, 2.0] * 10), "infinite"),
+        (np.full(100, 0.5), "all 100 valid scores equal"),
+        (np.array([1.0, 2.0, np.nan, np.nan]), "need at least 2"),
+    ],
+)
+def test_unusable_scores_get_a_clear_error(scores, match):
+    with pytest.raises(SelectionError, match=match):
+        select(scores, 0.5, 0.7, None, np.random.default_rng(0), name="scores of 'smile'")

@@ -1,0 +1,93 @@
+"""The Snakemake workflow itself: planning, running, bad configs, kills."""
+
+import copy
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from interfacegan import config as configuration
+from interfacegan.artifacts import read_h5
+from conftest import PLANTED, run_chain
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+
+
+def snakemake(config: dict, workdir: Path, *args: str, **popen) -> subprocess.CompletedProcess | subprocess.Popen:
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    command = SNAKEMAKE + ["--directory", str(workdir), "--configfile", str(path), *args]
+    if popen:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'job count' table of a dry run, as {rule: count}."""
+    table = output[output.index("Job stats:") :]
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+def test_a_500_shard_config_plans(tmp_path):
+    config = copy.deepcopy(PLANTED) | {"n_samples": 500_000, "shard_size": 1000}
+    done = snakemake(config, tmp_path, "-n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    counts = job_counts(done.stdout)
+    assert counts["sample"] == counts["score"] == 500
+    assert counts["select"] == counts["boundary"] == len(config["attributes"])
+
+
+def test_a_bad_config_stops_with_one_line_before_any_job(tmp_path):
+    config = copy.deepcopy(PLANTED) | {"shard_sizes": 10}
+    done = snakemake(config, tmp_path, "--cores", "1")
+    assert done.returncode != 0
+    assert "interfacegan: config: shard_sizes: Additional properties are not allowed" in done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_the_workflow_gives_what_the_stages_give(tmp_path):
+    config = copy.deepcopy(PLANTED) | {"n_samples": 4000}
+    done = snakemake(config, tmp_path, "--cores", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = tmp_path / "results" / config["run"]
+    expected = run_chain(configuration.validate(config), tmp_path / "direct")
+    assert (run / "tables" / "separability.csv").read_text() == expected.table("separability").read_text()
+    for attribute in config["attributes"]:
+        np.testing.assert_array_equal(
+            read_h5(run / "boundaries" / "z" / f"{attribute}.h5")["normal"], read_h5(expected.boundary(attribute, "z"))["normal"]
+        )
+        assert (run / "logs" / "boundary" / f"{attribute}_z.log").exists()
+        assert (run / "benchmarks" / "boundary" / f"{attribute}_z.tsv").exists()
+    assert (run / "planted_truth.h5").exists()
+    again = snakemake(config, tmp_path, "--cores", "2", "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_a_killed_run_leaves_no_complete_looking_shard_and_resumes(tmp_path):
+    # DCGAN images read by the planted predictor: slow enough to be killed mid-shard.
+    config = copy.deepcopy(PLANTED) | {"n_samples": 2000, "shard_size": 1000, "batch_size": 250}
+    config["generator"] = {"name": "dcgan"}
+    run = tmp_path / "results" / config["run"]
+    process = snakemake(config, tmp_path, "--cores", "2", start_new_session=True)
+    deadline = time.time() + 120
+    while not list((run / "logs" / "score").glob("0*.log")) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # inside the first batches of a score job
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for path in (run / "scores").glob("shard_*.h5"):  # any shard file there is whole
+        assert len(read_h5(path, "scores")["scores"]) == 1000
+    assert not (run / "scores" / "shard_00001.h5").exists() or not (run / "scores" / "shard_00000.h5").exists()
+    assert snakemake(config, tmp_path, "--unlock").returncode == 0  # a killed Snakemake leaves its lock
+    resumed = snakemake(config, tmp_path, "--cores", "2", "--rerun-incomplete")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    expected = run_chain(configuration.validate(config), tmp_path / "direct")
+    assert (run / "tables" / "separability.csv").read_text() == expected.table("separability").read_text()
