@@ -1,5 +1,6 @@
 """Loading checkpoints with one clear error per way they can be wrong."""
 
+import argparse
 from pathlib import Path
 
 import torch
@@ -19,7 +20,9 @@ def load_state_dict(path: Path, key: str | None = None, model: torch.nn.Module |
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        # Training scripts (rosinality's among them) also save their argparse options.
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for truncated or foreign files
         raise CheckpointError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err})") from err
     if key is not None:

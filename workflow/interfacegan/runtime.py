@@ -27,7 +27,7 @@ def resolve_device(name: str) -> torch.device:
 
 def batches(total: int, size: int, label: str) -> Iterator[slice]:
     """Slices of `size` rows with a progress bar (written to stderr, i.e. the job's log)."""
-    with tqdm(total=total, desc=label, unit="img", file=sys.stderr, mininterval=5, disable=None) as bar:
+    with tqdm(total=total, desc=label, unit="img", file=sys.stderr, mininterval=5) as bar:
         for start in range(0, total, size):
             stop = min(start + size, total)
             yield slice(start, stop)

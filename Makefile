@@ -1,0 +1,23 @@
+# `make run`: the default job (config.yaml); `make test`: the test suite.
+# Both create .venv on first use (CPU torch first, so pip does not pull a CUDA build).
+VENV ?= .venv
+CORES ?= all
+STAMP := $(VENV)/.installed
+
+.PHONY: run test dry-run
+
+run: $(STAMP)
+	$(VENV)/bin/snakemake --cores $(CORES) --workflow-profile workflow/profiles/default
+
+dry-run: $(STAMP)
+	$(VENV)/bin/snakemake -n --workflow-profile workflow/profiles/default
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet --no-deps gan-face-generate==1.1.1
+	touch $@
