@@ -1,4 +1,4 @@
-# InterFaceGAN: sample -> score -> select -> boundary -> tables, from config.yaml.
+# InterFaceGAN: sample -> score -> select -> boundary -> tables, edits, report, from config.yaml.
 # Rules only wire paths; every stage is `interfacegan stage <name>` (workflow/interfacegan/stages/).
 
 import json
@@ -26,6 +26,11 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["
 LAYOUT = Layout(config["run"])
 SHARDS = range(len(shard_bounds(config["n_samples"], config["shard_size"])))
 PLANTED = config["generator"]["name"] == "planted"
+BOUNDARIES = configuration.boundary_names(config)
+CONDITIONS = {
+    configuration.conditional_name(c["primal"], c["conditions"]): [c["primal"], *c["conditions"]]
+    for c in config["conditions"]
+}
 
 
 def view(stage):
@@ -37,11 +42,12 @@ wildcard_constraints:
     shard=r"\d{5}",
     attribute="|".join(config["attributes"]),
     space="|".join(config["spaces"]),
+    name="|".join(CONDITIONS) or "(?!)",
 
 
 rule all:
     input:
-        LAYOUT.table("separability"),
+        LAYOUT.summary,
         [LAYOUT.planted_truth] if PLANTED else [],
 
 
@@ -50,3 +56,6 @@ include: "rules/score.smk"
 include: "rules/select.smk"
 include: "rules/boundary.smk"
 include: "rules/table.smk"
+include: "rules/analysis.smk"
+include: "rules/edit.smk"
+include: "rules/report.smk"

@@ -14,3 +14,19 @@ rule boundary:
     shell:
         "interfacegan stage boundary --view {params.view:q} --attribute {wildcards.attribute}"
         " --space {wildcards.space} > {log} 2>&1"
+
+
+rule conditional_boundary:
+    input:
+        lambda w: [LAYOUT.boundary(a, w.space) for a in CONDITIONS[w.name]],
+    output:
+        LAYOUT.boundary("{name}", "{space}"),
+    params:
+        view=view("conditional"),
+    log:
+        LAYOUT.log("conditional", "{name}_{space}"),
+    benchmark:
+        LAYOUT.benchmark("conditional", "{name}_{space}")
+    shell:
+        "interfacegan stage conditional --view {params.view:q} --boundary {wildcards.name}"
+        " --space {wildcards.space} > {log} 2>&1"

@@ -3,6 +3,8 @@ rule separability_table:
         [LAYOUT.boundary(a, s) for s in config["spaces"] for a in config["attributes"]],
     output:
         LAYOUT.table("separability"),
+        LAYOUT.table("separability_by_distance"),
+        LAYOUT.figure("separability_by_distance"),
     params:
         view=view("table"),
     log:

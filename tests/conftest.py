@@ -4,7 +4,7 @@ import pytest
 
 from interfacegan import config as configuration
 from interfacegan.layout import Layout, shard_bounds
-from interfacegan.stages import boundary, sample, score, select, table, truth
+from interfacegan.stages import analysis, boundary, conditional, edits, report, sample, score, select, table, truth
 
 ATTRIBUTES = ["pose", "smile", "age", "eyeglasses"]
 PLANTED = {
@@ -23,6 +23,12 @@ PLANTED = {
     },
     "predictor": {"name": "planted", "attributes": ATTRIBUTES},
     "selection": {"chosen_num_or_ratio": 0.05},
+    "conditions": [
+        {"primal": "eyeglasses", "conditions": ["age"]},
+        {"primal": "eyeglasses", "conditions": ["age", "smile"]},
+    ],
+    "analysis": {"rescoring_samples": 500, "linearity_samples": 100},
+    "edit": {"samples": 3, "steps": 5},
 }
 
 
@@ -32,8 +38,9 @@ def planted_config():
     return configuration.validate(copy.deepcopy(PLANTED))
 
 
-def run_chain(config: dict, root) -> Layout:
-    """Every stage in order, in this process, as the rules run them."""
+def run_chain(config: dict, root, analyses: bool = False) -> Layout:
+    """Every stage in order, in this process, as the rules run them (the analyses and
+    the report only when asked: they are slower)."""
     layout = Layout(config["run"], root)
     view = lambda stage: configuration.stage_view(config, stage)  # noqa: E731
     shards = range(len(shard_bounds(config["n_samples"], config["shard_size"])))
@@ -48,4 +55,15 @@ def run_chain(config: dict, root) -> Layout:
     table.run(view("table"), layout)
     if config["generator"]["name"] == "planted":
         truth.run(view("truth"), layout)
+    if analyses:
+        for space in config["spaces"]:
+            for c in config["conditions"]:
+                name = configuration.conditional_name(c["primal"], c["conditions"])
+                conditional.run(view("conditional"), name, space, layout)
+        analysis.cosine(view("cosine"), layout)
+        analysis.correlation_synthesized(view("correlation"), layout)
+        edits.rescoring(view("rescoring"), layout)
+        edits.linearity(view("linearity"), layout)
+        edits.edit_grids(view("edit"), layout)
+        report.run(view("report"), layout)
     return layout

@@ -9,19 +9,26 @@ from . import __version__, config
 from .artifacts import ArtifactError
 from .checkpoints import CheckpointError
 from .layout import Layout
-from .stages import boundary, sample, score, select, table, truth
+from .stages import analysis, boundary, conditional, edits, report, sample, score, select, table, truth
 from .stages.select import SelectionError
 
+# stage: (function(view, *keys, layout), the config view it reads, its keys)
 STAGES = {
-    "sample": lambda view, a, layout: sample.run(view, a.shard, layout),
-    "score": lambda view, a, layout: score.run(view, a.shard, layout),
-    "merge": lambda view, a, layout: score.merge(view, layout),
-    "select": lambda view, a, layout: select.run(view, a.attribute, layout),
-    "boundary": lambda view, a, layout: boundary.run(view, a.attribute, a.space, layout),
-    "table": lambda view, a, layout: table.run(view, layout),
-    "truth": lambda view, a, layout: truth.run(view, layout),
+    "sample": (sample.run, "sample", ("shard",)),
+    "score": (score.run, "score", ("shard",)),
+    "merge": (score.merge, "score", ()),
+    "select": (select.run, "select", ("attribute",)),
+    "boundary": (boundary.run, "boundary", ("attribute", "space")),
+    "conditional": (conditional.run, "conditional", ("boundary", "space")),
+    "table": (table.run, "table", ()),
+    "truth": (truth.run, "truth", ()),
+    "cosine": (analysis.cosine, "cosine", ()),
+    "correlation": (analysis.correlation_synthesized, "correlation", ()),
+    "rescoring": (edits.rescoring, "rescoring", ()),
+    "linearity": (edits.linearity, "linearity", ()),
+    "edit": (edits.edit_grids, "edit", ()),
+    "report": (report.run, "report", ()),
 }
-VIEW_OF = {"merge": "score"}  # stages that read another stage's view
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,17 +43,21 @@ def parser() -> argparse.ArgumentParser:
     stage.add_argument("--results", default="results", help="root folder of the runs (default: results)")
     stage.add_argument("--shard", type=int, help="shard number (sample, score)")
     stage.add_argument("--attribute", help="attribute name (select, boundary)")
-    stage.add_argument("--space", default="z", help="latent space (boundary)")
+    stage.add_argument("--space", default="z", help="latent space (boundary, conditional)")
+    stage.add_argument("--boundary", help="conditional boundary name, e.g. age_c_gender (conditional)")
     return p
 
 
 def run_stage(args: argparse.Namespace) -> None:
-    view_name = VIEW_OF.get(args.name, args.name)
+    function, view_name, keys = STAGES[args.name]
+    missing = [f"--{key}" for key in keys if getattr(args, key) is None]
+    if missing:
+        raise config.ConfigError(f"stage {args.name} needs {', '.join(missing)}")
     if args.view:
         view = json.loads(args.view)
     else:
         view = config.stage_view(config.load(args.config), view_name)
-    STAGES[args.name](view, args, Layout(view["run"], args.results))
+    function(view, *(getattr(args, key) for key in keys), Layout(view["run"], args.results))
 
 
 def main(argv: list[str] | None = None) -> int:

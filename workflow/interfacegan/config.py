@@ -17,9 +17,16 @@ STAGE_KEYS = {
     "sample": ("seed", "n_samples", "shard_size", "batch_size", "spaces", "generator"),
     "score": ("n_samples", "shard_size", "batch_size", "attributes", "generator", "predictor"),
     "select": ("seed", "attributes", "selection"),
-    "boundary": ("n_samples", "shard_size", "attributes", "spaces", "boundary", "generator"),
+    "boundary": ("n_samples", "shard_size", "attributes", "spaces", "boundary", "analysis", "generator"),
     "table": ("attributes", "spaces"),
     "truth": ("generator",),
+    "conditional": ("conditions",),
+    "cosine": ("attributes", "spaces", "conditions"),
+    "correlation": ("attributes",),
+    "rescoring": ("n_samples", "shard_size", "batch_size", "attributes", "spaces", "conditions", "analysis", "generator", "predictor"),
+    "linearity": ("n_samples", "shard_size", "batch_size", "attributes", "spaces", "edit", "analysis", "generator", "predictor"),
+    "edit": ("n_samples", "shard_size", "attributes", "spaces", "conditions", "edit", "generator"),
+    "report": ("attributes", "spaces", "conditions", "edit"),
 }
 
 
@@ -77,6 +84,12 @@ def check_consistency(config: dict) -> None:
             f"config: shard_size: {config['shard_size']} is not a multiple of batch_size "
             f"{config['batch_size']} (batches must not depend on the sharding)"
         )
+    for index, condition in enumerate(config["conditions"]):
+        for name in [condition["primal"], *condition["conditions"]]:
+            if name not in config["attributes"]:
+                raise ConfigError(f"config: conditions.{index}: '{name}' is not one of the attributes")
+        if condition["primal"] in condition["conditions"]:
+            raise ConfigError(f"config: conditions.{index}: '{condition['primal']}' cannot condition itself")
     chosen = config["selection"]["chosen_num_or_ratio"]
     if chosen > 1:
         if chosen != int(chosen):
@@ -86,6 +99,16 @@ def check_consistency(config: dict) -> None:
                 f"config: selection.chosen_num_or_ratio: {int(chosen)} per side needs n_samples >= "
                 f"{2 * int(chosen)}, got {config['n_samples']}"
             )
+
+
+def conditional_name(primal: str, conditions: list[str]) -> str:
+    """The boundary name of a conditional boundary: age_c_gender, eyeglasses_c_age_gender."""
+    return "_c_".join([primal, "_".join(conditions)])
+
+
+def boundary_names(config: dict) -> list[str]:
+    """Every boundary of a run: the attributes', then the conditional ones."""
+    return config["attributes"] + [conditional_name(c["primal"], c["conditions"]) for c in config["conditions"]]
 
 
 def stage_view(config: dict, stage: str) -> dict:

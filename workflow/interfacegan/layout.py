@@ -10,6 +10,9 @@ class Layout:
     def latents(self, shard: int | str) -> Path:
         return self.dir / "latents" / f"{shard_name(shard)}.h5"
 
+    def latent_shards(self, n_samples: int, shard_size: int) -> list[Path]:
+        return [self.latents(k) for k in range(len(shard_bounds(n_samples, shard_size)))]
+
     def scores(self, shard: int | str) -> Path:
         return self.dir / "scores" / f"{shard_name(shard)}.h5"
 
@@ -20,11 +23,22 @@ class Layout:
     def selection(self, attribute: str) -> Path:
         return self.dir / "selection" / f"{attribute}.h5"
 
-    def boundary(self, attribute: str, space: str) -> Path:
-        return self.dir / "boundaries" / space / f"{attribute}.h5"
+    def boundary(self, name: str, space: str) -> Path:
+        """A plain boundary (name = attribute) or a conditional one (age_c_gender)."""
+        return self.dir / "boundaries" / space / f"{name}.h5"
 
     def table(self, name: str) -> Path:
         return self.dir / "tables" / f"{name}.csv"
+
+    def figure(self, name: str) -> Path:
+        return self.dir / "figures" / f"{name}.png"
+
+    def edit_grid(self, boundary: str, space: str) -> Path:
+        return self.dir / "edits" / space / f"{boundary}.png"
+
+    @property
+    def summary(self) -> Path:
+        return self.dir / "summary.html"
 
     @property
     def planted_truth(self) -> Path:

@@ -4,12 +4,12 @@ import numpy as np
 
 from .. import latents, solvers
 from ..artifacts import provenance, read_h5, write_h5
-from ..layout import Layout, shard_bounds
+from ..layout import Layout
 
 
 def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
     selection = read_h5(layout.selection(attribute))
-    shards = [layout.latents(k) for k in range(len(shard_bounds(view["n_samples"], view["shard_size"])))]
+    shards = layout.latent_shards(view["n_samples"], view["shard_size"])
     x_train, x_val = (latents.gather(shards, view["shard_size"], selection[key], space) for key in ("train_index", "val_index"))
     options = view["boundary"]
     plane = solvers.fit(options["solver"], x_train, selection["train_label"], options)
@@ -23,8 +23,9 @@ def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
         "n_remaining": len(selection["remaining_index"]),
         "train_accuracy": plane.accuracy(x_train, selection["train_label"]),
         "val_accuracy": plane.accuracy(x_val, selection["val_label"]),
-        "remaining_accuracy": remaining_accuracy(plane, shards, space, selection),
     }
+    distance, correct = remaining_predictions(plane, shards, space, selection)
+    metrics["remaining_accuracy"] = float(correct.mean()) if len(correct) else float("nan")
     if options["compare_svc"]:
         svc = solvers.fit_svc(x_train, selection["train_label"], options["svc_c"])
         metrics |= {
@@ -33,16 +34,27 @@ def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
             "svc_fit_seconds": svc.seconds,
         }
     datasets = {"normal": plane.normal, "intercept": np.float32(plane.intercept)}
+    datasets |= accuracy_by_distance(distance, correct, view["analysis"]["distance_bins"])
     write_h5(layout.boundary(attribute, space), datasets, provenance(view, "boundary") | metrics)
 
 
-def remaining_accuracy(plane: solvers.Hyperplane, shards: list, space: str, selection: dict) -> float:
-    """Accuracy on the unselected middle, streaming the shards (never all latents at once)."""
+def remaining_predictions(plane: solvers.Hyperplane, shards: list, space: str, selection: dict):
+    """Signed distance to the hyperplane and correctness of every unselected sample,
+    streaming the shards (never all latents at once)."""
     index, labels = selection["remaining_index"], selection["remaining_label"]
-    if not len(index):
-        return float("nan")
-    correct = 0
+    distance = np.empty(len(index), dtype=np.float32)
     for start, codes in latents.iterate(shards, space):
         lo, hi = np.searchsorted(index, [start, start + len(codes)])
-        correct += int(np.sum(plane.decide(codes[index[lo:hi] - start]) == labels[lo:hi]))
-    return correct / len(index)
+        distance[lo:hi] = codes[index[lo:hi] - start] @ plane.normal + plane.intercept
+    return distance, (distance > 0) == labels.astype(bool)
+
+
+def accuracy_by_distance(distance: np.ndarray, correct: np.ndarray, bins: int) -> dict:
+    """Accuracy in equal-count bins of |distance| to the boundary: near it, labels blur."""
+    if not len(distance):
+        return {}
+    edges = np.quantile(np.abs(distance), np.linspace(0, 1, bins + 1))
+    which = np.clip(np.searchsorted(edges, np.abs(distance), side="right") - 1, 0, bins - 1)
+    count = np.bincount(which, minlength=bins)
+    hits = np.bincount(which, weights=correct, minlength=bins)
+    return {"distance_edges": edges.astype(np.float32), "distance_count": count, "distance_accuracy": hits / np.maximum(count, 1)}

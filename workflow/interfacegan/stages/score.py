@@ -33,13 +33,14 @@ def score_latents(
     batch_size: int,
     device: torch.device,
     label: str = "score",
+    space: str = "z",
 ) -> np.ndarray:
-    """Scores (n, len(attributes)) float32 of the images that `z` generates."""
+    """Scores (n, len(attributes)) float32 of the images that codes `z` of `space` generate."""
     columns = attribute_columns(predictor, attributes)
     scores = np.empty((len(z), len(columns)), dtype=np.float32)
     with torch.inference_mode():
         for rows in runtime.batches(len(z), batch_size, label):
-            images = generator.synthesize(torch.from_numpy(z[rows]).to(device))
+            images = generator.synthesize(torch.from_numpy(z[rows]).to(device), space)
             scores[rows] = predictor(fit_size(images, predictor.input_size))[:, columns].float().cpu().numpy()
     return scores
 

@@ -1,5 +1,7 @@
-"""Stage 5: the separability table, one row per attribute and latent space."""
+"""Stage 5: the separability tables, one row per attribute and latent space
+(and per distance bin, for accuracy as a function of distance to the boundary)."""
 
+from .. import figures
 from ..artifacts import read_h5, write_csv
 from ..layout import Layout
 
@@ -8,13 +10,36 @@ SVC_COLUMNS = ("svc_val_accuracy", "svc_cosine")
 
 
 def run(view: dict, layout: Layout) -> None:
-    rows = []
+    rows, by_distance, series = [], [], {}
     for space in view["spaces"]:
         for attribute in view["attributes"]:
-            attrs = read_h5(layout.boundary(attribute, space), "normal")["attrs"]
+            boundary = read_h5(layout.boundary(attribute, space))
+            attrs = boundary["attrs"]
             columns = COLUMNS + (SVC_COLUMNS if "svc_cosine" in attrs else ())
             rows.append({key: plain(attrs[key]) for key in columns})
+            if "distance_edges" in boundary:
+                bins = distance_rows(attribute, space, boundary)
+                by_distance += bins
+                series[f"{attribute} ({space})"] = ([r["distance_mid"] for r in bins], [r["accuracy"] for r in bins])
     write_csv(layout.table("separability"), rows)
+    write_csv(layout.table("separability_by_distance"), by_distance)
+    figures.curves(series, "|distance to the boundary| (bin middle)", "accuracy on remaining samples", "Accuracy by distance", layout.figure("separability_by_distance"))
+
+
+def distance_rows(attribute: str, space: str, boundary: dict) -> list[dict]:
+    edges, count, accuracy = boundary["distance_edges"], boundary["distance_count"], boundary["distance_accuracy"]
+    return [
+        {
+            "attribute": attribute,
+            "space": space,
+            "distance_low": plain(edges[i]),
+            "distance_high": plain(edges[i + 1]),
+            "distance_mid": plain((edges[i] + edges[i + 1]) / 2),
+            "n": int(count[i]),
+            "accuracy": plain(accuracy[i]),
+        }
+        for i in range(len(count))
+    ]
 
 
 def plain(value):

@@ -1,0 +1,72 @@
+# Tables of the paper: cosines between boundaries, score correlations, re-scoring, linearity.
+
+
+rule cosine_table:
+    input:
+        [LAYOUT.boundary(b, s) for s in config["spaces"] for b in BOUNDARIES],
+    output:
+        LAYOUT.table("cosine"),
+        [LAYOUT.figure(f"cosine_{s}") for s in config["spaces"]],
+    params:
+        view=view("cosine"),
+    log:
+        LAYOUT.log("analysis", "cosine"),
+    benchmark:
+        LAYOUT.benchmark("analysis", "cosine")
+    shell:
+        "interfacegan stage cosine --view {params.view:q} > {log} 2>&1"
+
+
+rule correlation_table:
+    input:
+        LAYOUT.merged_scores,
+    output:
+        LAYOUT.table("correlation_synthesized"),
+        LAYOUT.figure("correlation_synthesized"),
+    params:
+        view=view("correlation"),
+    log:
+        LAYOUT.log("analysis", "correlation"),
+    benchmark:
+        LAYOUT.benchmark("analysis", "correlation")
+    shell:
+        "interfacegan stage correlation --view {params.view:q} > {log} 2>&1"
+
+
+rule rescoring_table:
+    input:
+        LAYOUT.merged_scores,
+        [LAYOUT.boundary(b, s) for s in config["spaces"] for b in BOUNDARIES],
+    output:
+        LAYOUT.table("rescoring"),
+        [LAYOUT.figure(f"rescoring_{s}") for s in config["spaces"]],
+    params:
+        view=view("rescoring"),
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+    log:
+        LAYOUT.log("analysis", "rescoring"),
+    benchmark:
+        LAYOUT.benchmark("analysis", "rescoring")
+    shell:
+        "interfacegan stage rescoring --view {params.view:q} > {log} 2>&1"
+
+
+rule linearity_table:
+    input:
+        [LAYOUT.boundary(a, s) for s in config["spaces"] for a in config["attributes"]],
+    output:
+        LAYOUT.table("linearity"),
+        LAYOUT.figure("linearity"),
+    params:
+        view=view("linearity"),
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+    log:
+        LAYOUT.log("analysis", "linearity"),
+    benchmark:
+        LAYOUT.benchmark("analysis", "linearity")
+    shell:
+        "interfacegan stage linearity --view {params.view:q} > {log} 2>&1"

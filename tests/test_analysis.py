@@ -1,0 +1,126 @@
+"""Conditional boundaries, the paper's tables, edit grids and the report, on the planted world."""
+
+import copy
+import csv
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from interfacegan import config as configuration
+from interfacegan.artifacts import read_h5
+from interfacegan.generators import build_generator
+from conftest import PLANTED, run_chain
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    config = configuration.validate(copy.deepcopy(PLANTED))
+    return config, run_chain(config, tmp_path_factory.mktemp("results"), analyses=True)
+
+
+def rows_of(path) -> list[dict]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_conditional_boundaries_are_orthogonal_to_their_conditions(planted):
+    config, layout = planted
+    for name, conditions in [("eyeglasses_c_age", ["age"]), ("eyeglasses_c_age_smile", ["age", "smile"])]:
+        boundary = read_h5(layout.boundary(name, "z"))
+        assert abs(np.linalg.norm(boundary["normal"]) - 1) < 1e-5
+        for condition in conditions:
+            assert abs(boundary["normal"] @ read_h5(layout.boundary(condition, "z"))["normal"]) < 1e-5
+        assert boundary["attrs"]["max_abs_residual"] < 1e-5
+        assert boundary["attrs"]["cosine_to_primal"] > 0.7
+
+
+def test_cosines_between_boundaries_match_the_planted_ones(planted):
+    config, layout = planted
+    cosine = {(r["a"], r["b"]): float(r["cosine"]) for r in rows_of(layout.table("cosine"))}
+    assert cosine[("age", "eyeglasses")] == pytest.approx(0.6, abs=0.05)
+    assert cosine[("eyeglasses", "age")] == cosine[("age", "eyeglasses")]
+    assert abs(cosine[("pose", "smile")]) < 0.1
+    assert cosine[("smile", "smile")] == pytest.approx(1.0, abs=1e-5)
+    assert abs(cosine[("eyeglasses_c_age", "age")]) < 1e-5
+
+
+def test_score_correlations_follow_the_planted_geometry(planted):
+    config, layout = planted
+    corr = {(r["a"], r["b"]): float(r["correlation"]) for r in rows_of(layout.table("correlation_synthesized"))}
+    noise = config["generator"]["noise"]
+    assert corr[("age", "eyeglasses")] == pytest.approx(0.6 / (1 + noise**2), abs=0.05)
+    assert abs(corr[("pose", "age")]) < 0.05
+
+
+def test_rescoring_diagonal_dominates_and_conditioning_removes_the_entanglement(planted):
+    config, layout = planted
+    table = {(r["boundary"]): {a: float(r[a]) for a in config["attributes"]} for r in rows_of(layout.table("rescoring"))}
+    for attribute in config["attributes"]:
+        own = table[attribute][attribute]
+        assert own > 0.85
+        assert all(abs(v) < own / 1.5 for a, v in table[attribute].items() if a != attribute)
+    assert table["eyeglasses"]["age"] > 0.45  # entangled at cosine 0.6
+    assert abs(table["eyeglasses_c_age"]["age"]) < 0.08  # conditioning removes it
+    assert abs(table["eyeglasses_c_age_smile"]["smile"]) < 0.08
+    assert table["eyeglasses_c_age"]["eyeglasses"] > 0.6  # and keeps the primal
+
+
+def test_scores_vary_linearly_with_distance(planted):
+    config, layout = planted
+    for row in rows_of(layout.table("linearity")):
+        assert float(row["r2"]) > 0.99
+        assert float(row["slope"]) == pytest.approx(1.0, abs=0.06)
+
+
+def test_accuracy_grows_with_distance_to_the_boundary(planted):
+    config, layout = planted
+    for attribute in config["attributes"]:
+        bins = [r for r in rows_of(layout.table("separability_by_distance")) if r["attribute"] == attribute]
+        assert len(bins) == 10
+        assert float(bins[-1]["accuracy"]) > float(bins[0]["accuracy"]) + 0.2
+        assert float(bins[-1]["accuracy"]) > 0.98
+
+
+def test_edit_grids_show_the_original_then_the_steps(planted):
+    config, layout = planted
+    grid = np.asarray(Image.open(layout.edit_grid("eyeglasses_c_age", "z")))
+    cell, gap = 96, 4
+    assert grid.shape == (3 * (cell + gap) + gap, 6 * (cell + gap) + gap, 3)
+    generator = build_generator(config["generator"])
+    z = read_h5(layout.latents(0), "z")["z"][:1]
+    with torch.inference_mode():
+        original = ((generator.synthesize(torch.from_numpy(z)) + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8)
+    expected = np.asarray(Image.fromarray(original[0].permute(1, 2, 0).numpy()).resize((cell, cell), Image.Resampling.NEAREST))
+    np.testing.assert_array_equal(grid[gap : gap + cell, gap : gap + cell], expected)
+    assert tuple(grid[gap - 1, gap + 10]) == (220, 30, 30)  # the original's frame
+
+
+def test_the_report_links_every_figure(planted):
+    config, layout = planted
+    page = layout.summary.read_text()
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert len(sources) == 5 + len(configuration.boundary_names(config))
+    assert all((layout.dir / s).is_file() for s in sources)
+    assert "<table>" in page and "Re-scoring" in page
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_the_report_renders_in_headless_chromium(planted, tmp_path):
+    config, layout = planted
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1200,2400", f"--screenshot={shot}", layout.summary.resolve().as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert pixels.std() > 20  # not blank
+    # a heat map's reds and blues made it onto the page
+    assert np.sum((pixels[..., 0] > 150) & (pixels[..., 2] < 100)) > 500
+    assert np.sum((pixels[..., 2] > 150) & (pixels[..., 0] < 100)) > 50
