@@ -5,10 +5,14 @@ import json
 import logging
 import sys
 
+import numpy as np
+import torch
+
 from . import __version__, config
-from .artifacts import ArtifactError
+from .artifacts import ArtifactError, atomic_path, write_csv
 from .checkpoints import CheckpointError
 from .layout import Layout
+from .models import Models
 from .stages import analysis, boundary, conditional, edits, report, sample, score, select, table, truth
 from .stages.select import SelectionError
 
@@ -45,7 +49,47 @@ def parser() -> argparse.ArgumentParser:
     stage.add_argument("--attribute", help="attribute name (select, boundary)")
     stage.add_argument("--space", default="z", help="latent space (boundary, conditional)")
     stage.add_argument("--boundary", help="conditional boundary name, e.g. age_c_gender (conditional)")
+    generate = commands.add_parser("generate", help="images from saved codes (like the official generate_data.py -i)")
+    generate.add_argument("--config", required=True, help="YAML config file: its generator is used")
+    generate.add_argument("--latents", required=True, help=".npy codes: (n, d) for z/w, (n, layers, d) for wp")
+    generate.add_argument("--space", default="z", choices=["z", "w", "wp"])
+    generate.add_argument("--out", required=True, help=".npy of uint8 images (n, H, W, 3)")
+    score = commands.add_parser("score", help="score saved latents with the config's generator and predictor")
+    score.add_argument("--config", required=True, help="YAML config file")
+    score.add_argument("--latents", required=True, help=".npy z codes (n, d)")
+    score.add_argument("--space", default="z", choices=["z", "w", "wp"])
+    score.add_argument("--out", required=True, help="CSV: one row per latent, one column per attribute")
     return p
+
+
+def load_codes(path: str, models: Models, space: str) -> np.ndarray:
+    """Codes from a .npy file; z codes get the generator's own preparation (as official)."""
+    generator_dim = models.generator.latent_dim
+    try:
+        codes = np.load(path)
+    except (OSError, ValueError) as err:
+        raise ArtifactError(f"latents {path} cannot be read as .npy ({err})") from err
+    if codes.ndim not in (2, 3) or codes.shape[-1] != generator_dim:
+        raise ArtifactError(f"latents {path} have shape {codes.shape}; expected (n, {generator_dim}) or (n, layers, {generator_dim})")
+    codes = codes.astype(np.float32)
+    if space == "z":
+        with torch.inference_mode():
+            codes = models.generator.prepare_z(torch.from_numpy(codes)).numpy()
+    return codes
+
+
+def run_generate(args: argparse.Namespace) -> None:
+    models = Models(config.load(args.config), with_predictor=False)
+    images = models.images(load_codes(args.latents, models, args.space), args.space)
+    with atomic_path(args.out) as tmp, open(tmp, "wb") as f:
+        np.save(f, images)
+
+
+def run_score(args: argparse.Namespace) -> None:
+    cfg = config.load(args.config)
+    models = Models(cfg)
+    scores = models.score(load_codes(args.latents, models, args.space), args.space)
+    write_csv(args.out, [{a: float(v) for a, v in zip(cfg["attributes"], row)} for row in scores])
 
 
 def run_stage(args: argparse.Namespace) -> None:
@@ -64,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parser().parse_args(argv)
     try:
-        run_stage(args)
+        {"stage": run_stage, "generate": run_generate, "score": run_score}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
         print(f"interfacegan: error: {err}", file=sys.stderr)
         return 2

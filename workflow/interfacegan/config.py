@@ -25,7 +25,7 @@ STAGE_KEYS = {
     "correlation": ("attributes",),
     "rescoring": ("n_samples", "shard_size", "batch_size", "attributes", "spaces", "conditions", "analysis", "generator", "predictor"),
     "linearity": ("n_samples", "shard_size", "batch_size", "attributes", "spaces", "edit", "analysis", "generator", "predictor"),
-    "edit": ("n_samples", "shard_size", "attributes", "spaces", "conditions", "edit", "generator"),
+    "edit": ("n_samples", "shard_size", "batch_size", "attributes", "spaces", "conditions", "edit", "generator"),
     "report": ("attributes", "spaces", "conditions", "edit"),
 }
 

@@ -5,26 +5,21 @@ for every boundary and every run with the same seed.
 """
 
 import numpy as np
-import torch
 
-from .. import figures, latents, runtime
+from .. import figures, latents
 from ..artifacts import read_h5, write_csv
 from ..config import boundary_names
-from ..generators import build_generator
 from ..layout import Layout
 from ..manipulation import interpolate
-from ..predictors import build_predictor
-from .score import score_latents
+from ..models import Models
 
 
-class Editor:
-    """The generator, predictor and first latents a run edits with."""
+class Editor(Models):
+    """The models of a run, with its first latents and its boundaries."""
 
     def __init__(self, view: dict, layout: Layout, with_predictor: bool = True):
-        self.view, self.layout = view, layout
-        self.device = runtime.setup(view)
-        self.generator = build_generator(view["generator"], self.device)
-        self.predictor = build_predictor(view["predictor"], self.device) if with_predictor else None
+        super().__init__(view, with_predictor)
+        self.layout = layout
 
     def first_codes(self, count: int, space: str) -> np.ndarray:
         shards = self.layout.latent_shards(self.view["n_samples"], self.view["shard_size"])
@@ -32,21 +27,6 @@ class Editor:
 
     def normal(self, name: str, space: str) -> np.ndarray:
         return read_h5(self.layout.boundary(name, space), "normal")["normal"]
-
-    def score(self, codes: np.ndarray, space: str, label: str) -> np.ndarray:
-        flat = codes.reshape(-1, *codes.shape[-1:]).astype(np.float32)
-        scores = score_latents(
-            self.generator, self.predictor, self.view["attributes"], flat, self.view["batch_size"], self.device, label, space
-        )
-        return scores.reshape(*codes.shape[:-1], -1)
-
-    def images(self, codes: np.ndarray, space: str) -> np.ndarray:
-        """uint8 NHWC images of codes (..., d), with the official post-processing."""
-        flat = torch.from_numpy(codes.reshape(-1, codes.shape[-1]).astype(np.float32))
-        with torch.inference_mode():
-            x = torch.cat([self.generator.synthesize(flat[i : i + 64].to(self.device), space).cpu() for i in range(0, len(flat), 64)])
-        pixels = ((x + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
-        return pixels.reshape(*codes.shape[:-1], *pixels.shape[1:])
 
 
 def rescoring(view: dict, layout: Layout) -> None:
@@ -103,4 +83,5 @@ def edit_grids(view: dict, layout: Layout) -> None:
         for name in boundary_names(view):
             edited = interpolate(codes, editor.normal(name, space), options["start"], options["end"], options["steps"], options["mode"])
             grid = np.concatenate([codes[:, None], edited], axis=1)
-            figures.image_grid(editor.images(grid, space), layout.edit_grid(name, space), marked_column=0)
+            images = editor.images(grid.reshape(-1, *codes.shape[1:]), space)
+            figures.image_grid(images.reshape(*grid.shape[:2], *images.shape[1:]), layout.edit_grid(name, space), marked_column=0)
