@@ -12,20 +12,20 @@ SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.y
 
 # The config keys each stage reads: a stage's view (and its digest) holds only these,
 # so that editing, say, the selection ratio re-runs selection but not sampling.
-RUNTIME_KEYS = ("run", "device", "threads")
+COMPUTE = ("device", "threads", "precision", "batch_size", "generator")
 STAGE_KEYS = {
-    "sample": ("seed", "n_samples", "shard_size", "batch_size", "spaces", "generator"),
-    "score": ("n_samples", "shard_size", "batch_size", "attributes", "generator", "predictor"),
+    "sample": ("seed", "n_samples", "shard_size", "spaces", "device", "threads", "batch_size", "generator"),
+    "score": ("n_samples", "shard_size", "attributes", "predictor", *COMPUTE),
     "select": ("seed", "attributes", "selection"),
-    "boundary": ("n_samples", "shard_size", "attributes", "spaces", "boundary", "analysis", "generator"),
+    "boundary": ("n_samples", "shard_size", "attributes", "spaces", "boundary", "analysis"),
     "table": ("attributes", "spaces"),
     "truth": ("generator",),
     "conditional": ("conditions",),
     "cosine": ("attributes", "spaces", "conditions"),
     "correlation": ("attributes",),
-    "rescoring": ("n_samples", "shard_size", "batch_size", "attributes", "spaces", "conditions", "analysis", "generator", "predictor"),
-    "linearity": ("n_samples", "shard_size", "batch_size", "attributes", "spaces", "edit", "analysis", "generator", "predictor"),
-    "edit": ("n_samples", "shard_size", "batch_size", "attributes", "spaces", "conditions", "edit", "generator"),
+    "rescoring": ("n_samples", "shard_size", "attributes", "spaces", "conditions", "analysis", "predictor", *COMPUTE),
+    "linearity": ("n_samples", "shard_size", "attributes", "spaces", "edit", "analysis", "predictor", *COMPUTE),
+    "edit": ("n_samples", "shard_size", "attributes", "spaces", "conditions", "edit", *COMPUTE),
     "report": ("attributes", "spaces", "conditions", "edit"),
 }
 
@@ -113,7 +113,7 @@ def boundary_names(config: dict) -> list[str]:
 
 def stage_view(config: dict, stage: str) -> dict:
     """The part of a validated config that `stage` reads."""
-    return {key: config[key] for key in RUNTIME_KEYS + STAGE_KEYS[stage] if key in config}
+    return {key: config[key] for key in ("run", *STAGE_KEYS[stage])}
 
 
 def digest(config: dict) -> str:

@@ -16,6 +16,11 @@ def setup(view: dict) -> torch.device:
     return resolve_device(view["device"])
 
 
+def autocast(device: torch.device, precision: str):
+    """bf16 autocast when asked for, else a no-op context."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

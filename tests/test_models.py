@@ -1,0 +1,39 @@
+import copy
+
+import numpy as np
+import pytest
+
+from interfacegan import config as configuration
+from interfacegan.models import Models
+from conftest import PLANTED
+
+
+def dcgan_view(precision: str) -> dict:
+    config = copy.deepcopy(PLANTED) | {"precision": precision, "batch_size": 8}
+    config["generator"] = {"name": "dcgan"}
+    return configuration.stage_view(configuration.validate(config), "score")
+
+
+def test_bf16_autocast_stays_close_to_fp32():
+    z = np.random.default_rng(0).standard_normal((16, 100)).astype(np.float32)
+    full, half = Models(dcgan_view("fp32")), Models(dcgan_view("bf16"))
+    images_full, images_half = full.images(z), half.images(z)
+    assert images_half.dtype == np.uint8
+    assert np.abs(images_full.astype(int) - images_half.astype(int)).mean() < 4  # of 255
+    assert not np.array_equal(images_full, images_half)  # bf16 really ran
+    scores_full, scores_half = full.score(z), half.score(z)
+    assert scores_half.dtype == np.float32
+    assert np.corrcoef(scores_full.ravel(), scores_half.ravel())[0, 1] > 0.98
+
+
+def test_images_are_resized_to_the_predictor_input():
+    models = Models(dcgan_view("fp32"))  # 64x64 faces, read by the 16x16 planted predictor
+    scores = models.score(np.zeros((2, 3, 100), np.float32))
+    assert scores.shape == (2, 3, len(PLANTED["attributes"]))
+    assert np.isfinite(scores).all()
+
+
+def test_an_attribute_the_predictor_lacks_is_named():
+    config = copy.deepcopy(PLANTED) | {"attributes": ["smile", "bald"], "conditions": []}
+    with pytest.raises(configuration.ConfigError, match="predictor 'planted' has no bald"):
+        Models(configuration.stage_view(configuration.validate(config), "score"))
