@@ -7,6 +7,4 @@ from . import dcgan, planted, stylegan2  # noqa: F401  (register the built-ins)
 
 def build_generator(section: dict, device: str = "cpu") -> Generator:
     """The generator named by a config `generator:` section, on `device`, in eval mode."""
-    options = {key: value for key, value in section.items() if key != "name"}
-    cls = registry.get(section["name"])
-    return cls.from_options(options).to(device).eval()
+    return registry.build(section).to(device).eval()

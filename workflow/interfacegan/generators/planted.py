@@ -43,11 +43,11 @@ class PlantedGenerator(Generator):
     ):
         super().__init__()
         if len(attributes) > image_size:
-            raise ValueError(f"planted: {len(attributes)} attributes need image_size >= {len(attributes)}")
+            raise ValueError(f"{len(attributes)} attributes need image_size >= {len(attributes)}")
         for a, b, _ in cosines:
             for name in (a, b):
                 if name not in attributes:
-                    raise ValueError(f"planted: cosine names unknown attribute '{name}'")
+                    raise ValueError(f"cosine names unknown attribute '{name}'")
         self.attributes = list(attributes)
         self.latent_dim, self.resolution, self.noise = latent_dim, image_size, noise
         rng = np.random.default_rng(seed + 1)
