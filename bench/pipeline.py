@@ -1,0 +1,101 @@
+"""Our sample -> score -> select -> boundary against an official-style baseline, end to end,
+at the same n, side by side in one run.
+
+The baseline does what the official scripts do: batches of 4 images on the device, one
+JPEG per image written to disk, then every image read back and scored, then sklearn's
+SVC(kernel="linear") on the top/bottom samples. Ours is `snakemake --cores N` up to the
+boundaries, with the configured solver.
+
+Run by hand: .venv/bin/python bench/pipeline.py [--config config.yaml] [--n 20000] [--cores 2]
+"""
+
+import argparse
+import copy
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from PIL import Image
+
+from interfacegan import config as configuration
+from interfacegan.artifacts import read_h5
+from interfacegan.latents import standard_normal
+from interfacegan.models import Models, fit_size
+from interfacegan.solvers import fit_svc
+from interfacegan.stages.select import attribute_rng, select
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFICIAL_BATCH = 4
+
+
+def ours(config: dict, workdir: Path, cores: int) -> tuple[float, dict]:
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    layout_dir = workdir / "results" / config["run"]
+    targets = [str(layout_dir / "boundaries" / "z" / f"{a}.h5") for a in config["attributes"]]
+    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "-q", "--snakefile", str(ROOT / "Snakefile"),
+               "--directory", str(workdir), "--configfile", str(path), *targets]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    return seconds, {a: read_h5(t)["attrs"]["val_accuracy"] for a, t in zip(config["attributes"], targets)}
+
+
+def baseline(config: dict, workdir: Path) -> tuple[float, dict]:
+    start = time.perf_counter()
+    view = configuration.stage_view(config, "score")
+    models = Models(view)
+    z = standard_normal(config["seed"], 0, config["n_samples"], models.generator.latent_dim)
+    images_dir = workdir / "images"
+    images_dir.mkdir()
+    with torch.inference_mode():
+        for i in range(0, len(z), OFFICIAL_BATCH):
+            x = models.synthesize(torch.from_numpy(z[i : i + OFFICIAL_BATCH]), "z")
+            pixels = ((x + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+            for j, image in enumerate(pixels):
+                Image.fromarray(image).save(images_dir / f"{i + j:06d}.jpg", quality=95)
+        scores = []
+        for i in range(len(z)):
+            image = np.asarray(Image.open(images_dir / f"{i:06d}.jpg").convert("RGB"))
+            x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 127.5 - 1
+            scores.append(models.predictor(fit_size(x.to(models.device), models.predictor.input_size))[0, models.columns].cpu().numpy())
+    scores = np.stack(scores)
+    accuracy = {}
+    options = config["selection"]
+    for column, attribute in enumerate(config["attributes"]):
+        s = select(scores[:, column], options["chosen_num_or_ratio"], options["split_ratio"], options["invalid_value"],
+                   attribute_rng(config["seed"], attribute))
+        plane = fit_svc(z[s.train_index], s.train_label)
+        accuracy[attribute] = plane.accuracy(z[s.val_index], s.val_label)
+    return time.perf_counter() - start, accuracy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default=str(ROOT / "config.yaml"))
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--cores", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    config = configuration.load(args.config)
+    config = copy.deepcopy(config) | {"n_samples": args.n, "shard_size": min(config["shard_size"], args.n), "run": "bench"}
+    config["shard_size"] -= config["shard_size"] % config["batch_size"]
+    config = configuration.validate(config)
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_s, ours_acc = ours(config, Path(tmp) / "ours", args.cores)
+        base_s, base_acc = baseline(config, Path(tmp))
+    print(f"generator {config['generator']['name']}, predictor {config['predictor']['name']}, n = {args.n}, {args.cores} cores")
+    print(f"{'':<22} {'seconds':>9} {'img/s':>8}   val accuracy per attribute")
+    for label, seconds, accuracy in (("ours (" + config["boundary"]["solver"] + ")", ours_s, ours_acc), ("official-style (svc)", base_s, base_acc)):
+        accuracies = " ".join(f"{a}={v:.3f}" for a, v in accuracy.items())
+        print(f"{label:<22} {seconds:>9.1f} {args.n / seconds:>8.1f}   {accuracies}")
+    print(f"speed-up (official-style / ours): {base_s / ours_s:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
