@@ -70,3 +70,33 @@ rule linearity_table:
         LAYOUT.benchmark("analysis", "linearity")
     shell:
         "interfacegan stage linearity --view {params.view:q} > {log} 2>&1"
+
+
+rule real_scores:
+    output:
+        LAYOUT.real_scores,
+    params:
+        view=view("real"),
+    threads: config["threads"]
+    log:
+        LAYOUT.log("analysis", "real_scores"),
+    benchmark:
+        LAYOUT.benchmark("analysis", "real_scores")
+    shell:
+        "interfacegan stage real-scores --view {params.view:q} > {log} 2>&1"
+
+
+rule correlation_real_table:
+    input:
+        LAYOUT.real_scores,
+    output:
+        LAYOUT.table("correlation_real"),
+        LAYOUT.figure("correlation_real"),
+    params:
+        view=view("correlation"),
+    log:
+        LAYOUT.log("analysis", "correlation_real"),
+    benchmark:
+        LAYOUT.benchmark("analysis", "correlation_real")
+    shell:
+        "interfacegan stage correlation-real --view {params.view:q} > {log} 2>&1"

@@ -6,6 +6,7 @@ rule summary:
         rules.rescoring_table.output,
         rules.linearity_table.output,
         rules.edit_grids.output,
+        rules.correlation_real_table.output if config["real_data"] else [],
     output:
         LAYOUT.summary,
     params:

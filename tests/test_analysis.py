@@ -12,6 +12,8 @@ import torch
 from PIL import Image
 
 from interfacegan import config as configuration
+from interfacegan.stages import analysis
+from interfacegan.stages.analysis import read_image
 from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
 from conftest import PLANTED, run_chain
@@ -124,3 +126,35 @@ def test_the_report_renders_in_headless_chromium(planted, tmp_path):
     # a heat map's reds and blues made it onto the page
     assert np.sum((pixels[..., 0] > 150) & (pixels[..., 2] < 100)) > 500
     assert np.sum((pixels[..., 2] > 150) & (pixels[..., 0] < 100)) > 50
+
+
+def test_real_images_are_scored_and_correlated(planted, tmp_path):
+    config, layout = planted
+    generator = build_generator(config["generator"])
+    z = torch.from_numpy(np.random.default_rng(5).standard_normal((400, 32)).astype(np.float32))
+    with torch.inference_mode():
+        faces = ((generator.synthesize(z) + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for i, face in enumerate(faces):
+        Image.fromarray(face).save(folder / f"{i:04d}.png")
+    (folder / "notes.txt").write_text("not an image")
+    real_config = copy.deepcopy(config) | {"real_data": {"images": str(folder), "limit": None}}
+    real_layout = type(layout)(config["run"], tmp_path / "results")
+    analysis.score_real(configuration.stage_view(real_config, "real"), real_layout)
+    analysis.correlation_real(configuration.stage_view(real_config, "correlation"), real_layout)
+    scores = read_h5(real_layout.real_scores)
+    assert scores["scores"].shape == (400, len(config["attributes"])) and scores["images"][0] == "0000.png"
+    truth = generator.true_scores(z).numpy()
+    np.testing.assert_allclose(scores["scores"], truth, atol=0.1)  # 8-bit pixels, read back
+    corr = {(r["a"], r["b"]): float(r["correlation"]) for r in rows_of(real_layout.table("correlation_real"))}
+    assert corr[("age", "eyeglasses")] == pytest.approx(np.corrcoef(truth[:, 2], truth[:, 3])[0, 1], abs=0.02)
+    assert real_layout.figure("correlation_real").is_file()
+
+
+def test_real_images_are_centre_cropped(tmp_path):
+    image = np.zeros((24, 16, 3), np.uint8)
+    image[4:20] = 255  # the centre 16 x 16 is white, the top and bottom 4 rows black
+    path = tmp_path / "tall.png"
+    Image.fromarray(image).save(path)
+    assert torch.all(read_image(path, 16) == 1)

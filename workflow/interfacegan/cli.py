@@ -28,6 +28,8 @@ STAGES = {
     "truth": (truth.run, "truth", ()),
     "cosine": (analysis.cosine, "cosine", ()),
     "correlation": (analysis.correlation_synthesized, "correlation", ()),
+    "real-scores": (analysis.score_real, "real", ()),
+    "correlation-real": (analysis.correlation_real, "correlation", ()),
     "rescoring": (edits.rescoring, "rescoring", ()),
     "linearity": (edits.linearity, "linearity", ()),
     "edit": (edits.edit_grids, "edit", ()),

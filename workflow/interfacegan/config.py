@@ -23,10 +23,11 @@ STAGE_KEYS = {
     "conditional": ("conditions",),
     "cosine": ("attributes", "spaces", "conditions"),
     "correlation": ("attributes",),
+    "real": ("attributes", "real_data", "predictor", "device", "threads", "precision", "batch_size"),
     "rescoring": ("n_samples", "shard_size", "attributes", "spaces", "conditions", "analysis", "predictor", *COMPUTE),
     "linearity": ("n_samples", "shard_size", "attributes", "spaces", "edit", "analysis", "predictor", *COMPUTE),
     "edit": ("n_samples", "shard_size", "attributes", "spaces", "conditions", "edit", *COMPUTE),
-    "report": ("attributes", "spaces", "conditions", "edit"),
+    "report": ("attributes", "spaces", "conditions", "edit", "real_data"),
 }
 
 

@@ -17,6 +17,10 @@ class Layout:
         return self.dir / "scores" / f"{shard_name(shard)}.h5"
 
     @property
+    def real_scores(self) -> Path:
+        return self.dir / "real_scores.h5"
+
+    @property
     def merged_scores(self) -> Path:
         return self.dir / "scores.h5"
 

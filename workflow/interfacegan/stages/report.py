@@ -22,6 +22,9 @@ SECTIONS = [
     ("Correlation of attribute scores", "correlation_synthesized", "correlation_synthesized",
      "Pearson correlation between the predictor's scores over all sampled faces: the entanglement the "
      "boundaries inherit from the data the generator learned."),
+    ("Correlation of attribute scores on real faces", "correlation_real", "correlation_real",
+     "The same predictor on the configured real images: where the synthesized correlations follow the real "
+     "ones, the generator has learned the real data's entanglement."),
     ("Re-scoring", "rescoring", "rescoring_{space}",
      "Samples moved by +-a along each boundary (rows) and re-scored: the mean change of every attribute "
      "(columns), in standard deviations of its score. The diagonal should dominate; conditioning should "
@@ -35,6 +38,8 @@ SECTIONS = [
 def run(view: dict, layout: Layout) -> None:
     body = [f"<h1>InterFaceGAN run <code>{html.escape(view['run'])}</code></h1>"]
     for title, table, figure, text in SECTIONS:
+        if table == "correlation_real" and not view["real_data"]:
+            continue
         body += [f"<h2>{title}</h2>", f"<p>{text}</p>"]
         for space in view["spaces"] if figure and "{space}" in figure else [None]:
             if figure:
