@@ -35,16 +35,16 @@ OFFICIAL_BATCH = 4
 
 
 def ours(config: dict, workdir: Path, cores: int) -> tuple[float, dict]:
+    workdir.mkdir()
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config))
-    layout_dir = workdir / "results" / config["run"]
-    targets = [str(layout_dir / "boundaries" / "z" / f"{a}.h5") for a in config["attributes"]]
-    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "-q", "--snakefile", str(ROOT / "Snakefile"),
-               "--directory", str(workdir), "--configfile", str(path), *targets]
+    targets = [f"results/{config['run']}/boundaries/z/{a}.h5" for a in config["attributes"]]
+    command = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores), "-q",  # targets first:
+               "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(path)]  # --configfile takes several
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     seconds = time.perf_counter() - start
-    return seconds, {a: read_h5(t)["attrs"]["val_accuracy"] for a, t in zip(config["attributes"], targets)}
+    return seconds, {a: read_h5(workdir / t)["attrs"]["val_accuracy"] for a, t in zip(config["attributes"], targets)}
 
 
 def baseline(config: dict, workdir: Path) -> tuple[float, dict]:
