@@ -13,6 +13,7 @@ from .artifacts import ArtifactError, atomic_path, write_csv
 from .checkpoints import CheckpointError
 from .layout import Layout
 from .models import Models
+from .predictors import train
 from .stages import analysis, boundary, conditional, edits, report, sample, score, select, table, truth
 from .stages.select import SelectionError
 
@@ -61,7 +62,15 @@ def parser() -> argparse.ArgumentParser:
     score.add_argument("--latents", required=True, help=".npy z codes (n, d)")
     score.add_argument("--space", default="z", choices=["z", "w", "wp"])
     score.add_argument("--out", required=True, help="CSV: one row per latent, one column per attribute")
+    train_predictor = commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set")
+    train.add_arguments(train_predictor)
     return p
+
+
+def run_train(args: argparse.Namespace) -> None:
+    if args.blocks and len(args.blocks) != len(args.widths):
+        raise config.ConfigError("train-predictor: --blocks needs one count per --widths entry")
+    print(json.dumps(train.run(args), indent=2))
 
 
 def load_codes(path: str, models: Models, space: str) -> np.ndarray:
@@ -110,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parser().parse_args(argv)
     try:
-        {"stage": run_stage, "generate": run_generate, "score": run_score}[args.command](args)
+        {"stage": run_stage, "generate": run_generate, "score": run_score, "train-predictor": run_train}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
         print(f"interfacegan: error: {err}", file=sys.stderr)
         return 2

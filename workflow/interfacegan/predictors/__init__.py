@@ -2,7 +2,7 @@
 
 from ..registry import predictors as registry
 from .base import Predictor
-from . import planted  # noqa: F401  (register the built-ins)
+from . import planted, multihead  # noqa: F401  (register the built-ins)
 
 
 def build_predictor(section: dict, device: str = "cpu") -> Predictor:

@@ -1,0 +1,183 @@
+"""A compact ResNet-style multi-attribute predictor (trained by `predictors.train`) and a
+bring-your-own TorchScript predictor. Both read a JSON file beside the checkpoint:
+
+    {"format": "interfacegan-predictor/1",
+     "architecture": {"widths": [32, 64, 128, 256], "blocks": [2, 2, 2, 2]},  # multihead only
+     "attributes": ["Smiling", "yaw"], "outputs": {"Smiling": "logit", "yaw": "regression"},
+     "input_size": 64, "mean": [r, g, b], "std": [r, g, b]}
+
+Images come in [-1, 1] and reach the network as ((x + 1) / 2 - mean) / std. Each output is
+a logit (binary attribute) or a regression value (e.g. yaw); higher = more of the attribute.
+"""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import torch
+from torch import nn
+
+from ..artifacts import atomic_path
+from ..checkpoints import CheckpointError, load_state_dict
+from ..registry import predictors
+from .base import Predictor
+
+FORMAT = "interfacegan-predictor/1"
+COUNTS = {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}}
+RGB = {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "number"}}
+METADATA_SCHEMA = {
+    "type": "object",
+    "required": ["format", "attributes", "outputs", "input_size", "mean", "std"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "architecture": {
+            "type": "object",
+            "required": ["widths", "blocks"],
+            "properties": {"widths": COUNTS, "blocks": COUNTS},
+            "additionalProperties": False,
+        },
+        "attributes": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}},
+        "outputs": {"type": "object", "additionalProperties": {"enum": ["logit", "regression"]}},
+        "input_size": {"type": "integer", "minimum": 1},
+        "mean": RGB,
+        "std": {**RGB, "items": {"type": "number", "exclusiveMinimum": 0}},
+    },
+}
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with BatchNorm and a (projected when the shape changes) shortcut."""
+
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(cout),
+        )
+        self.shortcut = (
+            nn.Identity()
+            if stride == 1 and cin == cout
+            else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+class MultiHeadNet(nn.Module):
+    """Stem, one stage of `blocks[i]` BasicBlocks per width (each after the first halves the
+    resolution), global average pool, one linear output per attribute. Any input size works."""
+
+    def __init__(self, n_outputs: int, widths=(32, 64, 128, 256), blocks=(2, 2, 2, 2)):
+        super().__init__()
+        if len(widths) != len(blocks):
+            raise ValueError(f"widths {list(widths)} and blocks {list(blocks)} differ in length")
+        layers: list[nn.Module] = [nn.Conv2d(3, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)]
+        cin = widths[0]
+        for stage, (width, count) in enumerate(zip(widths, blocks)):
+            for index in range(count):
+                layers.append(BasicBlock(cin, width, 2 if stage > 0 and index == 0 else 1))
+                cin = width
+        self.trunk = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(cin, n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs (N, n_outputs) of normalised images."""
+        return self.head(self.trunk(x))
+
+
+class Normalise(nn.Module):
+    """[-1, 1] images to ((x + 1) / 2 - mean) / std per channel."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return ((images + 1) / 2 - self.mean) / self.std
+
+
+def metadata_path(checkpoint: str | Path) -> Path:
+    """The JSON beside a checkpoint: `stem.pt` -> `stem.json`."""
+    return Path(checkpoint).with_suffix(".json")
+
+
+def read_metadata(checkpoint: str | Path, architecture: bool = True) -> dict:
+    """The checkpoint's JSON, validated (with `architecture` required when asked)."""
+    if not Path(checkpoint).is_file():
+        raise CheckpointError(f"checkpoint not found: {checkpoint}")
+    path = metadata_path(checkpoint)
+    if not path.is_file():
+        raise CheckpointError(f"predictor metadata not found: {path} (expected beside {checkpoint})")
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"predictor metadata {path} cannot be read as JSON ({err})") from err
+    schema = {**METADATA_SCHEMA, "required": METADATA_SCHEMA["required"] + ["architecture"] * architecture}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(meta))
+    if error is not None:
+        where = ".".join(str(part) for part in error.absolute_path) or "top level"
+        raise CheckpointError(f"predictor metadata {path}: {where}: {error.message}")
+    if set(meta["outputs"]) != set(meta["attributes"]):
+        raise CheckpointError(f"predictor metadata {path}: outputs must name each attribute once ({', '.join(meta['attributes'])})")
+    if architecture and len(meta["architecture"]["widths"]) != len(meta["architecture"]["blocks"]):
+        raise CheckpointError(f"predictor metadata {path}: architecture: widths and blocks must be equally long")
+    return meta
+
+
+def save_checkpoint(checkpoint: str | Path, net: MultiHeadNet, meta: dict) -> None:
+    """Write `checkpoint` (a plain state dict on the CPU) and its JSON, each atomically."""
+    with atomic_path(checkpoint) as tmp:
+        torch.save({key: value.cpu() for key, value in net.state_dict().items()}, tmp)
+    with atomic_path(metadata_path(checkpoint)) as tmp:
+        tmp.write_text(json.dumps({"format": FORMAT, **meta}, indent=2))
+
+
+class JsonPredictor(Predictor):
+    """Shared by both: attributes, input size and normalisation from the JSON metadata."""
+
+    def __init__(self, meta: dict, net: nn.Module):
+        super().__init__()
+        self.attributes, self.input_size = tuple(meta["attributes"]), meta["input_size"]
+        self.outputs = dict(meta["outputs"])
+        self.normalise = Normalise(meta["mean"], meta["std"])
+        self.net = net
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(self.normalise(images))
+
+
+@predictors.register("multihead")
+class MultiHeadPredictor(JsonPredictor):
+    """A `MultiHeadNet` from `checkpoint` (a state dict `.pt`, its `.json` beside it)."""
+
+    def __init__(self, checkpoint: str):
+        meta = read_metadata(checkpoint)
+        net = MultiHeadNet(len(meta["attributes"]), **meta["architecture"])
+        net.load_state_dict(load_state_dict(checkpoint, model=net))
+        super().__init__(meta, net)
+
+
+@predictors.register("torchscript")
+class TorchScriptPredictor(JsonPredictor):
+    """Any TorchScript module mapping normalised images (N, 3, S, S) to (N, len(attributes))."""
+
+    def __init__(self, checkpoint: str):
+        meta = read_metadata(checkpoint, architecture=False)
+        try:
+            net = torch.jit.load(checkpoint, map_location="cpu")
+        except Exception as err:  # torch raises RuntimeError and others for foreign files
+            raise CheckpointError(f"checkpoint {checkpoint} cannot be read as TorchScript ({type(err).__name__}: {err})") from err
+        super().__init__(meta, net)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        scores = super().forward(images)
+        if scores.shape != (len(images), len(self.attributes)):
+            raise CheckpointError(
+                f"TorchScript predictor returned shape {tuple(scores.shape)}; expected ({len(images)}, {len(self.attributes)})"
+            )
+        return scores
