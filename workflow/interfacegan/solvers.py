@@ -35,6 +35,8 @@ def fit_lda(x: np.ndarray, labels: np.ndarray, ridge: float = 1e-3) -> Hyperplan
     mean = x.mean(axis=0)
     centred = x - mean
     scatter = centred.T @ centred
+    if not np.trace(scatter) > 0:
+        raise ValueError("the training codes do not vary: no direction to fit")
     scatter[np.diag_indices_from(scatter)] += ridge * np.trace(scatter) / len(scatter)
     weights = cho_solve(cho_factor(scatter), centred.T @ (target - target.mean()))
     intercept = target.mean() - mean @ weights
