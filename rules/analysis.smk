@@ -44,7 +44,9 @@ rule rescoring_table:
         view=view("rescoring"),
     threads: config["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 120 * attempt,
+        gpu=GPU,
     log:
         LAYOUT.log("analysis", "rescoring"),
     benchmark:
@@ -63,7 +65,9 @@ rule linearity_table:
         view=view("linearity"),
     threads: config["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+        gpu=GPU,
     log:
         LAYOUT.log("analysis", "linearity"),
     benchmark:
@@ -78,6 +82,10 @@ rule real_scores:
     params:
         view=view("real"),
     threads: config["threads"]
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 120 * attempt,
+        gpu=GPU,
     log:
         LAYOUT.log("analysis", "real_scores"),
     benchmark:

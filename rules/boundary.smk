@@ -7,6 +7,9 @@ rule boundary:
     params:
         view=view("boundary"),
     threads: config["threads"]
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     log:
         LAYOUT.log("boundary", "{attribute}_{space}"),
     benchmark:

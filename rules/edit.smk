@@ -6,6 +6,10 @@ rule edit_grids:
     params:
         view=view("edit"),
     threads: config["threads"]
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+        gpu=GPU,
     log:
         LAYOUT.log("edit", "grids"),
     benchmark:

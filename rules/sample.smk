@@ -1,3 +1,9 @@
+# Jobs that run the generator or the predictor ask the cluster for a GPU when the config
+# names a CUDA device (SLURM: --gpus=1); locally `gpu` limits nothing unless given to
+# --resources. Memory and runtime grow with each retry (the SLURM profile retries).
+GPU = int(config["device"].startswith("cuda"))
+
+
 rule sample:
     output:
         LAYOUT.latents("{shard}"),
@@ -5,7 +11,9 @@ rule sample:
         view=view("sample"),
     threads: config["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
+        gpu=GPU,
     log:
         LAYOUT.log("sample", "{shard}"),
     benchmark:

@@ -7,7 +7,9 @@ rule score:
         view=view("score"),
     threads: config["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 120 * attempt,
+        gpu=GPU,
     log:
         LAYOUT.log("score", "{shard}"),
     benchmark:
