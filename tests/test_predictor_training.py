@@ -127,6 +127,9 @@ def test_yaw_from_landmarks_and_flip(tmp_path):
     np.testing.assert_allclose(labels.targets, [[5 / math.sqrt(1604), 1.0, 0.0]], rtol=1e-6)
     assert labels.outputs == {"pose": "regression", "Smiling": "logit", "Male": "logit"}
 
+    negated = CelebALabels(tmp_path, ["left", "female"], landmarks_file="marks.txt", attribute_map={"left": "-yaw", "female": "-Male"})
+    np.testing.assert_allclose(negated.targets, [[-5 / math.sqrt(1604), 1.0]], rtol=1e-6)
+
     images, targets = torch.arange(6.0).view(1, 1, 2, 3).expand(2, 3, 2, 3), torch.tensor([[0.3, 1.0, 0.0]] * 2)
     flipped, flipped_targets = hflip(images, targets, labels.flip_signs)
     assert torch.equal(flipped[0, 0, 0], torch.tensor([2.0, 1.0, 0.0]))

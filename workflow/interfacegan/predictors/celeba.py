@@ -104,8 +104,9 @@ class CelebALabels:
     """Targets of the chosen attributes for every image of the attribute table.
 
     `attributes` are the output names; `attribute_map` maps any of them to its source, a
-    column of the attribute table or `yaw` (from the landmarks); unmapped names are their
-    own source. `targets` (n, m) float32: 1/0 for binary, yaw for regression, NaN if unknown.
+    column of the attribute table or `yaw` (from the landmarks), negated by a leading `-`
+    (`age=-Young`: higher = older); unmapped names are their own source. `targets` (n, m)
+    float32: 1/0 for binary, yaw for regression, NaN if unknown.
     """
 
     def __init__(
@@ -125,7 +126,8 @@ class CelebALabels:
         if set(mapping) - set(attributes):
             raise DataError(f"attribute_map names {', '.join(sorted(set(mapping) - set(attributes)))}, not among the attributes")
         self.attributes = tuple(attributes)
-        sources = [mapping.get(a, a) for a in attributes]
+        signs = [-1 if mapping.get(a, a).startswith("-") else 1 for a in attributes]
+        sources = [mapping.get(a, a).removeprefix("-") for a in attributes]
         path = self.image_dir / attr_file
         columns, self.files, values = read_table(path)
         unknown = [s for s in sources if s not in columns and s != YAW]
@@ -136,16 +138,17 @@ class CelebALabels:
             raise DataError(f"{path}: values must be 1, -1 or 0 (unknown); {self.files[row]} has {values[row].tolist()}")
         self.outputs = {a: "regression" if s == YAW else "logit" for a, s in zip(attributes, sources)}
         self.targets = np.full((len(self.files), len(sources)), np.nan, dtype=np.float32)
-        for j, source in enumerate(sources):
+        for j, (source, sign) in enumerate(zip(sources, signs)):
             if source != YAW:
-                column = values[:, columns.index(source)]
+                column = sign * values[:, columns.index(source)]
                 self.targets[:, j] = np.where(column == 0, np.nan, column > 0)
         if YAW in sources:
             if landmarks_file is None:
                 raise DataError(f"attribute {YAW} needs a landmarks table (landmarks_file, e.g. list_landmarks_align_celeba.txt)")
             _, files, points = read_table(self.image_dir / landmarks_file, LANDMARKS)
             yaw = dict(zip(files, yaw_from_landmarks(points)))
-            self.targets[:, [j for j, s in enumerate(sources) if s == YAW]] = np.array([[yaw.get(f, np.nan)] for f in self.files])
+            for j in [j for j, s in enumerate(sources) if s == YAW]:
+                self.targets[:, j] = signs[j] * np.array([yaw.get(f, np.nan) for f in self.files])
         self.partition = self.read_partition(self.image_dir / partition_file) if partition_file else self.seeded_partition(seed)
 
     @property

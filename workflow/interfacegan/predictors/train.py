@@ -171,7 +171,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--landmarks-file", help="landmarks table, needed for yaw (e.g. list_landmarks_align_celeba.txt)")
     p.add_argument("--partition-file", help="train/val/test partition (e.g. list_eval_partition.txt); default: seeded 80/10/10")
     p.add_argument(
-        "--map", nargs="+", default=[], metavar="NAME=SOURCE", help="output name -> table column or yaw, e.g. pose=yaw smile=Smiling"
+        "--map", nargs="+", default=[], metavar="NAME=SOURCE", help="output name -> table column or yaw, - to negate, e.g. pose=yaw smile=Smiling age=-Young"
     )
     p.add_argument("--input-size", type=int, default=64)
     p.add_argument("--epochs", type=int, default=10)
