@@ -32,6 +32,15 @@ CONDITIONS = {
     for c in config["conditions"]
 }
 
+# Cluster resources (read by workflow/profiles/slurm; locally they limit nothing). Jobs that
+# generate or score images ask for a GPU when the device is CUDA (SLURM: --gpus=1) and go
+# to `slurm.gpu_partition` if set; every job goes to `slurm.partition` if set.
+PARTITION = {"slurm_partition": config["slurm"]["partition"]} if config["slurm"]["partition"] else {}
+GPU = int(config["device"].startswith("cuda"))
+IMAGE_JOB = {"gpu": GPU, **PARTITION}
+if GPU and config["slurm"]["gpu_partition"]:
+    IMAGE_JOB["slurm_partition"] = config["slurm"]["gpu_partition"]
+
 
 def view(stage):
     """The config keys a stage reads, as JSON: a change to them re-runs the stage."""

@@ -9,6 +9,8 @@ rule cosine_table:
         [LAYOUT.figure(f"cosine_{s}") for s in config["spaces"]],
     params:
         view=view("cosine"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("analysis", "cosine"),
     benchmark:
@@ -25,6 +27,8 @@ rule correlation_table:
         LAYOUT.figure("correlation_synthesized"),
     params:
         view=view("correlation"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("analysis", "correlation"),
     benchmark:
@@ -46,7 +50,7 @@ rule rescoring_table:
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 120 * attempt,
-        gpu=GPU,
+        **IMAGE_JOB,
     log:
         LAYOUT.log("analysis", "rescoring"),
     benchmark:
@@ -67,7 +71,7 @@ rule linearity_table:
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
-        gpu=GPU,
+        **IMAGE_JOB,
     log:
         LAYOUT.log("analysis", "linearity"),
     benchmark:
@@ -85,7 +89,7 @@ rule real_scores:
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 120 * attempt,
-        gpu=GPU,
+        **IMAGE_JOB,
     log:
         LAYOUT.log("analysis", "real_scores"),
     benchmark:
@@ -102,6 +106,8 @@ rule correlation_real_table:
         LAYOUT.figure("correlation_real"),
     params:
         view=view("correlation"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("analysis", "correlation_real"),
     benchmark:

@@ -8,6 +8,7 @@ rule boundary:
         view=view("boundary"),
     threads: config["threads"]
     resources:
+        **PARTITION,
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
     log:
@@ -26,6 +27,8 @@ rule conditional_boundary:
         LAYOUT.boundary("{name}", "{space}"),
     params:
         view=view("conditional"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("conditional", "{name}_{space}"),
     benchmark:

@@ -9,7 +9,7 @@ rule edit_grids:
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
-        gpu=GPU,
+        **IMAGE_JOB,
     log:
         LAYOUT.log("edit", "grids"),
     benchmark:

@@ -11,6 +11,8 @@ rule summary:
         LAYOUT.summary,
     params:
         view=view("report"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("report", "summary"),
     benchmark:

@@ -1,9 +1,3 @@
-# Jobs that run the generator or the predictor ask the cluster for a GPU when the config
-# names a CUDA device (SLURM: --gpus=1); locally `gpu` limits nothing unless given to
-# --resources. Memory and runtime grow with each retry (the SLURM profile retries).
-GPU = int(config["device"].startswith("cuda"))
-
-
 rule sample:
     output:
         LAYOUT.latents("{shard}"),
@@ -13,7 +7,7 @@ rule sample:
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
-        gpu=GPU,
+        **IMAGE_JOB,
     log:
         LAYOUT.log("sample", "{shard}"),
     benchmark:
@@ -27,6 +21,8 @@ rule planted_truth:
         LAYOUT.planted_truth,
     params:
         view=view("truth"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("truth", "planted"),
     benchmark:

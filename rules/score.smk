@@ -9,7 +9,7 @@ rule score:
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 120 * attempt,
-        gpu=GPU,
+        **IMAGE_JOB,
     log:
         LAYOUT.log("score", "{shard}"),
     benchmark:
@@ -25,6 +25,8 @@ rule merge_scores:
         LAYOUT.merged_scores,
     params:
         view=view("score"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("score", "merge"),
     benchmark:

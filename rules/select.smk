@@ -5,6 +5,8 @@ rule select:
         LAYOUT.selection("{attribute}"),
     params:
         view=view("select"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("select", "{attribute}"),
     benchmark:

@@ -7,6 +7,8 @@ rule separability_table:
         LAYOUT.figure("separability_by_distance"),
     params:
         view=view("table"),
+    resources:
+        **PARTITION,
     log:
         LAYOUT.log("table", "separability"),
     benchmark:

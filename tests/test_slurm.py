@@ -66,8 +66,8 @@ def succeeds(*command: str, env=None) -> bool:
 
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
-    """Environment variables for a running one-node cluster: partition `debug`, all CPUs,
-    90% of the memory, one fake GPU (a gres on /dev/null) so gpu=1 jobs schedule."""
+    """Environment variables for a running one-node cluster: partitions `debug` (default) and
+    `gpu`, all CPUs, 90% of the memory, one fake GPU (a gres on /dev/null) so gpu=1 jobs schedule."""
     reason = why_not()
     if reason:
         print(f"test_slurm skipped: {reason}")
@@ -119,6 +119,7 @@ SlurmdPidFile={home}/slurmd.pid
 GresTypes=gpu
 {node} Gres=gpu:1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=gpu Nodes=ALL Default=NO MaxTime=INFINITE State=UP
 """
         )
         (home / "gres.conf").write_text("Name=gpu File=/dev/null\n")
@@ -163,13 +164,15 @@ def plugin() -> Path:
 
 
 def test_the_workflow_runs_on_slurm_and_gives_what_the_stages_give(slurm, plugin, tmp_path):
+    # device cuda: the image jobs ask for the (fake) GPU and go to the gpu partition; without
+    # CUDA they fall back to the CPU, so the results equal the local run's.
     config = copy.deepcopy(PLANTED) | {"n_samples": 1000, "shard_size": 1000, "attributes": ["age", "eyeglasses"], "conditions": []}
+    config |= {"device": "cuda", "slurm": {"partition": "debug", "gpu_partition": "gpu"}}
     config["generator"]["attributes"] = config["predictor"]["attributes"] = config["attributes"]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    # The repository's profile, with the score jobs asking for the fake GPU, the node's
-    # cores, and the first status check after 3 s.
+    # The repository's profile, with the node's cores and the first status check after 3 s.
     profile = yaml.safe_load((ROOT / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
-    profile |= {"cores": os.cpu_count(), "slurm-init-seconds-before-status-checks": 3, "set-resources": {"score": {"gpu": 1}}}
+    profile |= {"cores": os.cpu_count(), "slurm-init-seconds-before-status-checks": 3}
     (tmp_path / "profile").mkdir()
     (tmp_path / "profile" / "config.yaml").write_text(yaml.safe_dump(profile))
     table = f"results/{config['run']}/tables/separability.csv"
@@ -181,7 +184,7 @@ def test_the_workflow_runs_on_slurm_and_gives_what_the_stages_give(slurm, plugin
 
     # Every job went through SLURM, finished there, kept its log, and asked for what
     # the rules declare: the shard group (sample + score) 1 CPU, 4000 MB, the GPU and
-    # the sum of the two runtimes (30 + 120 min).
+    # the sum of the two runtimes (30 + 120 min), in the gpu partition; the rest in debug.
     submitted = dict(re.findall(r"submitted with SLURM jobid (\d+) \(log: (\S+)\)", done.stdout + done.stderr))
     assert len(submitted) == 5  # shard, merge_scores, 2 x fit, report
     jobs = {}
@@ -193,6 +196,8 @@ def test_the_workflow_runs_on_slurm_and_gives_what_the_stages_give(slurm, plugin
     shard = next(job for job in jobs.values() if "shard" in job["Comment"] or "score" in job["Comment"])
     assert shard["NumCPUs"] == "1" and shard["MinMemoryNode"] == "4000M", shard
     assert shard["TresPerJob"] == "gres:gpu:1" and shard["TimeLimit"] == "02:30:00", shard
+    assert [job["Partition"] for job in jobs.values()].count("gpu") == 1 and shard["Partition"] == "gpu"
+    assert all(job["Partition"] == "debug" for job in jobs.values() if job is not shard)
     assert sum("fit" in job["Comment"] for job in jobs.values()) == 2
 
     expected = run_chain(configuration.validate(config), tmp_path / "direct")
