@@ -77,3 +77,44 @@ def test_the_shipped_configs_validate():
     root = Path(__file__).resolve().parents[1]
     for path in [root / "config.yaml", *sorted((root / "configs").glob("*.yaml"))]:
         assert configuration.load(path)["run"]
+
+
+PAPER_CONFIGS = {"pggan_celebahq": ("pggan", ["z"]), "stylegan_celebahq": ("stylegan", ["z", "w"]),
+                 "stylegan_ffhq": ("stylegan", ["z", "w"])}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_CONFIGS))
+def test_the_paper_configs_validate_and_plan(name, tmp_path):
+    """configs/<name>.yaml validates, names a registered generator that takes its options and
+    has its spaces, and Snakemake plans it (a dry run: no checkpoint or predictor is read)."""
+    import inspect
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from interfacegan.generators import registry as generators
+    from interfacegan.predictors import registry as predictors
+
+    root = Path(__file__).resolve().parents[1]
+    config = configuration.load(root / "configs" / f"{name}.yaml")
+    generator, spaces = PAPER_CONFIGS[name]
+    assert config["run"] == name and config["spaces"] == spaces and config["n_samples"] == 500_000
+    assert config["generator"]["name"] == generator and config["generator"]["checkpoint"] == f"checkpoints/{name}.pth"
+    assert config["selection"] == {"chosen_num_or_ratio": 0.02, "split_ratio": 0.7, "invalid_value": None}
+    assert config["attributes"] == ["pose", "smile", "age", "gender", "eyeglasses"]
+    cls = generators.get(generator)
+    inspect.signature(cls).bind(**{k: v for k, v in config["generator"].items() if k != "name"})
+    assert set(spaces) <= set(cls.spaces)
+    assert config["predictor"]["name"] in ("multihead", "torchscript") and predictors.get(config["predictor"]["name"])
+
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(root / "Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(root / "configs" / f"{name}.yaml"), "-n"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", done.stdout[done.stdout.index("Job stats:"):], re.M))
+    assert counts["sample"] == counts["score"] == "50"
+    assert counts["boundary"] == str(5 * len(spaces))
+    assert counts.get("conditional_boundary", "0") == str(len(config["conditions"]) * len(spaces))

@@ -36,6 +36,8 @@ def load_state_dict(path: Path, key: str | None = None, model: torch.nn.Module |
 
 
 def check_fits(state: dict, model: torch.nn.Module, path: Path) -> None:
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} is not a state dict (found {type(state).__name__})")
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
