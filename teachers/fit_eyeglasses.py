@@ -1,8 +1,8 @@
 """Fit the eyeglasses probe on the human labels and save it as teachers/eyeglasses_probe.npz.
 
 No ready-made eyeglasses model installs offline, so the eyeglasses teacher is learned from the
-2,048 labelled DCGAN faces: PCA (64 components) then L2 logistic regression on the eye-strip
-edge image of label_faces.eye_strip_edges, folded into one linear map (mean, weight, bias).
+labelled DCGAN faces outside the held-out third (heldout.py), which stays unseen: PCA (64
+components) then L2 logistic regression on the eye-strip edge image of label_faces.eye_strip_edges, folded into one linear map (mean, weight, bias).
 Prints the 5-fold cross-validated AUC (the honest figure) and writes the out-of-fold scores.
 """
 import argparse
@@ -19,6 +19,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 from interfacegan.generators import build_generator
+from heldout import heldout_mask
 from label_faces import PROBE, eye_strip_edges, landmarks, render
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "dcgan_faces"
@@ -40,7 +41,7 @@ def main(argv=None):
     imgs = np.concatenate([render(build_generator({"name": "dcgan"}), z[i: i + 256]) for i in range(0, len(z), 256)])
     mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, min_detection_confidence=0.3)
     index, x = [], []
-    for i in np.flatnonzero(np.isin(labels, ["0", "1"])):
+    for i in np.flatnonzero(np.isin(labels, ["0", "1"]) & ~heldout_mask(len(labels))):
         P = landmarks(mesh, imgs[i])
         if P is not None:
             index.append(i)
@@ -49,7 +50,7 @@ def main(argv=None):
     model = make_pipeline(PCA(args.components, random_state=0), LogisticRegression(C=args.C, max_iter=5000))
     oof = cross_val_predict(model, x, y, cv=StratifiedKFold(5, shuffle=True, random_state=0),
                             method="decision_function")
-    print(f"{len(y)} labelled faces with a face found ({y.sum()} with eyeglasses); "
+    print(f"{len(y)} labelled training faces with a face found ({y.sum()} with eyeglasses); "
           f"5-fold CV AUC {roc_auc_score(y, oof):.3f}")
     model.fit(x, y)
     pca, lr = model[0], model[1]

@@ -8,7 +8,9 @@ One row per latent. Main columns, continuous, higher = more:
   pose        yaw toward the image's right: (nose tip x - eye midpoint x) / eye distance (MediaPipe)
 NaN in every teacher column where MediaPipe's face mesh finds no face (face_found = 0).
 Extra columns: eyeglasses_cue (label-free bridge edge energy), smile_happy (fer P(happy)),
-smile_mouth (mouth width / face width). Run in the teacher venv (teachers/requirements.txt).
+smile_mouth (mouth width / face width), and five landmarks in 64x64 pixel coordinates in the
+order of CelebA's list_landmarks_align_celeba.txt (the eye, mouth corner on the image's left
+first; nose tip). Run in the teacher venv (teachers/requirements.txt).
 """
 import argparse
 import csv
@@ -36,8 +38,12 @@ FIVE_POINTS = [263, 362, 33, 133, 2]  # dlib's 5-point order: eye corners (image
 # standardisation of the two smile cues (mean, std over the 2,048 labelled faces; no labels used)
 HAPPY_LOGIT, MOUTH_WIDTH = (-2.431, 2.817), (0.3871, 0.0497)
 STRIP_U, STRIP_V, STRIP_SHAPE = (-1.1, 1.1), (-0.6, 0.5), (20, 56)  # eye strip, in eye distances
+# CelebA's five landmarks: eye centres (image left, right), nose tip, mouth corners (left, right)
+CELEBA_POINTS = (EYE_R, EYE_L, (NOSE_TIP,), (MOUTH[0],), (MOUTH[1],))
+LANDMARKS = ["lefteye_x", "lefteye_y", "righteye_x", "righteye_y", "nose_x", "nose_y",
+             "leftmouth_x", "leftmouth_y", "rightmouth_x", "rightmouth_y"]
 COLUMNS = ["index", "face_found", "eyeglasses", "smile", "age", "gender", "pose",
-           "eyeglasses_cue", "smile_happy", "smile_mouth"]
+           "eyeglasses_cue", "smile_happy", "smile_mouth", *LANDMARKS]
 
 
 def render(generator, z):
@@ -148,6 +154,9 @@ class Teachers:
         P = np.stack([lms[i] for i in found])
         faces = np.ascontiguousarray(imgs[found])
         out["pose"][found], out["smile_mouth"][found] = np.array([geometry(p) for p in P]).T
+        points = np.stack([P[:, list(group)].mean(1) for group in CELEBA_POINTS], 1).reshape(len(P), -1)
+        for name, column in zip(LANDMARKS, points.T):
+            out[name][found] = column
         gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in faces]).astype(np.float32)
         happy = self.fer(torch.from_numpy(gray / 127.5 - 1)[:, None])[:, HAPPY].numpy().astype(np.float64)
         out["smile_happy"][found] = happy
