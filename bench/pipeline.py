@@ -85,6 +85,9 @@ def main() -> None:
     config = configuration.load(args.config)
     config = copy.deepcopy(config) | {"n_samples": args.n, "shard_size": min(config["shard_size"], args.n), "run": "bench"}
     config["shard_size"] -= config["shard_size"] % config["batch_size"]
+    for section in (config["generator"], config["predictor"]):  # the runs work in a temporary folder
+        if section.get("checkpoint"):
+            section["checkpoint"] = str(ROOT / section["checkpoint"])
     config = configuration.validate(config)
     with tempfile.TemporaryDirectory() as tmp:
         ours_s, ours_acc = ours(config, Path(tmp) / "ours", args.cores)
