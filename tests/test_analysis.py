@@ -13,7 +13,7 @@ from PIL import Image
 
 from interfacegan import config as configuration
 from interfacegan.stages import analysis
-from interfacegan.stages.analysis import read_image
+from interfacegan.stages.real import read_image, score_real
 from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
 from conftest import PLANTED, run_chain
@@ -141,7 +141,7 @@ def test_real_images_are_scored_and_correlated(planted, tmp_path):
     (folder / "notes.txt").write_text("not an image")
     real_config = copy.deepcopy(config) | {"real_data": {"images": str(folder), "limit": None}}
     real_layout = type(layout)(config["run"], tmp_path / "results")
-    analysis.score_real(configuration.stage_view(real_config, "real"), real_layout)
+    score_real(configuration.stage_view(real_config, "real"), real_layout)
     analysis.correlation_real(configuration.stage_view(real_config, "correlation"), real_layout)
     scores = read_h5(real_layout.real_scores)
     assert scores["scores"].shape == (400, len(config["attributes"])) and scores["images"][0] == "0000.png"

@@ -4,11 +4,11 @@ import contextlib
 import csv
 import os
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import h5py
 import numpy as np
-import torch
 
 from . import __version__
 from .config import digest
@@ -16,6 +16,10 @@ from .config import digest
 
 class ArtifactError(ValueError):
     """An artifact is missing, unreadable or lacks what a stage needs."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable, or does not fit its network (raised by `checkpoints`)."""
 
 
 def provenance(view: dict, stage: str) -> dict:
@@ -26,7 +30,7 @@ def provenance(view: dict, stage: str) -> dict:
         "seed": view.get("seed", -1),
         "generator": view.get("generator", {}).get("name", ""),
         "interfacegan_version": __version__,
-        "torch_version": str(torch.__version__),
+        "torch_version": version("torch"),
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

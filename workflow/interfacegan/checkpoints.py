@@ -5,9 +5,7 @@ from pathlib import Path
 
 import torch
 
-
-class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, or does not fit its network."""
+from .artifacts import CheckpointError  # noqa: F401  (raised here, defined where the CLI can catch it without torch)
 
 
 def load_state_dict(path: Path, key: str | None = None, model: torch.nn.Module | None = None) -> dict:

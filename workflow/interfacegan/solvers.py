@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
-from sklearn.svm import SVC
 
 
 @dataclass
@@ -45,6 +44,8 @@ def fit_lda(x: np.ndarray, labels: np.ndarray, ridge: float = 1e-3) -> Hyperplan
 
 def fit_svc(x: np.ndarray, labels: np.ndarray, c: float = 1.0) -> Hyperplane:
     """The official solver: sklearn SVC with a linear kernel."""
+    from sklearn.svm import SVC  # imported here: a second to load, and only this solver needs it
+
     start = time.perf_counter()
     model = SVC(kernel="linear", C=c).fit(x, labels)
     return unit(model.coef_.ravel(), float(model.intercept_[0]), time.perf_counter() - start)

@@ -5,7 +5,6 @@ attribute, on the validation split, accuracy and ROC AUC (binary) or Pearson r a
 accuracy (regression).
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -161,38 +160,3 @@ def train_predictor(
     with atomic_path(out_stem.parent / f"{out_stem.name}.report.json") as tmp:
         tmp.write_text(json.dumps(report, indent=2))
     return report
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, help="folder of the images; relative table paths are taken inside it")
-    p.add_argument("--attributes", nargs="+", required=True, help="output names: attribute-table columns or yaw (see --map)")
-    p.add_argument("--out", required=True, help="output stem: writes STEM.pt, STEM.json, STEM.report.json")
-    p.add_argument("--attr-file", default=ATTR_FILE, help=f"attribute table (default: {ATTR_FILE})")
-    p.add_argument("--landmarks-file", help="landmarks table, needed for yaw (e.g. list_landmarks_align_celeba.txt)")
-    p.add_argument("--partition-file", help="train/val/test partition (e.g. list_eval_partition.txt); default: seeded 80/10/10")
-    p.add_argument(
-        "--map", nargs="+", default=[], metavar="NAME=SOURCE", help="output name -> table column or yaw, - to negate, e.g. pose=yaw smile=Smiling age=-Young"
-    )
-    p.add_argument("--input-size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256])
-    p.add_argument("--blocks", type=int, nargs="+", help="blocks per width (default: 2 each)")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--no-augment", dest="augment", action="store_false", help="no horizontal flips")
-
-
-def run(args: argparse.Namespace) -> dict:
-    """train_predictor with the options of `add_arguments`."""
-    pairs = [item.partition("=") for item in args.map]
-    if any(not name or not source for name, _, source in pairs):
-        raise DataError(f"--map takes NAME=SOURCE pairs, got {' '.join(args.map)}")
-    return train_predictor(
-        args.data, args.attributes, args.out, input_size=args.input_size, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, seed=args.seed, widths=tuple(args.widths),
-        blocks=tuple(args.blocks) if args.blocks else None, attr_file=args.attr_file,
-        landmarks_file=args.landmarks_file, partition_file=args.partition_file, device=args.device,
-        augment=args.augment, attribute_map={name: source for name, _, source in pairs},
-    )
