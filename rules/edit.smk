@@ -2,7 +2,7 @@ rule edit_grids:
     input:
         [LAYOUT.boundary(b, s) for s in config["spaces"] for b in BOUNDARIES],
     output:
-        [LAYOUT.edit_grid(b, s) for s in config["spaces"] for b in BOUNDARIES],
+        [LAYOUT.edit_grid(b, s) for s in configuration.edit_spaces(config) for b in BOUNDARIES],
     params:
         view=view("edit"),
     threads: config["threads"]

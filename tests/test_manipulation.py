@@ -64,3 +64,14 @@ def test_offset_mode_and_w_plus_add_the_step_to_every_layer(normals):
     edited = interpolate(wp, normals[0], -3, 3, 10, "distance")
     assert edited.shape == (2, 10, 18, 32)
     np.testing.assert_allclose(edited[:, -1] - wp, np.broadcast_to(3 * normals[0], wp.shape), atol=1e-5)
+
+
+def test_w_plus_edits_can_move_chosen_layers_only(normals):
+    wp = np.random.default_rng(4).standard_normal((2, 6, 32)).astype(np.float32)
+    edited = interpolate(wp, normals[0], -2, 2, 3, "distance", layers=[0, 2])
+    np.testing.assert_allclose(edited[:, -1, [0, 2]] - wp[:, [0, 2]], np.broadcast_to(2 * normals[0], (2, 2, 32)), atol=1e-6)
+    np.testing.assert_array_equal(edited[:, :, [1, 3, 4, 5]], np.broadcast_to(wp[:, None, [1, 3, 4, 5]], (2, 3, 4, 32)))
+    with pytest.raises(ValueError, match="layers"):
+        interpolate(wp, normals[0], -2, 2, 3, "distance", layers=[6])
+    with pytest.raises(ValueError, match="layers"):
+        interpolate(wp[:, 0], normals[0], -2, 2, 3, "distance", layers=[0])

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from PIL import Image
 
 import test_pggan
 import test_stylegan
@@ -20,7 +21,7 @@ from conftest import run_chain
 from interfacegan import config as configuration
 from interfacegan.artifacts import read_h5
 from interfacegan.predictors.multihead import MultiHeadNet, save_checkpoint
-from interfacegan.stages import conditional
+from interfacegan.stages import conditional, edits
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ["pggan_celebahq", "stylegan_celebahq", "stylegan_ffhq"]
@@ -119,3 +120,25 @@ def test_a_paper_config_runs_the_whole_chain(name, checkpoints, tmp_path):
     if name == "stylegan_ffhq":  # both spaces and conditions: run it again from scratch, bit for bit
         again = boundaries(config, chain(config, tmp_path / "b"))
         assert all(np.array_equal(normals[key], again[key]) for key in normals)
+
+
+def test_w_plus_edit_grids_move_the_truncated_codes_along_the_w_boundaries(checkpoints, tmp_path):
+    config = shrunk("stylegan_celebahq", checkpoints)
+    layout = chain(config, tmp_path)
+
+    def grids(wp_layers) -> dict:
+        view = configuration.stage_view(configuration.validate(config | {"edit": {"samples": 2, "steps": 3, "wp_layers": wp_layers}}), "edit")
+        edits.edit_grids(view, layout)
+        return {space: np.asarray(Image.open(layout.edit_grid("smile", space))) for space in ("w", "wp")}
+
+    every_layer, first_two = grids("all"), grids([0, 1])
+    original = np.s_[:, 4:100]  # the framed first column: the unedited sample
+    # W+ holds the truncated w of each layer, so its original is the W original, pixel for pixel
+    np.testing.assert_array_equal(every_layer["wp"][original], every_layer["w"][original])
+    np.testing.assert_array_equal(first_two["wp"][original], every_layer["wp"][original])
+    assert not np.array_equal(first_two["wp"], every_layer["wp"])  # fewer layers moved, other edits
+    assert not np.array_equal(every_layer["wp"], every_layer["w"])  # W edits are truncated again, W+ ones not
+    with pytest.raises(configuration.ConfigError, match="wp_layers"):
+        grids([0, 99])
+    with pytest.raises(configuration.ConfigError, match="add w to spaces"):
+        configuration.validate(config | {"spaces": ["z"], "edit": {"wp_layers": "all"}})

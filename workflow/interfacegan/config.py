@@ -91,6 +91,8 @@ def check_consistency(config: dict) -> None:
                 raise ConfigError(f"config: conditions.{index}: '{name}' is not one of the attributes")
         if condition["primal"] in condition["conditions"]:
             raise ConfigError(f"config: conditions.{index}: '{condition['primal']}' cannot condition itself")
+    if config["edit"]["wp_layers"] is not None and "w" not in config["spaces"]:
+        raise ConfigError("config: edit.wp_layers: W+ edits use the w boundaries; add w to spaces")
     chosen = config["selection"]["chosen_num_or_ratio"]
     if chosen > 1:
         if chosen != int(chosen):
@@ -110,6 +112,11 @@ def conditional_name(primal: str, conditions: list[str]) -> str:
 def boundary_names(config: dict) -> list[str]:
     """Every boundary of a run: the attributes', then the conditional ones."""
     return config["attributes"] + [conditional_name(c["primal"], c["conditions"]) for c in config["conditions"]]
+
+
+def edit_spaces(config: dict) -> list[str]:
+    """The spaces of the edit grids: the boundaries' spaces, and wp with `edit.wp_layers`."""
+    return config["spaces"] + ["wp"] * (config["edit"]["wp_layers"] is not None)
 
 
 def stage_view(config: dict, stage: str) -> dict:

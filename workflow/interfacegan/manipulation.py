@@ -22,12 +22,14 @@ def project(primal: np.ndarray, conditions: np.ndarray) -> np.ndarray:
     return (direction / norm).astype(np.float32)
 
 
-def interpolate(codes: np.ndarray, normal: np.ndarray, start: float, end: float, steps: int, mode: str) -> np.ndarray:
+def interpolate(
+    codes: np.ndarray, normal: np.ndarray, start: float, end: float, steps: int, mode: str, layers: list[int] | None = None
+) -> np.ndarray:
     """Edited copies of each code, shape (n, steps, *code_shape).
 
     mode "distance" (the official `linear_interpolate`): for a 2-D code each step puts
     the sample at signed distance d from the hyperplane through the origin,
-    code + (d - code.n) n; a 3-D (W+) code gets d n added to every layer.
+    code + (d - code.n) n; a 3-D (W+) code gets d n added to every layer, or to `layers` only.
     mode "offset": code + a n for a in linspace(start, end, steps) (z + a n of the paper).
     """
     codes = np.asarray(codes, dtype=np.float32)
@@ -38,4 +40,9 @@ def interpolate(codes: np.ndarray, normal: np.ndarray, start: float, end: float,
         amounts = amounts[None, :] - (codes @ normal)[:, None]
     elif mode not in ("distance", "offset"):
         raise ValueError(f"unknown interpolation mode {mode!r}")
+    if layers is not None:
+        if codes.ndim != 3 or max(layers) >= codes.shape[1]:
+            raise ValueError(f"layers {layers} need W+ codes with more than {max(layers)} layers, not shape {codes.shape[1:]}")
+        normal = np.zeros((codes.shape[1], 1), np.float32) + normal
+        normal[np.setdiff1d(np.arange(codes.shape[1]), layers)] = 0
     return codes[:, None] + np.broadcast_to(amounts, shape[:2]).reshape(shape) * normal

@@ -5,10 +5,11 @@ for every boundary and every run with the same seed.
 """
 
 import numpy as np
+import torch
 
 from .. import figures, latents
 from ..artifacts import read_h5, write_csv
-from ..config import boundary_names
+from ..config import ConfigError, boundary_names, edit_spaces
 from ..layout import Layout
 from ..manipulation import interpolate
 from ..models import Models
@@ -22,8 +23,16 @@ class Editor(Models):
         self.layout = layout
 
     def first_codes(self, count: int, space: str) -> np.ndarray:
+        """The run's first codes in `space`; W+ ones are mapped from the stored z."""
         shards = self.layout.latent_shards(self.view["n_samples"], self.view["shard_size"])
-        return latents.gather(shards, self.view["shard_size"], np.arange(min(count, self.view["n_samples"])), space)
+        rows = np.arange(min(count, self.view["n_samples"]))
+        if space != "wp":
+            return latents.gather(shards, self.view["shard_size"], rows, space)
+        if "wp" not in self.generator.spaces:
+            raise ConfigError(f"config: edit.wp_layers: generator '{self.generator.name}' has no W+ space")
+        z = torch.from_numpy(latents.gather(shards, self.view["shard_size"], rows, "z")).to(self.device)
+        with torch.inference_mode():
+            return self.generator.map_codes(z)["wp"].float().cpu().numpy()
 
     def normal(self, name: str, space: str) -> np.ndarray:
         return read_h5(self.layout.boundary(name, space), "normal")["normal"]
@@ -75,13 +84,18 @@ def linearity(view: dict, layout: Layout) -> None:
 
 def edit_grids(view: dict, layout: Layout) -> None:
     """One PNG per boundary and space: rows = samples, first column the original (framed),
-    then the steps of `edit.mode` from `edit.start` to `edit.end`."""
+    then the steps of `edit.mode` from `edit.start` to `edit.end`; in wp (`edit.wp_layers`)
+    the w boundaries move the W+ codes."""
     editor = Editor(view, layout, with_predictor=False)
     options = view["edit"]
-    for space in view["spaces"]:
+    for space in edit_spaces(view):
         codes = editor.first_codes(options["samples"], space)
+        layers = None if space != "wp" or options["wp_layers"] == "all" else options["wp_layers"]
+        if layers and max(layers) >= codes.shape[1]:
+            raise ConfigError(f"config: edit.wp_layers: layer {max(layers)} does not exist; W+ has {codes.shape[1]} layers")
         for name in boundary_names(view):
-            edited = interpolate(codes, editor.normal(name, space), options["start"], options["end"], options["steps"], options["mode"])
+            normal = editor.normal(name, "w" if space == "wp" else space)
+            edited = interpolate(codes, normal, options["start"], options["end"], options["steps"], options["mode"], layers)
             grid = np.concatenate([codes[:, None], edited], axis=1)
             images = editor.images(grid.reshape(-1, *codes.shape[1:]), space)
             figures.image_grid(images.reshape(*grid.shape[:2], *images.shape[1:]), layout.edit_grid(name, space), marked_column=0)

@@ -5,7 +5,7 @@ import html
 import os
 
 from ..artifacts import atomic_path
-from ..config import boundary_names
+from ..config import boundary_names, edit_spaces
 from ..layout import Layout
 
 SECTIONS = [
@@ -47,7 +47,7 @@ def run(view: dict, layout: Layout) -> None:
         if table:
             body.append(table_html(layout.table(table)))
     body += ["<h2>Edit grids</h2>", edit_text(view["edit"])]
-    for space in view["spaces"]:
+    for space in edit_spaces(view):
         for name in boundary_names(view):
             body += [f"<h3>{html.escape(name)} ({space})</h3>", image_tag(layout, layout.edit_grid(name, space), name)]
     with atomic_path(layout.summary) as tmp:
