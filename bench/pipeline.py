@@ -26,7 +26,7 @@ from PIL import Image
 from interfacegan import config as configuration
 from interfacegan.artifacts import read_h5
 from interfacegan.latents import standard_normal
-from interfacegan.models import Models, fit_size
+from interfacegan.models import Models, fit_size, to_uint8
 from interfacegan.solvers import fit_svc
 from interfacegan.stages.select import attribute_rng, select
 
@@ -57,8 +57,7 @@ def baseline(config: dict, workdir: Path) -> tuple[float, dict]:
     with torch.inference_mode():
         for i in range(0, len(z), OFFICIAL_BATCH):
             x = models.synthesize(torch.from_numpy(z[i : i + OFFICIAL_BATCH]), "z")
-            pixels = ((x + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-            for j, image in enumerate(pixels):
+            for j, image in enumerate(to_uint8(x)):
                 Image.fromarray(image).save(images_dir / f"{i + j:06d}.jpg", quality=95)
         scores = []
         for i in range(len(z)):

@@ -26,6 +26,7 @@ from PIL import Image
 
 from heldout import heldout_mask
 from interfacegan.generators import build_generator
+from interfacegan.models import to_uint8
 from interfacegan.predictors.celeba import LANDMARKS
 
 HERE = Path(__file__).resolve().parent
@@ -62,8 +63,7 @@ def fit_threshold(scores: np.ndarray, human: np.ndarray, positive: str, negative
 def render(generator, z: np.ndarray, folder: Path, names: list[str], batch: int = 500) -> None:
     for lo in range(0, len(z), batch):
         with torch.inference_mode():
-            x = generator.synthesize(torch.from_numpy(z[lo : lo + batch]))
-        images = ((x + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()  # as the pipeline
+            images = to_uint8(generator.synthesize(torch.from_numpy(z[lo : lo + batch])))
         for name, image in zip(names[lo : lo + batch], images):
             Image.fromarray(image).save(folder / name)
 

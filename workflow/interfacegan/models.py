@@ -42,9 +42,13 @@ class Models:
         out = []
         with torch.inference_mode():
             for rows in runtime.batches(len(codes), self.view["batch_size"], "generate"):
-                x = self.synthesize(codes[rows], space)
-                out.append(((x + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
+                out.append(to_uint8(self.synthesize(codes[rows], space)))
         return np.concatenate(out)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """NCHW images in [-1, 1] as uint8 NHWC: the official (x + 1) * 127.5 + 0.5, clipped to [0, 255]."""
+    return ((images + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 def attribute_columns(predictor: Predictor, attributes: list[str]) -> list[int]:
