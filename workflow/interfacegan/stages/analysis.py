@@ -23,20 +23,21 @@ def cosine(view: dict, layout: Layout) -> None:
 
 def correlation_synthesized(view: dict, layout: Layout) -> None:
     """Pearson correlation between attribute scores over all sampled latents (NaN rows skipped pairwise)."""
-    merged = read_h5(layout.merged_scores, "scores", "attributes")
-    matrix = pairwise_correlation(merged["scores"])
-    names = merged["attributes"]
-    write_csv(layout.table("correlation_synthesized"), pair_rows(names, matrix, "correlation"))
-    figures.heatmap(matrix, names, names, "Correlation of attribute scores (synthesized)", layout.figure("correlation_synthesized"))
+    correlation_table(layout.merged_scores, "correlation_synthesized", "synthesized", layout)
 
 
 def correlation_real(view: dict, layout: Layout) -> None:
     """Pearson correlation between the predictor's scores of real images."""
-    real = read_h5(layout.real_scores, "scores", "attributes")
-    matrix = pairwise_correlation(real["scores"])
-    names = real["attributes"]
-    write_csv(layout.table("correlation_real"), pair_rows(names, matrix, "correlation"))
-    figures.heatmap(matrix, names, names, "Correlation of attribute scores (real images)", layout.figure("correlation_real"))
+    correlation_table(layout.real_scores, "correlation_real", "real images", layout)
+
+
+def correlation_table(scores_path, name: str, what: str, layout: Layout) -> None:
+    """Table and heat map `name` of the pairwise correlations of the scores in `scores_path`."""
+    scores = read_h5(scores_path, "scores", "attributes")
+    matrix = pairwise_correlation(scores["scores"])
+    names = scores["attributes"]
+    write_csv(layout.table(name), pair_rows(names, matrix, "correlation"))
+    figures.heatmap(matrix, names, names, f"Correlation of attribute scores ({what})", layout.figure(name))
 
 
 def pairwise_correlation(scores: np.ndarray) -> np.ndarray:
