@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import rankdata
 
 from interfacegan import config as configuration
 from interfacegan.models import Models
+from interfacegan.predictors.train import roc_auc
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES = ROOT / "data" / "dcgan_faces"
@@ -23,11 +23,6 @@ def heldout_mask(n: int) -> np.ndarray:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.heldout_mask(n)
-
-
-def auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    n_pos, n_neg = positive.sum(), (~positive).sum()
-    return (rankdata(scores)[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 @pytest.fixture(scope="module")
@@ -49,4 +44,4 @@ def test_the_default_predictor_ranks_the_heldout_human_labels(heldout_scores):
         human = np.array([row[attribute] for row in labels])
         sure = np.isin(human, (positive, negative))
         column = scores[sure, attributes.index(attribute)]
-        assert auc(column, human[sure] == positive) >= floor, attribute
+        assert roc_auc(column, human[sure] == positive) >= floor, attribute
