@@ -8,9 +8,9 @@ rule boundary:
         view=view("boundary"),
     threads: config["threads"]
     resources:
-        **PARTITION,
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
+        **PARTITION,
     log:
         LAYOUT.log("boundary", "{attribute}_{space}"),
     benchmark:
