@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import Dataset
 
 from ..artifacts import ArtifactError
+from ..images import load_face
 
 ATTR_FILE = "list_attr_celeba.txt"
 LANDMARKS = ("lefteye_x", "lefteye_y", "righteye_x", "righteye_y", "nose_x", "nose_y",
@@ -79,20 +79,6 @@ def yaw_from_landmarks(points: np.ndarray) -> np.ndarray:
     left, right, nose_x = points[:, 0:2], points[:, 2:4], points[:, 4]
     distance = np.linalg.norm(right - left, axis=1)
     return (nose_x - (left[:, 0] + right[:, 0]) / 2) / np.where(distance > 0, distance, np.nan)
-
-
-def load_image(path: Path, size: int) -> torch.Tensor:
-    """(3, size, size) float32 in [-1, 1]: centre square crop, bicubic resize."""
-    try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-    except OSError as err:
-        raise DataError(f"image {path} cannot be read ({err})") from err
-    width, height = image.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    image = image.resize((size, size), Image.Resampling.BICUBIC, box=(left, top, left + side, top + side))
-    return torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
 
 
 def hflip(images: torch.Tensor, targets: torch.Tensor, flip_signs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -196,4 +182,4 @@ class CelebADataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         targets = torch.from_numpy(self.targets[index])
         known = ~torch.isnan(targets)
-        return load_image(self.paths[index], self.input_size), torch.where(known, targets, 0.0), known.float()
+        return load_face(self.paths[index], self.input_size), torch.where(known, targets, 0.0), known.float()

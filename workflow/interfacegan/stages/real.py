@@ -4,12 +4,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from .. import runtime
 from ..artifacts import ArtifactError, provenance, write_h5
+from ..images import load_face
 from ..layout import Layout
-from ..models import attribute_columns, fit_size
+from ..models import attribute_columns
 from ..predictors import build_predictor
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -27,21 +27,8 @@ def score_real(view: dict, layout: Layout) -> None:
     scores = np.empty((len(paths), len(columns)), np.float32)
     with torch.inference_mode():
         for rows in runtime.batches(len(paths), view["batch_size"], "score real"):
-            images = torch.cat([read_image(p, predictor.input_size) for p in paths[rows]]).to(device)
+            images = torch.stack([load_face(p, predictor.input_size) for p in paths[rows]]).to(device)
             with runtime.autocast(device, view["precision"]):
                 scores[rows] = predictor(images)[:, columns].float().cpu().numpy()
     datasets = {"scores": scores, "attributes": view["attributes"], "images": [p.name for p in paths]}
     write_h5(layout.real_scores, datasets, provenance(view, "real") | {"folder": str(folder)})
-
-
-def read_image(path: Path, size: int) -> torch.Tensor:
-    """One RGB image, centre-cropped to a square and resized, as (1, 3, size, size) in [-1, 1]."""
-    try:
-        pixels = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)
-    except OSError as err:
-        raise ArtifactError(f"real image {path} cannot be read ({err})") from err
-    image = torch.from_numpy(pixels).permute(2, 0, 1)[None] / 127.5 - 1
-    height, width = image.shape[-2:]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    return fit_size(image[..., top : top + side, left : left + side], size)
