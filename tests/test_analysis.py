@@ -13,7 +13,8 @@ from PIL import Image
 
 from interfacegan import config as configuration
 from interfacegan.stages import analysis
-from interfacegan.stages.real import read_image, score_real
+from interfacegan.stages.report import table_html
+from interfacegan.stages.real import score_real
 from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
 from conftest import PLANTED, run_chain
@@ -152,9 +153,8 @@ def test_real_images_are_scored_and_correlated(planted, tmp_path):
     assert real_layout.figure("correlation_real").is_file()
 
 
-def test_real_images_are_centre_cropped(tmp_path):
-    image = np.zeros((24, 16, 3), np.uint8)
-    image[4:20] = 255  # the centre 16 x 16 is white, the top and bottom 4 rows black
-    path = tmp_path / "tall.png"
-    Image.fromarray(image).save(path)
-    assert torch.all(read_image(path, 16) == 1)
+def test_report_tables_show_every_row(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("i,v\n" + "".join(f"{i},{i * i}\n" for i in range(250)))
+    page = table_html(path)
+    assert page.count("<tr>") == 251 and "<td>249</td>" in page and "more rows" not in page

@@ -69,9 +69,8 @@ def table_html(path) -> str:
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows[1:200])
-    more = f"<p>({len(rows) - 200} more rows in <code>{html.escape(path.name)}</code>)</p>" if len(rows) > 201 else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows[1:])
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 PAGE = """<!DOCTYPE html>
