@@ -28,6 +28,7 @@ import torch
 
 from fer_net import HAPPY, MiniXception
 from interfacegan.generators import build_generator
+from interfacegan.models import to_uint8
 
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "eyeglasses_probe.npz"
@@ -47,10 +48,10 @@ COLUMNS = ["index", "face_found", "eyeglasses", "smile", "age", "gender", "pose"
 
 
 def render(generator, z):
-    """Latents (N, 100) -> uint8 RGB faces (N, 64, 64, 3)."""
+    """Latents (N, 100) -> uint8 RGB faces (N, 64, 64, 3), the official post-processing."""
     with torch.no_grad():
         x = generator.synthesize(torch.from_numpy(np.ascontiguousarray(z, np.float32)))
-    return np.ascontiguousarray(np.clip(np.round((x.numpy() + 1) * 127.5), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1))
+    return np.ascontiguousarray(to_uint8(x))  # contiguous for OpenCV and MediaPipe
 
 
 def landmarks(mesh, img):
