@@ -26,7 +26,8 @@ DELETE = object()
 def test_defaults_are_filled():
     config = configuration.validate(copy.deepcopy(PLANTED))
     assert config["selection"]["split_ratio"] == 0.7
-    assert config["boundary"]["solver"] == "lda"
+    assert config["boundary"]["solver"] == "svc"
+    assert config["boundary"]["ridge"] is None
     assert config["spaces"] == ["z"]
     assert config["device"] == "auto"
 

@@ -39,9 +39,31 @@ def test_sides_split_and_remaining_match_the_official_protocol():
     assert set(positives) == set(top) and set(negatives) == set(bottom)
     assert not set(s.train_index) & set(s.val_index)
     np.testing.assert_array_equal(s.remaining_index, np.sort(middle))
-    threshold = (scores[middle].max() + scores[middle].min()) / 2
-    assert s.threshold == pytest.approx(threshold)
+    ordered = scores[np.argsort(-scores)]
+    threshold = (ordered[0] + ordered[-1]) / 2  # the official midpoint of the sorted valid scores
+    assert s.threshold == threshold
     np.testing.assert_array_equal(s.remaining_label, scores[s.remaining_index] >= threshold)
+
+
+def test_remaining_threshold_is_the_overall_midpoint_on_skewed_scores():
+    # a long right tail: the overall midpoint lies far above the middle samples' own midpoint
+    scores = np.random.default_rng(5).exponential(size=10_000)
+    s = select(scores, 0.02, 0.7, None, np.random.default_rng(0))
+    middle = np.sort(official_sides(scores, 0.02)[2])
+    official = (scores.max() + scores.min()) / 2
+    own = (scores[middle].max() + scores[middle].min()) / 2
+    assert s.threshold == official
+    np.testing.assert_array_equal(s.remaining_label, scores[middle] >= official)
+    assert s.remaining_label.sum() == (scores[middle] >= official).sum() < 0.1 * (scores[middle] >= own).sum()
+
+
+def test_invalid_value_is_compared_in_the_scores_dtype():
+    scores = np.random.default_rng(6).standard_normal(2000).astype(np.float32)
+    scores[::10] = np.float32(0.1)  # not 0.1 in float64: a float64 comparison drops nothing
+    s = select(scores, 0.1, 0.7, 0.1, np.random.default_rng(0))
+    used = np.concatenate([s.train_index, s.val_index, s.remaining_index])
+    assert s.n_valid == 1800 and s.chosen == 180
+    np.testing.assert_array_equal(np.sort(used), np.setdiff1d(np.arange(2000), np.arange(0, 2000, 10)))
 
 
 def test_the_split_is_shuffled_reproducibly():

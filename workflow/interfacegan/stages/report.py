@@ -12,7 +12,7 @@ SECTIONS = [
     ("Separability", "separability", None,
      "A linear classifier (its unit normal is the boundary) separates the most confident top and bottom "
      "samples of each attribute. Validation accuracy is on held-out selected samples; remaining accuracy on "
-     "all the samples in between, labelled by the midpoint of their scores."),
+     "all the samples in between, labelled by the midpoint of all valid scores (the official threshold)."),
     ("Accuracy by distance to the boundary", None, "separability_by_distance",
      "Remaining samples binned by their distance to the hyperplane: far from it the attribute is unambiguous; "
      "near it labels blur, as expected if the attribute varies linearly across the boundary."),

@@ -2,8 +2,9 @@
 
 Follows the official `train_boundary`: invalid scores are dropped, the top and
 bottom `chosen` samples are labelled 1 and 0, each side is shuffled and split by
-`split_ratio`; the samples in between are labelled by the threshold (max + min) / 2
-of their own scores and give the "remaining" accuracy.
+`split_ratio`; the samples in between are labelled by the official threshold, the
+midpoint (max + min) / 2 of all valid scores, and give the "remaining" accuracy.
+Comparisons and the threshold are in the scores' own dtype, as the official code's.
 """
 
 import zlib
@@ -50,12 +51,14 @@ def top_k(values: np.ndarray, k: int) -> np.ndarray:
 def select(
     scores: np.ndarray, chosen_num_or_ratio: float, split_ratio: float, invalid_value: float | None, rng: np.random.Generator, name: str = "scores"
 ) -> Selection:
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = np.asarray(scores)
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
     if np.isinf(scores).any():
         raise SelectionError(f"{name}: {int(np.isinf(scores).sum())} scores are infinite (a predictor overflow?)")
     valid = ~np.isnan(scores)
     if invalid_value is not None:
-        valid &= scores != invalid_value
+        valid &= scores != scores.dtype.type(invalid_value)  # float32 scores: 0.1 means float32(0.1)
     valid_index = np.flatnonzero(valid)
     values = scores[valid_index]
     chosen = chosen_count(len(values), chosen_num_or_ratio)
@@ -71,7 +74,7 @@ def select(
     middle = np.ones(len(values), bool)
     middle[top] = middle[bottom] = False
     remaining = np.flatnonzero(middle)
-    threshold = float((values[remaining].max() + values[remaining].min()) / 2) if len(remaining) else float("nan")
+    threshold = (values.max() + values.min()) / 2
     return Selection(
         train_index=valid_index[train],
         train_label=ones_then_zeros(n_train),
@@ -80,7 +83,7 @@ def select(
         remaining_index=valid_index[remaining],
         remaining_label=(values[remaining] >= threshold).astype(np.int8),
         chosen=chosen,
-        threshold=threshold,
+        threshold=float(threshold),
         n_valid=len(values),
     )
 
