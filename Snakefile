@@ -1,12 +1,14 @@
 # InterFaceGAN: sample -> score -> select -> boundary -> tables, edits, report, from config.yaml.
-# Rules only wire paths; every stage is `interfacegan stage <name>` (workflow/interfacegan/stages/).
+# Rules only wire paths and resources; what each stage is (its function, config keys, inputs
+# and outputs) is stated once in workflow/interfacegan/pipeline.py, and every rule runs
+# `interfacegan stage <rule name>`.
 
-import json
 import os
 import sys
 
 from interfacegan import config as configuration
-from interfacegan.layout import Layout, shard_bounds
+from interfacegan import pipeline
+from interfacegan.layout import Layout
 
 # The embedded default, unless the command line names config files: Snakemake would
 # otherwise merge the default's keys (such as a generator's options) into the user's.
@@ -24,13 +26,6 @@ except configuration.ConfigError as err:
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
 
 LAYOUT = Layout(config["run"])
-SHARDS = range(len(shard_bounds(config["n_samples"], config["shard_size"])))
-PLANTED = config["generator"]["name"] == "planted"
-BOUNDARIES = configuration.boundary_names(config)
-CONDITIONS = {
-    configuration.conditional_name(c["primal"], c["conditions"]): [c["primal"], *c["conditions"]]
-    for c in config["conditions"]
-}
 
 # Cluster resources (read by workflow/profiles/slurm; locally they limit nothing). Jobs that
 # generate or score images ask for a GPU when the device is CUDA (SLURM: --gpus=1) and go
@@ -42,22 +37,16 @@ if GPU and config["slurm"]["gpu_partition"]:
     IMAGE_JOB["slurm_partition"] = config["slurm"]["gpu_partition"]
 
 
-def view(stage):
-    """The config keys a stage reads, as JSON: a change to them re-runs the stage."""
-    return json.dumps(configuration.stage_view(config, stage), sort_keys=True)
-
-
 wildcard_constraints:
     shard=r"\d{5}",
     attribute="|".join(config["attributes"]),
     space="|".join(config["spaces"]),
-    name="|".join(CONDITIONS) or "(?!)",
+    boundary="|".join(pipeline.wildcard_values(config, "boundary")) or "(?!)",
 
 
 rule all:
     input:
-        LAYOUT.summary,
-        [LAYOUT.planted_truth] if PLANTED else [],
+        pipeline.targets(config, LAYOUT),
 
 
 include: "rules/sample.smk"

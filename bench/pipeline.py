@@ -24,6 +24,7 @@ import yaml
 from PIL import Image
 
 from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
 from interfacegan.latents import standard_normal
 from interfacegan.models import Models, fit_size, to_uint8
@@ -49,7 +50,7 @@ def ours(config: dict, workdir: Path, cores: int) -> tuple[float, dict]:
 
 def baseline(config: dict, workdir: Path) -> tuple[float, dict]:
     start = time.perf_counter()
-    view = configuration.stage_view(config, "score")
+    view = pipeline.view(config, "score")
     models = Models(view)
     z = standard_normal(config["seed"], 0, config["n_samples"], models.generator.latent_dim)
     images_dir = workdir / "images"

@@ -18,6 +18,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.models import Models
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,9 +86,9 @@ def main() -> None:
     for label, config in views(args):
         for precision in ("fp32", "bf16"):
             config = config | {"precision": precision, "batch_size": args.batch_size, "device": args.device, "threads": args.threads}
-            images_per_s, flops = measure(configuration.stage_view(config, "score"), args.seconds)
+            images_per_s, flops = measure(pipeline.view(config, "score"), args.seconds)
             rows.append((label, precision, images_per_s, flops))
-    device = Models(configuration.stage_view(config, "score"), with_predictor=False).device
+    device = Models(pipeline.view(config, "score"), with_predictor=False).device
     peaks = {"fp32": matmul_peak(torch.float32, device), "bf16": matmul_peak(torch.bfloat16, device)}
     print(f"device {device}, {args.threads} threads; matmul peak fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.1f} GFLOP/s")
     print(f"{'generator':<48} {'prec':<5} {'img/s':>9} {'GFLOP/img':>10} {'GFLOP/s':>9} {'of peak':>8} {'bf16/fp32':>9}")

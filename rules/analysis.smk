@@ -3,12 +3,11 @@
 
 rule cosine_table:
     input:
-        [LAYOUT.boundary(b, s) for s in config["spaces"] for b in BOUNDARIES],
+        pipeline.inputs(config, LAYOUT, "cosine_table", {}),
     output:
-        LAYOUT.table("cosine"),
-        [LAYOUT.figure(f"cosine_{s}") for s in config["spaces"]],
+        pipeline.outputs(config, LAYOUT, "cosine_table"),
     params:
-        view=view("cosine"),
+        view=pipeline.view_json(config, "cosine_table"),
     resources:
         **PARTITION,
     log:
@@ -16,17 +15,16 @@ rule cosine_table:
     benchmark:
         LAYOUT.benchmark("analysis", "cosine")
     shell:
-        "interfacegan stage cosine --view {params.view:q} > {log} 2>&1"
+        pipeline.command("cosine_table")
 
 
 rule correlation_table:
     input:
-        LAYOUT.merged_scores,
+        pipeline.inputs(config, LAYOUT, "correlation_table", {}),
     output:
-        LAYOUT.table("correlation_synthesized"),
-        LAYOUT.figure("correlation_synthesized"),
+        pipeline.outputs(config, LAYOUT, "correlation_table"),
     params:
-        view=view("correlation"),
+        view=pipeline.view_json(config, "correlation_table"),
     resources:
         **PARTITION,
     log:
@@ -34,18 +32,16 @@ rule correlation_table:
     benchmark:
         LAYOUT.benchmark("analysis", "correlation")
     shell:
-        "interfacegan stage correlation --view {params.view:q} > {log} 2>&1"
+        pipeline.command("correlation_table")
 
 
 rule rescoring_table:
     input:
-        LAYOUT.merged_scores,
-        [LAYOUT.boundary(b, s) for s in config["spaces"] for b in BOUNDARIES],
+        pipeline.inputs(config, LAYOUT, "rescoring_table", {}),
     output:
-        LAYOUT.table("rescoring"),
-        [LAYOUT.figure(f"rescoring_{s}") for s in config["spaces"]],
+        pipeline.outputs(config, LAYOUT, "rescoring_table"),
     params:
-        view=view("rescoring"),
+        view=pipeline.view_json(config, "rescoring_table"),
     threads: config["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
@@ -56,17 +52,16 @@ rule rescoring_table:
     benchmark:
         LAYOUT.benchmark("analysis", "rescoring")
     shell:
-        "interfacegan stage rescoring --view {params.view:q} > {log} 2>&1"
+        pipeline.command("rescoring_table")
 
 
 rule linearity_table:
     input:
-        [LAYOUT.boundary(a, s) for s in config["spaces"] for a in config["attributes"]],
+        pipeline.inputs(config, LAYOUT, "linearity_table", {}),
     output:
-        LAYOUT.table("linearity"),
-        LAYOUT.figure("linearity"),
+        pipeline.outputs(config, LAYOUT, "linearity_table"),
     params:
-        view=view("linearity"),
+        view=pipeline.view_json(config, "linearity_table"),
     threads: config["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
@@ -77,14 +72,16 @@ rule linearity_table:
     benchmark:
         LAYOUT.benchmark("analysis", "linearity")
     shell:
-        "interfacegan stage linearity --view {params.view:q} > {log} 2>&1"
+        pipeline.command("linearity_table")
 
 
 rule real_scores:
+    input:
+        pipeline.inputs(config, LAYOUT, "real_scores", {}),
     output:
-        LAYOUT.real_scores,
+        pipeline.outputs(config, LAYOUT, "real_scores"),
     params:
-        view=view("real"),
+        view=pipeline.view_json(config, "real_scores"),
     threads: config["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
@@ -95,17 +92,16 @@ rule real_scores:
     benchmark:
         LAYOUT.benchmark("analysis", "real_scores")
     shell:
-        "interfacegan stage real-scores --view {params.view:q} > {log} 2>&1"
+        pipeline.command("real_scores")
 
 
 rule correlation_real_table:
     input:
-        LAYOUT.real_scores,
+        pipeline.inputs(config, LAYOUT, "correlation_real_table", {}),
     output:
-        LAYOUT.table("correlation_real"),
-        LAYOUT.figure("correlation_real"),
+        pipeline.outputs(config, LAYOUT, "correlation_real_table"),
     params:
-        view=view("correlation"),
+        view=pipeline.view_json(config, "correlation_real_table"),
     resources:
         **PARTITION,
     log:
@@ -113,4 +109,4 @@ rule correlation_real_table:
     benchmark:
         LAYOUT.benchmark("analysis", "correlation_real")
     shell:
-        "interfacegan stage correlation-real --view {params.view:q} > {log} 2>&1"
+        pipeline.command("correlation_real_table")

@@ -1,11 +1,10 @@
 rule boundary:
     input:
-        LAYOUT.selection("{attribute}"),
-        [LAYOUT.latents(shard) for shard in SHARDS],
+        lambda w: pipeline.inputs(config, LAYOUT, "boundary", w),
     output:
-        LAYOUT.boundary("{attribute}", "{space}"),
+        pipeline.outputs(config, LAYOUT, "boundary"),
     params:
-        view=view("boundary"),
+        view=pipeline.view_json(config, "boundary"),
     threads: config["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
@@ -16,23 +15,21 @@ rule boundary:
     benchmark:
         LAYOUT.benchmark("boundary", "{attribute}_{space}")
     shell:
-        "interfacegan stage boundary --view {params.view:q} --attribute {wildcards.attribute}"
-        " --space {wildcards.space} > {log} 2>&1"
+        pipeline.command("boundary")
 
 
 rule conditional_boundary:
     input:
-        lambda w: [LAYOUT.boundary(a, w.space) for a in CONDITIONS[w.name]],
+        lambda w: pipeline.inputs(config, LAYOUT, "conditional_boundary", w),
     output:
-        LAYOUT.boundary("{name}", "{space}"),
+        pipeline.outputs(config, LAYOUT, "conditional_boundary"),
     params:
-        view=view("conditional"),
+        view=pipeline.view_json(config, "conditional_boundary"),
     resources:
         **PARTITION,
     log:
-        LAYOUT.log("conditional", "{name}_{space}"),
+        LAYOUT.log("conditional", "{boundary}_{space}"),
     benchmark:
-        LAYOUT.benchmark("conditional", "{name}_{space}")
+        LAYOUT.benchmark("conditional", "{boundary}_{space}")
     shell:
-        "interfacegan stage conditional --view {params.view:q} --boundary {wildcards.name}"
-        " --space {wildcards.space} > {log} 2>&1"
+        pipeline.command("conditional_boundary")

@@ -1,10 +1,10 @@
 rule edit_grids:
     input:
-        [LAYOUT.boundary(b, s) for s in config["spaces"] for b in BOUNDARIES],
+        pipeline.inputs(config, LAYOUT, "edit_grids", {}),
     output:
-        [LAYOUT.edit_grid(b, s) for s in configuration.edit_spaces(config) for b in BOUNDARIES],
+        pipeline.outputs(config, LAYOUT, "edit_grids"),
     params:
-        view=view("edit"),
+        view=pipeline.view_json(config, "edit_grids"),
     threads: config["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
@@ -15,4 +15,4 @@ rule edit_grids:
     benchmark:
         LAYOUT.benchmark("edit", "grids")
     shell:
-        "interfacegan stage edit --view {params.view:q} > {log} 2>&1"
+        pipeline.command("edit_grids")

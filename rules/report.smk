@@ -1,16 +1,10 @@
 rule summary:
     input:
-        rules.separability_table.output,
-        rules.cosine_table.output,
-        rules.correlation_table.output,
-        rules.rescoring_table.output,
-        rules.linearity_table.output,
-        rules.edit_grids.output,
-        rules.correlation_real_table.output if config["real_data"] else [],
+        pipeline.inputs(config, LAYOUT, "summary", {}),
     output:
-        LAYOUT.summary,
+        pipeline.outputs(config, LAYOUT, "summary"),
     params:
-        view=view("report"),
+        view=pipeline.view_json(config, "summary"),
     resources:
         **PARTITION,
     log:
@@ -18,4 +12,4 @@ rule summary:
     benchmark:
         LAYOUT.benchmark("report", "summary")
     shell:
-        "interfacegan stage report --view {params.view:q} > {log} 2>&1"
+        pipeline.command("summary")

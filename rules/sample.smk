@@ -1,8 +1,10 @@
 rule sample:
+    input:
+        lambda w: pipeline.inputs(config, LAYOUT, "sample", w),
     output:
-        LAYOUT.latents("{shard}"),
+        pipeline.outputs(config, LAYOUT, "sample"),
     params:
-        view=view("sample"),
+        view=pipeline.view_json(config, "sample"),
     threads: config["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
@@ -13,14 +15,14 @@ rule sample:
     benchmark:
         LAYOUT.benchmark("sample", "{shard}")
     shell:
-        "interfacegan stage sample --view {params.view:q} --shard {wildcards.shard} > {log} 2>&1"
+        pipeline.command("sample")
 
 
 rule planted_truth:
     output:
-        LAYOUT.planted_truth,
+        pipeline.outputs(config, LAYOUT, "planted_truth"),
     params:
-        view=view("truth"),
+        view=pipeline.view_json(config, "planted_truth"),
     resources:
         **PARTITION,
     log:
@@ -28,4 +30,4 @@ rule planted_truth:
     benchmark:
         LAYOUT.benchmark("truth", "planted")
     shell:
-        "interfacegan stage truth --view {params.view:q} > {log} 2>&1"
+        pipeline.command("planted_truth")

@@ -1,10 +1,10 @@
 rule score:
     input:
-        LAYOUT.latents("{shard}"),
+        lambda w: pipeline.inputs(config, LAYOUT, "score", w),
     output:
-        LAYOUT.scores("{shard}"),
+        pipeline.outputs(config, LAYOUT, "score"),
     params:
-        view=view("score"),
+        view=pipeline.view_json(config, "score"),
     threads: config["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
@@ -15,16 +15,16 @@ rule score:
     benchmark:
         LAYOUT.benchmark("score", "{shard}")
     shell:
-        "interfacegan stage score --view {params.view:q} --shard {wildcards.shard} > {log} 2>&1"
+        pipeline.command("score")
 
 
 rule merge_scores:
     input:
-        [LAYOUT.scores(shard) for shard in SHARDS],
+        pipeline.inputs(config, LAYOUT, "merge_scores", {}),
     output:
-        LAYOUT.merged_scores,
+        pipeline.outputs(config, LAYOUT, "merge_scores"),
     params:
-        view=view("score"),
+        view=pipeline.view_json(config, "merge_scores"),
     resources:
         **PARTITION,
     log:
@@ -32,4 +32,4 @@ rule merge_scores:
     benchmark:
         LAYOUT.benchmark("score", "merge")
     shell:
-        "interfacegan stage merge --view {params.view:q} > {log} 2>&1"
+        pipeline.command("merge_scores")

@@ -1,10 +1,10 @@
 rule select:
     input:
-        LAYOUT.merged_scores,
+        lambda w: pipeline.inputs(config, LAYOUT, "select", w),
     output:
-        LAYOUT.selection("{attribute}"),
+        pipeline.outputs(config, LAYOUT, "select"),
     params:
-        view=view("select"),
+        view=pipeline.view_json(config, "select"),
     resources:
         **PARTITION,
     log:
@@ -12,4 +12,4 @@ rule select:
     benchmark:
         LAYOUT.benchmark("select", "{attribute}")
     shell:
-        "interfacegan stage select --view {params.view:q} --attribute {wildcards.attribute} > {log} 2>&1"
+        pipeline.command("select")

@@ -1,12 +1,10 @@
 rule separability_table:
     input:
-        [LAYOUT.boundary(a, s) for s in config["spaces"] for a in config["attributes"]],
+        pipeline.inputs(config, LAYOUT, "separability_table", {}),
     output:
-        LAYOUT.table("separability"),
-        LAYOUT.table("separability_by_distance"),
-        LAYOUT.figure("separability_by_distance"),
+        pipeline.outputs(config, LAYOUT, "separability_table"),
     params:
-        view=view("table"),
+        view=pipeline.view_json(config, "separability_table"),
     resources:
         **PARTITION,
     log:
@@ -14,4 +12,4 @@ rule separability_table:
     benchmark:
         LAYOUT.benchmark("table", "separability")
     shell:
-        "interfacegan stage table --view {params.view:q} > {log} 2>&1"
+        pipeline.command("separability_table")

@@ -3,8 +3,8 @@ import copy
 import pytest
 
 from interfacegan import config as configuration
-from interfacegan.layout import Layout, shard_bounds
-from interfacegan.stages import analysis, boundary, conditional, edits, report, sample, score, select, table, truth
+from interfacegan import pipeline
+from interfacegan.layout import Layout
 
 ATTRIBUTES = ["pose", "smile", "age", "eyeglasses"]
 PLANTED = {
@@ -39,31 +39,13 @@ def planted_config():
 
 
 def run_chain(config: dict, root, analyses: bool = False) -> Layout:
-    """Every stage in order, in this process, as the rules run them (the analyses and
-    the report only when asked: they are slower)."""
+    """Every job of the run in order, in this process, as the rules run them (the
+    analyses and the report only when asked: they are slower)."""
     layout = Layout(config["run"], root)
-    view = lambda stage: configuration.stage_view(config, stage)  # noqa: E731
-    shards = range(len(shard_bounds(config["n_samples"], config["shard_size"])))
-    for shard in shards:
-        sample.run(view("sample"), shard, layout)
-        score.run(view("score"), shard, layout)
-    score.merge(view("score"), layout)
-    for attribute in config["attributes"]:
-        select.run(view("select"), attribute, layout)
-        for space in config["spaces"]:
-            boundary.run(view("boundary"), attribute, space, layout)
-    table.run(view("table"), layout)
-    if config["generator"]["name"] == "planted":
-        truth.run(view("truth"), layout)
-    if analyses:
-        for space in config["spaces"]:
-            for c in config["conditions"]:
-                name = configuration.conditional_name(c["primal"], c["conditions"])
-                conditional.run(view("conditional"), name, space, layout)
-        analysis.cosine(view("cosine"), layout)
-        analysis.correlation_synthesized(view("correlation"), layout)
-        edits.rescoring(view("rescoring"), layout)
-        edits.linearity(view("linearity"), layout)
-        edits.edit_grids(view("edit"), layout)
-        report.run(view("report"), layout)
+    for stage, wildcards in pipeline.jobs(config):
+        if analyses or stage in CORE:
+            pipeline.run(config, stage, wildcards, layout)
     return layout
+
+
+CORE = ("sample", "score", "merge_scores", "select", "boundary", "conditional_boundary", "separability_table", "planted_truth")

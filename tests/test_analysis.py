@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.stages import analysis
 from interfacegan.stages.report import table_html
 from interfacegan.stages.real import score_real
@@ -142,8 +143,8 @@ def test_real_images_are_scored_and_correlated(planted, tmp_path):
     (folder / "notes.txt").write_text("not an image")
     real_config = copy.deepcopy(config) | {"real_data": {"images": str(folder), "limit": None}}
     real_layout = type(layout)(config["run"], tmp_path / "results")
-    score_real(configuration.stage_view(real_config, "real"), real_layout)
-    analysis.correlation_real(configuration.stage_view(real_config, "correlation"), real_layout)
+    score_real(pipeline.view(real_config, "real_scores"), real_layout)
+    analysis.correlation_real(pipeline.view(real_config, "correlation_real_table"), real_layout)
     scores = read_h5(real_layout.real_scores)
     assert scores["scores"].shape == (400, len(config["attributes"])) and scores["images"][0] == "0000.png"
     truth = generator.true_scores(z).numpy()

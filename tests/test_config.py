@@ -50,6 +50,22 @@ def test_defaults_are_filled():
         ("shard_size", 1234, "shard_size"),  # not a multiple of batch_size
         ("predictor", DELETE, "predictor"),
         ("generator.name", DELETE, "generator.name"),
+        ("run", "..", "run"),
+        ("run", ".", "run"),
+        ("run", ".hidden", "run"),
+        ("run", "-x", "run"),
+        ("n_samples", 10**12, "n_samples"),
+        ("n_samples", 10**9, "shard_size"),  # 500,000 shards of 2000
+        ("n_samples", 6000.0, "n_samples"),  # a whole-number float is no integer
+        ("seed", 7.0, "seed"),
+        ("seed", True, "seed"),
+        ("batch_size", 500.0, "batch_size"),
+        ("seed", 2**63, "seed"),  # beyond HDF5's int64
+        ("conditions", [{"primal": "age", "conditions": ["smile"]}] * 2, "conditions.1"),
+        ("conditions", [{"primal": "age", "conditions": ["smile", "pose"]}, {"primal": "age", "conditions": ["pose", "smile"]}], "conditions.1"),
+        ("attributes", ["pose", "smile", "age", "eyeglasses", "eyeglasses_c_age"], "conditions.0"),
+        ("predictor.attributes", ["pose", "age", "smile", "eyeglasses"], "predictor.attributes"),
+        ("generator.name", "a b", "generator.name"),
     ],
 )
 def test_bad_values_name_the_key(path, value, named):
@@ -60,16 +76,29 @@ def test_bad_values_name_the_key(path, value, named):
     assert "\n" not in message
 
 
-def test_stage_views_hold_only_what_the_stage_reads():
-    config = configuration.validate(copy.deepcopy(PLANTED))
-    sample_view = configuration.stage_view(config, "sample")
-    assert "selection" not in sample_view and "predictor" not in sample_view
-    changed = copy.deepcopy(config)
-    changed["selection"]["chosen_num_or_ratio"] = 0.1
-    assert configuration.digest(configuration.stage_view(changed, "sample")) == configuration.digest(sample_view)
-    assert configuration.digest(configuration.stage_view(changed, "select")) != configuration.digest(
-        configuration.stage_view(config, "select")
-    )
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("- a\n", "config: (top level): must be a mapping of keys to values, found list"),
+        ("42\n", "config: (top level): must be a mapping of keys to values, found int"),
+        ("run: x\n  seed: 1\n", "is not valid YAML (line 2, column 7: mapping values are not allowed here)"),
+        ("run: !!python/object:os.system x\n", "is not valid YAML (line 1, column 6: could not determine a constructor"),
+        (b"\xff\xfe", "cannot be read ('utf-8' codec can't decode"),
+    ],
+)
+def test_a_file_that_is_no_config_mapping_is_one_line(text, words, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(configuration.ConfigError) as caught:
+        configuration.load(path)
+    assert words in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
+
+
+def test_the_bounds_themselves_are_accepted():
+    config = with_change("seed", 2**63 - 1)
+    config.update(n_samples=10**9, shard_size=10**4)
+    assert configuration.validate(config)["seed"] == 2**63 - 1
+    assert configuration.validate(with_change("run", "a.b-c_1"))["run"] == "a.b-c_1"
 
 
 def test_the_shipped_configs_validate():

@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.artifacts import ArtifactError
 from interfacegan.images import load_face
 from interfacegan.layout import Layout
@@ -16,7 +17,7 @@ from interfacegan.stages import real
 
 
 def real_view(config: dict, folder) -> dict:
-    return configuration.stage_view(config | {"real_data": {"images": str(folder), "limit": None}}, "real")
+    return pipeline.view(config | {"real_data": {"images": str(folder), "limit": None}}, "real_scores")
 
 
 def test_faces_are_centre_cropped(tmp_path):

@@ -6,8 +6,8 @@ import copy
 import tracemalloc
 
 from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.layout import Layout
-from interfacegan.stages import boundary, sample, score, select
 from conftest import PLANTED
 
 
@@ -18,15 +18,13 @@ def peak_mib(n_samples: int, root) -> float:
     config["generator"]["latent_dim"] = 512
     config = configuration.validate(config)
     layout = Layout(config["run"], root)
-    view = {stage: configuration.stage_view(config, stage) for stage in ("sample", "score", "select", "boundary")}
-    for shard in range(n_samples // 5000):
-        sample.run(view["sample"], shard, layout)
-        score.run(view["score"], shard, layout)
-    score.merge(view["score"], layout)
+    for stage, wildcards in pipeline.jobs(config):
+        if stage in ("sample", "score", "merge_scores"):
+            pipeline.run(config, stage, wildcards, layout)
     tracemalloc.start()
     try:
-        select.run(view["select"], "smile", layout)
-        boundary.run(view["boundary"], "smile", "z", layout)
+        pipeline.run(config, "select", {"attribute": "smile"}, layout)
+        pipeline.run(config, "boundary", {"attribute": "smile", "space": "z"}, layout)
         return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.models import Models
 from conftest import PLANTED
 
@@ -11,7 +12,7 @@ from conftest import PLANTED
 def dcgan_view(precision: str) -> dict:
     config = copy.deepcopy(PLANTED) | {"precision": precision, "batch_size": 8}
     config["generator"] = {"name": "dcgan"}
-    return configuration.stage_view(configuration.validate(config), "score")
+    return pipeline.view(configuration.validate(config), "score")
 
 
 def test_bf16_autocast_stays_close_to_fp32():
@@ -36,4 +37,4 @@ def test_images_are_resized_to_the_predictor_input():
 def test_an_attribute_the_predictor_lacks_is_named():
     config = copy.deepcopy(PLANTED) | {"attributes": ["smile", "bald"], "conditions": []}
     with pytest.raises(configuration.ConfigError, match="predictor 'planted' has no bald"):
-        Models(configuration.stage_view(configuration.validate(config), "score"))
+        Models(pipeline.view(configuration.validate(config), "score"))

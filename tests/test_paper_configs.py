@@ -19,9 +19,9 @@ import test_pggan
 import test_stylegan
 from conftest import run_chain
 from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
 from interfacegan.predictors.multihead import MultiHeadNet, save_checkpoint
-from interfacegan.stages import conditional, edits
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ["pggan_celebahq", "stylegan_celebahq", "stylegan_ffhq"]
@@ -69,20 +69,10 @@ def boundaries(config: dict, layout) -> dict:
     return {(n, s): read_h5(layout.boundary(n, s), "normal")["normal"] for s in config["spaces"] for n in names}
 
 
-def chain(config: dict, root: Path):
-    """run_chain, then the conditional boundaries (which it runs only with the slow analyses)."""
-    layout = run_chain(config, root)
-    view = configuration.stage_view(config, "conditional")
-    for space in config["spaces"]:
-        for c in config["conditions"]:
-            conditional.run(view, configuration.conditional_name(c["primal"], c["conditions"]), space, layout)
-    return layout
-
-
 @pytest.mark.parametrize("name", PAPER)
 def test_a_paper_config_runs_the_whole_chain(name, checkpoints, tmp_path):
     config = shrunk(name, checkpoints)
-    layout = chain(config, tmp_path / "a")
+    layout = run_chain(config, tmp_path / "a")
 
     with open(layout.table("separability")) as handle:
         rows = list(csv.DictReader(handle))
@@ -118,17 +108,17 @@ def test_a_paper_config_runs_the_whole_chain(name, checkpoints, tmp_path):
     np.testing.assert_allclose(np.linalg.norm(latents["z"], axis=1), math.sqrt(512), rtol=1e-5)  # official prepare_z
 
     if name == "stylegan_ffhq":  # both spaces and conditions: run it again from scratch, bit for bit
-        again = boundaries(config, chain(config, tmp_path / "b"))
+        again = boundaries(config, run_chain(config, tmp_path / "b"))
         assert all(np.array_equal(normals[key], again[key]) for key in normals)
 
 
 def test_w_plus_edit_grids_move_the_truncated_codes_along_the_w_boundaries(checkpoints, tmp_path):
     config = shrunk("stylegan_celebahq", checkpoints)
-    layout = chain(config, tmp_path)
+    layout = run_chain(config, tmp_path)
 
     def grids(wp_layers) -> dict:
-        view = configuration.stage_view(configuration.validate(config | {"edit": {"samples": 2, "steps": 3, "wp_layers": wp_layers}}), "edit")
-        edits.edit_grids(view, layout)
+        changed = configuration.validate(config | {"edit": {"samples": 2, "steps": 3, "wp_layers": wp_layers}})
+        pipeline.run(changed, "edit_grids", {}, layout)
         return {space: np.asarray(Image.open(layout.edit_grid("smile", space))) for space in ("w", "wp")}
 
     every_layer, first_two = grids("all"), grids([0, 1])

@@ -335,6 +335,7 @@ def test_bad_checkpoints_and_options_are_named(checkpoint16, tmp_path):
 
 def test_the_sample_stage_stores_z_and_w(checkpoint16, tmp_path):
     from interfacegan import config as configuration
+    from interfacegan import pipeline
     from interfacegan.artifacts import read_h5
     from interfacegan.layout import Layout
     from interfacegan.stages import sample
@@ -345,7 +346,7 @@ def test_the_sample_stage_stores_z_and_w(checkpoint16, tmp_path):
         "predictor": {"name": "planted", "attributes": ["smile"]},
     })
     layout = Layout("sg16", tmp_path)
-    sample.run(configuration.stage_view(config, "sample"), 0, layout)
+    sample.run(pipeline.view(config, "sample"), 0, layout)
     stored = read_h5(layout.latents(0), "z", "w")
     model = build(checkpoint16)
     assert stored["z"].shape == stored["w"].shape == (4, 512)

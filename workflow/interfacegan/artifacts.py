@@ -1,7 +1,9 @@
 """HDF5 and CSV artifacts: atomic writes, provenance attributes, clear read errors."""
 
 import contextlib
+import contextvars
 import csv
+import json
 import os
 import time
 from importlib.metadata import version
@@ -10,8 +12,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from . import __version__
+from . import __version__, pipeline
 from .config import digest
+
+# Datasets indexed by global sample row: their length must be the file's stop - start.
+ROW_DATASETS = ("z", "w", "scores")
 
 
 class ArtifactError(ValueError):
@@ -23,16 +28,41 @@ class CheckpointError(ValueError):
 
 
 def provenance(view: dict, stage: str) -> dict:
-    """Attributes that say how an artifact was made."""
-    return {
+    """Attributes that say how an artifact was made: the config keys that determine it
+    (and their digest), the seed and networks among them, and the software."""
+    content = pipeline.pick(view, pipeline.content_keys(stage))
+    attrs = {
         "stage": stage,
-        "config_digest": digest(view),
-        "seed": view.get("seed", -1),
-        "generator": view.get("generator", {}).get("name", ""),
+        "config_digest": digest(content),
+        "config": json.dumps(content, sort_keys=True),
         "interfacegan_version": __version__,
         "torch_version": version("torch"),
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if "seed" in content:
+        attrs["seed"] = content["seed"]
+    attrs |= {section: content[section]["name"] for section in ("generator", "predictor") if section in content}
+    return attrs
+
+
+# The renames a stage has written but not yet made visible (see `all_or_nothing`).
+PENDING: contextvars.ContextVar[list | None] = contextvars.ContextVar("pending", default=None)
+
+
+@contextlib.contextmanager
+def all_or_nothing():
+    """Every file written inside appears only if the whole block succeeds: a stage with
+    several outputs never leaves some of them looking complete."""
+    pending: list[tuple[Path, Path]] = []
+    token = PENDING.set(pending)
+    try:
+        yield
+        for tmp, path in pending:
+            os.replace(tmp, path)
+    finally:
+        PENDING.reset(token)
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -44,11 +74,16 @@ def atomic_path(path: str | Path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.tmp.{os.getpid()}")
+    pending = PENDING.get()
     try:
         yield tmp
-        os.replace(tmp, path)
-    finally:
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+    if pending is None:
+        os.replace(tmp, path)
+    else:
+        pending.append((tmp, path))
 
 
 def write_h5(path: str | Path, datasets: dict, attrs: dict) -> None:
@@ -78,22 +113,87 @@ def open_h5(path: str | Path):
 def read_h5(path: str | Path, *names: str) -> dict:
     """Datasets `names` (all when none given) as numpy arrays, plus `attrs`."""
     with open_h5(path) as f:
-        missing = [n for n in names if n not in f]
-        if missing:
-            raise ArtifactError(f"artifact {path} lacks dataset(s) {', '.join(missing)} (found {', '.join(f)})")
-        out = {n: decode(f[n][()]) for n in (names or list(f))}
-        out["attrs"] = dict(f.attrs)
+        return contents(f, path, names)
+
+
+def contents(f: h5py.File, path, names: tuple[str, ...]) -> dict:
+    missing = [n for n in names if n not in f]
+    if missing:
+        raise ArtifactError(f"artifact {path} lacks dataset(s) {', '.join(missing)} (found {', '.join(f)})")
+    return {n: decode(f[n][()]) for n in (names or list(f))} | {"attrs": dict(f.attrs)}
+
+
+@contextlib.contextmanager
+def open_artifact(path: str | Path, view: dict, **expected):
+    """`open_h5`, after checking that the file belongs to the run of `view`: made by a
+    stage upstream with the same config keys, holding the `expected` attributes (stage,
+    rows, attribute...) and as many rows as its start..stop says."""
+    with open_h5(path) as f:
+        check_belongs(Path(path), f, view, expected)
+        yield f
+
+
+def read_artifact(path: str | Path, view: dict, *names: str, **expected) -> dict:
+    """`read_h5` of an artifact checked by `open_artifact`."""
+    with open_artifact(path, view, **expected) as f:
+        return contents(f, path, names)
+
+
+def check_belongs(path: Path, f: h5py.File, view: dict, expected: dict) -> None:
+    attrs = {key: decode(value) for key, value in f.attrs.items()}
+    stage = attrs.get("stage")
+    if stage not in pipeline.STAGES:
+        raise ArtifactError(f"{path} was not made by a stage of this pipeline (stage {stage!r}): delete it and re-run")
+    try:
+        wanted = pipeline.pick(view, pipeline.content_keys(stage))
+    except KeyError as err:
+        raise ArtifactError(f"{path} was made by stage {stage}, which this stage does not read") from err
+    if attrs.get("config_digest") != digest(wanted):
+        raise ArtifactError(f"{path} does not belong to this run: {differences(wanted, attrs.get('config'))}; delete it and re-run")
+    for key, value in expected.items():
+        if attrs.get(key) != value:
+            raise ArtifactError(f"{path} does not belong here: its {key} is {attrs.get(key)!r}, expected {value!r}; delete it and re-run")
+    if "start" in attrs and "stop" in attrs:
+        for name in ROW_DATASETS:
+            if name in f and len(f[name]) != attrs["stop"] - attrs["start"]:
+                raise ArtifactError(
+                    f"{path} is incomplete: '{name}' has {len(f[name])} rows for rows {attrs['start']}..{attrs['stop']}; delete it and re-run"
+                )
+
+
+def differences(wanted: dict, stored: str | None) -> str:
+    """The config keys in which a file's recorded config differs from this run's."""
+    try:
+        found = flat(json.loads(stored))
+    except (TypeError, ValueError):
+        return "it records no config of its own"
+    mine = flat(wanted)
+    keys = [k for k in sorted(mine.keys() | found.keys()) if mine.get(k) != found.get(k)]
+    shown = "; ".join(f"{k} is {json.dumps(mine.get(k))} here but {json.dumps(found.get(k))} in the file" for k in keys[:3])
+    return shown + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "") if keys else "other software made it"
+
+
+def flat(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out |= flat(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
     return out
 
 
 def decode(value):
     if isinstance(value, np.ndarray) and value.dtype.kind == "O":
         return [v.decode() if isinstance(v, bytes) else v for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
     return value
 
 
-def write_csv(path: str | Path, rows: list[dict]) -> None:
+def write_csv(path: str | Path, rows: list[dict], columns: tuple[str, ...] | None = None) -> None:
+    """A CSV of `rows`, its columns those of the first row unless given."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=list(columns or rows[0]))
         writer.writeheader()
         writer.writerows(rows)

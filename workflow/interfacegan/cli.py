@@ -5,53 +5,33 @@ Modules are imported when a command needs them, so that the stages without image
 """
 
 import argparse
-import importlib
 import json
 import logging
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from . import __version__, config
-from .artifacts import ArtifactError, CheckpointError, atomic_path, write_csv
+from . import __version__, config, pipeline
+from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, write_csv
 from .layout import Layout
 from .stages.select import SelectionError
-
-# stage: (module in interfacegan.stages, its function(view, *keys, layout), the config view it reads, its keys)
-STAGES = {
-    "sample": ("sample", "run", "sample", ("shard",)),
-    "score": ("score", "run", "score", ("shard",)),
-    "merge": ("score", "merge", "score", ()),
-    "select": ("select", "run", "select", ("attribute",)),
-    "boundary": ("boundary", "run", "boundary", ("attribute", "space")),
-    "conditional": ("conditional", "run", "conditional", ("boundary", "space")),
-    "table": ("table", "run", "table", ()),
-    "truth": ("truth", "run", "truth", ()),
-    "cosine": ("analysis", "cosine", "cosine", ()),
-    "correlation": ("analysis", "correlation_synthesized", "correlation", ()),
-    "real-scores": ("real", "score_real", "real", ()),
-    "correlation-real": ("analysis", "correlation_real", "correlation", ()),
-    "rescoring": ("edits", "rescoring", "rescoring", ()),
-    "linearity": ("edits", "linearity", "linearity", ()),
-    "edit": ("edits", "edit_grids", "edit", ()),
-    "report": ("report", "run", "report", ()),
-}
-
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="interfacegan", description=__doc__)
     p.add_argument("--version", action="version", version=__version__)
     commands = p.add_subparsers(dest="command", required=True)
     stage = commands.add_parser("stage", help="run one stage of the pipeline")
-    stage.add_argument("name", choices=sorted(STAGES))
+    stage.add_argument("name", choices=list(pipeline.STAGES), help="the stage (named as its Snakemake rule)")
     source = stage.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", help="YAML config file (validated)")
     source.add_argument("--view", help="the stage's view of a validated config, as JSON (what the rules pass)")
     stage.add_argument("--results", default="results", help="root folder of the runs (default: results)")
     stage.add_argument("--shard", type=int, help="shard number (sample, score)")
     stage.add_argument("--attribute", help="attribute name (select, boundary)")
-    stage.add_argument("--space", default="z", help="latent space (boundary, conditional)")
-    stage.add_argument("--boundary", help="conditional boundary name, e.g. age_c_gender (conditional)")
+    stage.add_argument("--space", help="latent space (boundary, conditional_boundary)")
+    stage.add_argument("--boundary", help="conditional boundary name, e.g. age_c_gender (conditional_boundary)")
+    stage.add_argument("--threads", type=int, default=1, help="CPU threads of the job (what Snakemake grants it; default 1)")
     generate = commands.add_parser("generate", help="images from saved codes (like the official generate_data.py -i)")
     generate.add_argument("--config", required=True, help="YAML config file: its generator is used")
     generate.add_argument("--latents", required=True, help=".npy codes: (n, d) for z/w, (n, layers, d) for wp")
@@ -59,8 +39,8 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", required=True, help=".npy of uint8 images (n, H, W, 3)")
     score = commands.add_parser("score", help="score saved latents with the config's generator and predictor")
     score.add_argument("--config", required=True, help="YAML config file")
-    score.add_argument("--latents", required=True, help=".npy z codes (n, d)")
-    score.add_argument("--space", default="z", choices=["z", "w", "wp"])
+    score.add_argument("--latents", required=True, help=".npy codes (n, d) of --space")
+    score.add_argument("--space", default="z", choices=["z", "w"])
     score.add_argument("--out", required=True, help="CSV: one row per latent, one column per attribute")
     add_train_arguments(commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set"))
     return p
@@ -107,15 +87,27 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def load_codes(path: str, models, space: str) -> np.ndarray:
-    """Codes from a .npy file; z codes get the generator's own preparation (as official)."""
-    generator_dim = models.generator.latent_dim
+    """Finite real codes of `space` from a .npy file (no pickles); z codes get the
+    generator's own preparation (as official)."""
+    expected = code_shape(models, space)
     try:
-        codes = np.load(path)
+        with open(path, "rb") as f:
+            is_npy = f.read(6) == b"\x93NUMPY"  # not a pickle, not an .npz archive
+        codes = np.load(path, allow_pickle=False) if is_npy else None
     except (OSError, ValueError) as err:
         raise ArtifactError(f"latents {path} cannot be read as .npy ({err})") from err
-    if codes.ndim not in (2, 3) or codes.shape[-1] != generator_dim:
-        raise ArtifactError(f"latents {path} have shape {codes.shape}; expected (n, {generator_dim}) or (n, layers, {generator_dim})")
-    codes = codes.astype(np.float32)
+    if codes is None:
+        raise ArtifactError(f"latents {path} is not a .npy file (one array saved by numpy.save)")
+    if codes.dtype.kind not in "fiu":
+        raise ArtifactError(f"latents {path} hold {codes.dtype} values; codes are real numbers")
+    if codes.shape[1:] != expected or not len(codes):
+        wanted = ", ".join(map(str, ("n", *expected)))
+        raise ArtifactError(f"latents {path} have shape {codes.shape}; --space {space} takes ({wanted}) with n >= 1")
+    with np.errstate(over="ignore"):  # beyond float32 becomes inf, counted below
+        codes = codes.astype(np.float32)
+    bad = int((~np.isfinite(codes)).any(axis=tuple(range(1, codes.ndim))).sum())
+    if bad:
+        raise ArtifactError(f"latents {path}: {bad} codes hold NaN or infinite values (or values beyond float32)")
     if space == "z":
         import torch
 
@@ -124,9 +116,34 @@ def load_codes(path: str, models, space: str) -> np.ndarray:
     return codes
 
 
+def code_shape(models, space: str) -> tuple[int, ...]:
+    """The shape of one code of `space`: (d,), or (layers, d) for wp."""
+    generator = models.generator
+    if space not in generator.spaces:
+        raise config.ConfigError(f"--space {space}: generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
+    if space == "z":
+        return (generator.latent_dim,)
+    import torch
+
+    with torch.inference_mode():
+        z = generator.prepare_z(torch.ones(1, generator.latent_dim, device=models.device))
+        return tuple(generator.map_codes(z)[space].shape[1:])
+
+
+def check_out(path: str) -> None:
+    """`--out` must name a file that can be made: not a folder, not under a file."""
+    out = Path(path)
+    if out.is_dir():
+        raise ArtifactError(f"--out {path} is a folder; name the file to write")
+    parent = next(p for p in out.absolute().parents if p.exists())
+    if not parent.is_dir():
+        raise ArtifactError(f"--out {path}: {parent} is a file, not a folder")
+
+
 def run_generate(args: argparse.Namespace) -> None:
     from .models import Models
 
+    check_out(args.out)
     models = Models(config.load(args.config), with_predictor=False)
     images = models.images(load_codes(args.latents, models, args.space), args.space)
     with atomic_path(args.out) as tmp, open(tmp, "wb") as f:
@@ -136,6 +153,7 @@ def run_generate(args: argparse.Namespace) -> None:
 def run_score(args: argparse.Namespace) -> None:
     from .models import Models
 
+    check_out(args.out)
     cfg = config.load(args.config)
     models = Models(cfg)
     scores = models.score(load_codes(args.latents, models, args.space), args.space)
@@ -143,16 +161,14 @@ def run_score(args: argparse.Namespace) -> None:
 
 
 def run_stage(args: argparse.Namespace) -> None:
-    module, name, view_name, keys = STAGES[args.name]
-    function = getattr(importlib.import_module(f"{__package__}.stages.{module}"), name)
-    missing = [f"--{key}" for key in keys if getattr(args, key) is None]
-    if missing:
-        raise config.ConfigError(f"stage {args.name} needs {', '.join(missing)}")
-    if args.view:
-        view = json.loads(args.view)
-    else:
-        view = config.stage_view(config.load(args.config), view_name)
-    function(view, *(getattr(args, key) for key in keys), Layout(view["run"], args.results))
+    source = json.loads(args.view) if args.view else config.load(args.config)
+    wildcards = {name: getattr(args, name) for name in pipeline.STAGES[args.name].wildcards}
+    if pipeline.STAGES[args.name].models:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    with all_or_nothing():
+        pipeline.run(source, args.name, wildcards, Layout(source["run"], args.results))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         {"stage": run_stage, "generate": run_generate, "score": run_score, "train-predictor": run_train}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
-        print(f"interfacegan: error: {err}", file=sys.stderr)
+        print(f"interfacegan: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
     return 0
 

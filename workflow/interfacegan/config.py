@@ -10,26 +10,6 @@ import yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
-# The config keys each stage reads: a stage's view (and its digest) holds only these,
-# so that editing, say, the selection ratio re-runs selection but not sampling.
-COMPUTE = ("device", "threads", "precision", "batch_size", "generator")
-STAGE_KEYS = {
-    "sample": ("seed", "n_samples", "shard_size", "spaces", "device", "threads", "batch_size", "generator"),
-    "score": ("n_samples", "shard_size", "attributes", "predictor", *COMPUTE),
-    "select": ("seed", "attributes", "selection"),
-    "boundary": ("n_samples", "shard_size", "attributes", "spaces", "boundary", "analysis"),
-    "table": ("attributes", "spaces"),
-    "truth": ("generator",),
-    "conditional": ("conditions",),
-    "cosine": ("attributes", "spaces", "conditions"),
-    "correlation": ("attributes",),
-    "real": ("attributes", "real_data", "predictor", "device", "threads", "precision", "batch_size"),
-    "rescoring": ("n_samples", "shard_size", "attributes", "spaces", "conditions", "analysis", "predictor", *COMPUTE),
-    "linearity": ("n_samples", "shard_size", "attributes", "spaces", "edit", "analysis", "predictor", *COMPUTE),
-    "edit": ("n_samples", "shard_size", "attributes", "spaces", "conditions", "edit", *COMPUTE),
-    "report": ("attributes", "spaces", "conditions", "edit", "real_data"),
-}
-
 
 class ConfigError(ValueError):
     """A config value is missing, unknown or out of range."""
@@ -44,15 +24,40 @@ def load(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    return validate(yaml.safe_load(path.read_text()) or {})
+    try:
+        config = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config: {path} cannot be read ({err})") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config: {path} is not valid YAML ({yaml_problem(err)})") from err
+    return validate({} if config is None else config)
+
+
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """A YAML error in one line, with its position (1-based) when known."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return where + " ".join(problem.split())
+
+
+# Whole-number floats (6000.0) are no integers here: they would reach range() and HDF5.
+Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
 
 
 def validate(config: dict) -> dict:
     """A validated copy of `config` with defaults filled; ConfigError names the bad key."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"config: (top level): must be a mapping of keys to values, found {type(config).__name__}")
     config = copy.deepcopy(config)
     the_schema = schema()
     fill_defaults(config, the_schema)
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(the_schema).iter_errors(config))
+    error = jsonschema.exceptions.best_match(Validator(the_schema).iter_errors(config))
     if error is not None:
         raise ConfigError(f"config: {key_of(error)}: {error.message}")
     check_consistency(config)
@@ -70,7 +75,7 @@ def fill_defaults(node: dict, node_schema: dict) -> None:
 def key_of(error: jsonschema.ValidationError) -> str:
     path = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "additionalProperties":  # name the unknown key itself
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        extra = sorted(str(k) for k in set(error.instance) - set(error.schema.get("properties", {})))
         path = ".".join(filter(None, [path, extra[0] if extra else ""]))
     elif error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
@@ -78,21 +83,71 @@ def key_of(error: jsonschema.ValidationError) -> str:
     return path or "(top level)"
 
 
+MAX_SHARDS = 100_000  # a job per shard: far more would swamp the scheduler
+
+
 def check_consistency(config: dict) -> None:
     """Rules that tie several keys together."""
+    check_sharding(config)
+    check_conditions(config)
+    check_planted_rows(config)
+    if config["edit"]["wp_layers"] is not None and "w" not in config["spaces"]:
+        raise ConfigError("config: edit.wp_layers: W+ edits use the w boundaries; add w to spaces")
+    check_selection(config)
+
+
+def check_sharding(config: dict) -> None:
+    shards = -(-config["n_samples"] // config["shard_size"])
+    if shards > MAX_SHARDS:
+        raise ConfigError(
+            f"config: shard_size: {config['n_samples']} samples in shards of {config['shard_size']} make "
+            f"{shards} shards, more than {MAX_SHARDS}; raise shard_size"
+        )
     if config["shard_size"] % config["batch_size"]:
         raise ConfigError(
             f"config: shard_size: {config['shard_size']} is not a multiple of batch_size "
             f"{config['batch_size']} (batches must not depend on the sharding)"
         )
+
+
+def check_conditions(config: dict) -> None:
+    """Each conditional boundary names attributes, and its name is its own: not an
+    attribute's, not another conditional's (the order of the conditions does not change
+    the boundary, so the same set in another order is the same boundary twice)."""
+    by_name, by_set = {}, {}
     for index, condition in enumerate(config["conditions"]):
-        for name in [condition["primal"], *condition["conditions"]]:
+        primal, conditions = condition["primal"], condition["conditions"]
+        for name in [primal, *conditions]:
             if name not in config["attributes"]:
                 raise ConfigError(f"config: conditions.{index}: '{name}' is not one of the attributes")
-        if condition["primal"] in condition["conditions"]:
-            raise ConfigError(f"config: conditions.{index}: '{condition['primal']}' cannot condition itself")
-    if config["edit"]["wp_layers"] is not None and "w" not in config["spaces"]:
-        raise ConfigError("config: edit.wp_layers: W+ edits use the w boundaries; add w to spaces")
+        if primal in conditions:
+            raise ConfigError(f"config: conditions.{index}: '{primal}' cannot condition itself")
+        name = conditional_name(primal, conditions)
+        if name in config["attributes"]:
+            raise ConfigError(f"config: conditions.{index}: its boundary name '{name}' is also an attribute's")
+        same_name = by_name.setdefault(name, index)
+        same_set = by_set.setdefault((primal, frozenset(conditions)), index)
+        if same_name != index:
+            raise ConfigError(f"config: conditions.{index}: its boundary name '{name}' is also that of conditions.{same_name}")
+        if same_set != index:
+            raise ConfigError(
+                f"config: conditions.{index}: the same boundary as conditions.{same_set} (the conditions in another order)"
+            )
+
+
+def check_planted_rows(config: dict) -> None:
+    """The planted predictor reads score rows in the planted generator's order."""
+    generator, predictor = config["generator"], config["predictor"]
+    if generator["name"] != "planted" or predictor["name"] != "planted":
+        return
+    if "attributes" in generator and "attributes" in predictor and predictor["attributes"] != generator["attributes"]:
+        raise ConfigError(
+            f"config: predictor.attributes: {predictor['attributes']} must be generator.attributes "
+            f"{generator['attributes']} in the same order (the planted predictor reads the generator's pixel rows)"
+        )
+
+
+def check_selection(config: dict) -> None:
     chosen = config["selection"]["chosen_num_or_ratio"]
     if chosen > 1:
         if chosen != int(chosen):
@@ -117,11 +172,6 @@ def boundary_names(config: dict) -> list[str]:
 def edit_spaces(config: dict) -> list[str]:
     """The spaces of the edit grids: the boundaries' spaces, and wp with `edit.wp_layers`."""
     return config["spaces"] + ["wp"] * (config["edit"]["wp_layers"] is not None)
-
-
-def stage_view(config: dict, stage: str) -> dict:
-    """The part of a validated config that `stage` reads."""
-    return {key: config[key] for key in ("run", *STAGE_KEYS[stage])}
 
 
 def digest(config: dict) -> str:

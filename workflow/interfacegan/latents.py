@@ -1,11 +1,11 @@
 """Latent codes: deterministic draws by global index, and reads by index across shards."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 
-from .artifacts import ArtifactError, open_h5
+from .artifacts import ArtifactError, open_artifact
+from .layout import Layout, shard_count, shard_rows
 
 # Draws come in fixed blocks, each from its own stream keyed by (seed, block), so
 # latent i depends on (seed, i) only, never on the shard size or the number of jobs.
@@ -22,28 +22,30 @@ def standard_normal(seed: int, start: int, stop: int, dim: int) -> np.ndarray:
     return np.concatenate(blocks)[start - first * BLOCK : stop - first * BLOCK]
 
 
-def gather(shards: list[Path], shard_size: int, index: np.ndarray, space: str) -> np.ndarray:
-    """The codes of `space` at global rows `index` (any order), one shard in memory at a time."""
+def gather(view: dict, layout: Layout, index: np.ndarray, space: str) -> np.ndarray:
+    """The run's codes of `space` at global rows `index` (any order), one shard in memory at a time."""
     index = np.asarray(index, dtype=np.int64)
     out = None
-    for shard in np.unique(index // shard_size):
-        rows = np.flatnonzero(index // shard_size == shard)
-        with open_h5(shards[shard]) as f:
-            codes = codes_of(f, space, shards[shard])[()]
+    for shard in np.unique(index // view["shard_size"]):
+        rows = np.flatnonzero(index // view["shard_size"] == shard)
+        start, codes = read_shard(view, layout, int(shard), space)
         if out is None:
             out = np.empty((len(index),) + codes.shape[1:], dtype=codes.dtype)
-        out[rows] = codes[index[rows] - shard * shard_size]
+        out[rows] = codes[index[rows] - start]
     return out
 
 
-def iterate(shards: list[Path], space: str) -> Iterator[tuple[int, np.ndarray]]:
-    """(start, codes) per shard, one shard in memory at a time."""
-    for path in shards:
-        with open_h5(path) as f:
-            yield int(f.attrs["start"]), codes_of(f, space, path)[()]
+def iterate(view: dict, layout: Layout, space: str) -> Iterator[tuple[int, np.ndarray]]:
+    """(start, codes) per shard of the run, one shard in memory at a time."""
+    for shard in range(shard_count(view["n_samples"], view["shard_size"])):
+        yield read_shard(view, layout, shard, space)
 
 
-def codes_of(f, space: str, path: Path):
-    if space not in f:
-        raise ArtifactError(f"latents {path} have no '{space}' codes (found {', '.join(f)})")
-    return f[space]
+def read_shard(view: dict, layout: Layout, shard: int, space: str) -> tuple[int, np.ndarray]:
+    """(start, codes) of one shard, checked to belong to the run and to hold its rows."""
+    path = layout.latents(shard)
+    start, stop = shard_rows(view["n_samples"], view["shard_size"], shard)
+    with open_artifact(path, view, stage="sample", start=start, stop=stop) as f:
+        if space not in f:
+            raise ArtifactError(f"latents {path} have no '{space}' codes (found {', '.join(f)})")
+        return start, f[space][()]

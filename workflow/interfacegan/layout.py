@@ -10,9 +10,6 @@ class Layout:
     def latents(self, shard: int | str) -> Path:
         return self.dir / "latents" / f"{shard_name(shard)}.h5"
 
-    def latent_shards(self, n_samples: int, shard_size: int) -> list[Path]:
-        return [self.latents(k) for k in range(len(shard_bounds(n_samples, shard_size)))]
-
     def scores(self, shard: int | str) -> Path:
         return self.dir / "scores" / f"{shard_name(shard)}.h5"
 
@@ -55,9 +52,14 @@ class Layout:
         return self.dir / "benchmarks" / stage / f"{key}.tsv"
 
 
-def shard_bounds(n_samples: int, shard_size: int) -> list[tuple[int, int]]:
-    """[start, stop) of every shard."""
-    return [(start, min(start + shard_size, n_samples)) for start in range(0, n_samples, shard_size)]
+def shard_count(n_samples: int, shard_size: int) -> int:
+    return -(-n_samples // shard_size)
+
+
+def shard_rows(n_samples: int, shard_size: int, shard: int) -> tuple[int, int]:
+    """[start, stop) of one shard's global rows."""
+    start = shard * shard_size
+    return start, min(start + shard_size, n_samples)
 
 
 def shard_name(shard: int | str) -> str:

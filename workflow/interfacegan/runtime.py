@@ -11,8 +11,7 @@ log = logging.getLogger("interfacegan")
 
 
 def setup(view: dict) -> torch.device:
-    """Apply the config's thread count and return the device it asks for."""
-    torch.set_num_threads(view["threads"])
+    """The device the view asks for (the job's thread count is set by the CLI: `--threads`)."""
     device = resolve_device(view["device"])
     if device.type == "cpu" and view.get("precision") == "bf16":
         log.warning("bf16 on the CPU: fast only with native bf16 (AMX, AVX512-BF16); else far slower than fp32")

@@ -29,5 +29,9 @@ class Generator(torch.nn.Module):
         """The codes of the spaces other than Z for prepared Z codes (default: none)."""
         return {}
 
+    def w_to_wp(self, w: torch.Tensor) -> torch.Tensor:
+        """The W+ codes (N, layers, d) of W codes: w per layer, truncated as synthesis from W does."""
+        raise ValueError(f"{self.name} has no W+ space")
+
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
         raise NotImplementedError

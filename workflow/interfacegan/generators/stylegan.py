@@ -207,12 +207,15 @@ class StyleGAN(Generator):
 
     def map_codes(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         w = self.mapping(z)
-        return {"w": w, "wp": self.truncation(w)}
+        return {"w": w, "wp": self.w_to_wp(w)}
+
+    def w_to_wp(self, w: torch.Tensor) -> torch.Tensor:
+        return self.truncation(w)
 
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
         if space in ("z", "w"):
             check_codes(f"stylegan {space}", codes, (self.latent_dim,))
-            wp = self.map_codes(codes)["wp"] if space == "z" else self.truncation(codes)
+            wp = self.map_codes(codes)["wp"] if space == "z" else self.w_to_wp(codes)
         elif space == "wp":
             wp = codes
         else:

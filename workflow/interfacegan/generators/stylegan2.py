@@ -211,13 +211,16 @@ class StyleGAN2(Generator):
 
     def map_codes(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         w = self.style(z)
-        return {"w": w, "wp": self.truncate(w.unsqueeze(1).repeat(1, self.n_latent, 1))}
+        return {"w": w, "wp": self.w_to_wp(w)}
+
+    def w_to_wp(self, w: torch.Tensor) -> torch.Tensor:
+        return self.truncate(w.unsqueeze(1).repeat(1, self.n_latent, 1))
 
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
         if space == "z":
             wp = self.map_codes(codes)["wp"]
         elif space == "w":
-            wp = self.truncate(codes.unsqueeze(1).repeat(1, self.n_latent, 1))
+            wp = self.w_to_wp(codes)
         elif space == "wp":
             wp = codes
         else:

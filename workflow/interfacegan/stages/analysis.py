@@ -4,9 +4,11 @@ correlations between attribute scores."""
 import numpy as np
 
 from .. import figures
-from ..artifacts import read_h5, write_csv
+from ..artifacts import read_artifact, write_csv
 from ..config import boundary_names
 from ..layout import Layout
+from .boundary import read_boundary
+from .score import read_merged
 
 
 def cosine(view: dict, layout: Layout) -> None:
@@ -14,7 +16,7 @@ def cosine(view: dict, layout: Layout) -> None:
     rows = []
     for space in view["spaces"]:
         names = boundary_names(view)
-        normals = np.stack([read_h5(layout.boundary(n, space), "normal")["normal"] for n in names])
+        normals = np.stack([read_boundary(view, layout, n, space, "normal")["normal"] for n in names])
         matrix = normals @ normals.T
         rows += pair_rows(names, matrix, "cosine", space=space)
         figures.heatmap(matrix, names, names, f"Cosine between boundaries ({space})", layout.figure(f"cosine_{space}"))
@@ -23,17 +25,16 @@ def cosine(view: dict, layout: Layout) -> None:
 
 def correlation_synthesized(view: dict, layout: Layout) -> None:
     """Pearson correlation between attribute scores over all sampled latents (NaN rows skipped pairwise)."""
-    correlation_table(layout.merged_scores, "correlation_synthesized", "synthesized", layout)
+    correlation_table(read_merged(view, layout), "correlation_synthesized", "synthesized", layout)
 
 
 def correlation_real(view: dict, layout: Layout) -> None:
     """Pearson correlation between the predictor's scores of real images."""
-    correlation_table(layout.real_scores, "correlation_real", "real images", layout)
+    correlation_table(read_artifact(layout.real_scores, view, "scores", "attributes", stage="real_scores"), "correlation_real", "real images", layout)
 
 
-def correlation_table(scores_path, name: str, what: str, layout: Layout) -> None:
-    """Table and heat map `name` of the pairwise correlations of the scores in `scores_path`."""
-    scores = read_h5(scores_path, "scores", "attributes")
+def correlation_table(scores: dict, name: str, what: str, layout: Layout) -> None:
+    """Table and heat map `name` of the pairwise correlations of `scores` (and their `attributes`)."""
     matrix = pairwise_correlation(scores["scores"])
     names = scores["attributes"]
     write_csv(layout.table(name), pair_rows(names, matrix, "correlation"))

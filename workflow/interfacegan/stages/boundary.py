@@ -3,14 +3,13 @@
 import numpy as np
 
 from .. import latents, solvers
-from ..artifacts import provenance, read_h5, write_h5
+from ..artifacts import provenance, read_artifact, write_h5
 from ..layout import Layout
 
 
 def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
-    selection = read_h5(layout.selection(attribute))
-    shards = layout.latent_shards(view["n_samples"], view["shard_size"])
-    x_train, x_val = (latents.gather(shards, view["shard_size"], selection[key], space) for key in ("train_index", "val_index"))
+    selection = read_artifact(layout.selection(attribute), view, stage="select", attribute=attribute)
+    x_train, x_val = (latents.gather(view, layout, selection[key], space) for key in ("train_index", "val_index"))
     options = view["boundary"]
     plane = solvers.fit(options["solver"], x_train, selection["train_label"], options)
     metrics = {
@@ -24,7 +23,7 @@ def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
         "train_accuracy": plane.accuracy(x_train, selection["train_label"]),
         "val_accuracy": plane.accuracy(x_val, selection["val_label"]),
     }
-    distance, correct = remaining_predictions(plane, shards, space, selection)
+    distance, correct = remaining_predictions(plane, latents.iterate(view, layout, space), selection)
     metrics["remaining_accuracy"] = float(correct.mean()) if len(correct) else float("nan")
     if options["compare_svc"]:
         svc = solvers.fit_svc(x_train, selection["train_label"], options["svc_c"])
@@ -35,15 +34,20 @@ def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
         }
     datasets = {"normal": plane.normal, "intercept": np.float32(plane.intercept)}
     datasets |= accuracy_by_distance(distance, correct, view["analysis"]["distance_bins"])
-    write_h5(layout.boundary(attribute, space), datasets, provenance(view, "boundary") | metrics)
+    write_h5(layout.boundary(attribute, space), datasets, provenance(view, "boundary") | metrics | {"boundary": attribute})
 
 
-def remaining_predictions(plane: solvers.Hyperplane, shards: list, space: str, selection: dict):
+def read_boundary(view: dict, layout: Layout, name: str, space: str, *names: str) -> dict:
+    """A plain or conditional boundary of the run (datasets `names`, all when none given)."""
+    return read_artifact(layout.boundary(name, space), view, *names, boundary=name, space=space)
+
+
+def remaining_predictions(plane: solvers.Hyperplane, shards, selection: dict):
     """Signed distance to the hyperplane and correctness of every unselected sample,
-    streaming the shards (never all latents at once)."""
+    from the (start, codes) of each shard in turn (never all latents at once)."""
     index, labels = selection["remaining_index"], selection["remaining_label"]
     distance = np.empty(len(index), dtype=np.float32)
-    for start, codes in latents.iterate(shards, space):
+    for start, codes in shards:
         lo, hi = np.searchsorted(index, [start, start + len(codes)])
         distance[lo:hi] = codes[index[lo:hi] - start] @ plane.normal + plane.intercept
     return distance, (distance > 0) == labels.astype(bool)

@@ -2,21 +2,20 @@
 
 import numpy as np
 
-from ..artifacts import provenance, read_h5, write_h5
-from ..config import ConfigError, conditional_name
+from ..artifacts import provenance, write_h5
 from ..layout import Layout
 from ..manipulation import project
+from ..pipeline import conditions_of
+from .boundary import read_boundary
 
 
 def run(view: dict, name: str, space: str, layout: Layout) -> None:
-    matches = [c for c in view["conditions"] if conditional_name(c["primal"], c["conditions"]) == name]
-    if not matches:
-        raise ConfigError(f"config: conditions: no conditional boundary named '{name}'")
-    primal, conditions = matches[0]["primal"], matches[0]["conditions"]
-    p = read_h5(layout.boundary(primal, space), "normal")["normal"]
-    c = np.stack([read_h5(layout.boundary(cond, space), "normal")["normal"] for cond in conditions])
+    primal, *conditions = conditions_of(view, name)
+    p, *c = (read_boundary(view, layout, b, space, "normal")["normal"] for b in [primal, *conditions])
+    c = np.stack(c)
     normal = project(p, c)
-    attrs = provenance(view, "conditional") | {
+    attrs = provenance(view, "conditional_boundary") | {
+        "boundary": name,
         "primal": primal,
         "conditions": ",".join(conditions),
         "space": space,

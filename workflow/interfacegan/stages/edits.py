@@ -8,11 +8,13 @@ import numpy as np
 import torch
 
 from .. import figures, latents
-from ..artifacts import read_h5, write_csv
+from ..artifacts import write_csv
 from ..config import ConfigError, boundary_names, edit_spaces
 from ..layout import Layout
 from ..manipulation import interpolate
 from ..models import Models
+from .boundary import read_boundary
+from .score import read_merged
 
 
 class Editor(Models):
@@ -23,26 +25,26 @@ class Editor(Models):
         self.layout = layout
 
     def first_codes(self, count: int, space: str) -> np.ndarray:
-        """The run's first codes in `space`; W+ ones are mapped from the stored z."""
-        shards = self.layout.latent_shards(self.view["n_samples"], self.view["shard_size"])
+        """The run's first codes in `space`; W+ ones are the stored w, truncated per layer
+        (so the W+ and W originals are the same codes, whatever the batch sizes)."""
         rows = np.arange(min(count, self.view["n_samples"]))
         if space != "wp":
-            return latents.gather(shards, self.view["shard_size"], rows, space)
+            return latents.gather(self.view, self.layout, rows, space)
         if "wp" not in self.generator.spaces:
             raise ConfigError(f"config: edit.wp_layers: generator '{self.generator.name}' has no W+ space")
-        z = torch.from_numpy(latents.gather(shards, self.view["shard_size"], rows, "z")).to(self.device)
+        w = torch.from_numpy(latents.gather(self.view, self.layout, rows, "w")).to(self.device)
         with torch.inference_mode():
-            return self.generator.map_codes(z)["wp"].float().cpu().numpy()
+            return self.generator.w_to_wp(w).float().cpu().numpy()
 
     def normal(self, name: str, space: str) -> np.ndarray:
-        return read_h5(self.layout.boundary(name, space), "normal")["normal"]
+        return read_boundary(self.view, self.layout, name, space, "normal")["normal"]
 
 
 def rescoring(view: dict, layout: Layout) -> None:
     """Mean change of every attribute's score when codes move by +-a along each boundary,
     per +a, in standard deviations of that attribute's score over all samples."""
     editor = Editor(view, layout)
-    spread = np.nanstd(read_h5(layout.merged_scores, "scores")["scores"], axis=0)
+    spread = np.nanstd(read_merged(view, layout)["scores"], axis=0)
     step = view["analysis"]["rescoring_step"]
     rows = []
     for space in view["spaces"]:

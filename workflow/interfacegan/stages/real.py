@@ -31,4 +31,4 @@ def score_real(view: dict, layout: Layout) -> None:
             with runtime.autocast(device, view["precision"]):
                 scores[rows] = predictor(images)[:, columns].float().cpu().numpy()
     datasets = {"scores": scores, "attributes": view["attributes"], "images": [p.name for p in paths]}
-    write_h5(layout.real_scores, datasets, provenance(view, "real") | {"folder": str(folder)})
+    write_h5(layout.real_scores, datasets, provenance(view, "real_scores") | {"folder": str(folder)})

@@ -7,12 +7,12 @@ from .. import latents, runtime
 from ..artifacts import provenance, write_h5
 from ..config import ConfigError
 from ..generators import build_generator
-from ..layout import Layout, shard_bounds
+from ..layout import Layout, shard_rows
 
 
 def run(view: dict, shard: int, layout: Layout) -> None:
     device = runtime.setup(view)
-    start, stop = shard_bounds(view["n_samples"], view["shard_size"])[shard]
+    start, stop = shard_rows(view["n_samples"], view["shard_size"], shard)
     generator = build_generator(view["generator"], device)
     missing = [s for s in view["spaces"] if s not in generator.spaces]
     if missing:

@@ -5,27 +5,30 @@ Images live only on the device, one batch at a time; nothing is written but scor
 
 import numpy as np
 
-from ..artifacts import ArtifactError, provenance, read_h5, write_h5
-from ..layout import Layout, shard_bounds
-from ..models import Models
+from ..artifacts import provenance, read_artifact, write_h5
+from ..layout import Layout, shard_count, shard_rows
 
 
 def run(view: dict, shard: int, layout: Layout) -> None:
-    z = read_h5(layout.latents(shard), "z")
-    scores = Models(view).score(z["z"], label=f"score {shard}")
-    attrs = provenance(view, "score") | {"start": z["attrs"]["start"], "stop": z["attrs"]["stop"]}
+    from ..models import Models  # torch: only the image stages import it
+
+    start, stop = shard_rows(view["n_samples"], view["shard_size"], shard)
+    z = read_artifact(layout.latents(shard), view, "z", stage="sample", start=start, stop=stop)["z"]
+    scores = Models(view).score(z, label=f"score {shard}")
+    attrs = provenance(view, "score") | {"start": start, "stop": stop}
     write_h5(layout.scores(shard), {"scores": scores, "attributes": view["attributes"]}, attrs)
 
 
 def merge(view: dict, layout: Layout) -> None:
     """All shards' scores in one (n, m) matrix, in global index order."""
     parts = []
-    for shard, (start, stop) in enumerate(shard_bounds(view["n_samples"], view["shard_size"])):
-        part = read_h5(layout.scores(shard), "scores", "attributes")
-        if part["attributes"] != view["attributes"] or part["attrs"]["start"] != start or len(part["scores"]) != stop - start:
-            raise ArtifactError(
-                f"{layout.scores(shard)} does not belong to this run (rows {part['attrs']['start']}+{len(part['scores'])}, "
-                f"attributes {part['attributes']}; expected {start}..{stop}, {view['attributes']}): delete it and re-run"
-            )
-        parts.append(part["scores"])
-    write_h5(layout.merged_scores, {"scores": np.concatenate(parts), "attributes": view["attributes"]}, provenance(view, "score"))
+    for shard in range(shard_count(view["n_samples"], view["shard_size"])):
+        start, stop = shard_rows(view["n_samples"], view["shard_size"], shard)
+        parts.append(read_artifact(layout.scores(shard), view, "scores", stage="score", start=start, stop=stop)["scores"])
+    attrs = provenance(view, "merge_scores") | {"start": 0, "stop": view["n_samples"]}
+    write_h5(layout.merged_scores, {"scores": np.concatenate(parts), "attributes": view["attributes"]}, attrs)
+
+
+def read_merged(view: dict, layout: Layout) -> dict:
+    """The run's merged scores (n_samples, m) and their attribute names, checked to be this run's."""
+    return read_artifact(layout.merged_scores, view, "scores", "attributes", stage="merge_scores", start=0, stop=view["n_samples"])

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..artifacts import provenance, read_h5, write_h5
+from ..artifacts import provenance, write_h5
 from ..layout import Layout
+from .score import read_merged
 
 
 class SelectionError(ValueError):
@@ -98,7 +99,7 @@ def attribute_rng(seed: int, attribute: str) -> np.random.Generator:
 
 
 def run(view: dict, attribute: str, layout: Layout) -> None:
-    merged = read_h5(layout.merged_scores, "scores", "attributes")
+    merged = read_merged(view, layout)
     column = merged["attributes"].index(attribute)
     options = view["selection"]
     selection = select(

@@ -2,10 +2,12 @@
 (and per distance bin, for accuracy as a function of distance to the boundary)."""
 
 from .. import figures
-from ..artifacts import read_h5, write_csv
+from ..artifacts import write_csv
 from ..layout import Layout
+from .boundary import read_boundary
 
 COLUMNS = ("attribute", "space", "solver", "n_train", "n_val", "val_accuracy", "remaining_accuracy")
+DISTANCE_COLUMNS = ("attribute", "space", "distance_low", "distance_high", "distance_mid", "n", "accuracy")
 SVC_COLUMNS = ("svc_val_accuracy", "svc_cosine")
 
 
@@ -13,7 +15,7 @@ def run(view: dict, layout: Layout) -> None:
     rows, by_distance, series = [], [], {}
     for space in view["spaces"]:
         for attribute in view["attributes"]:
-            boundary = read_h5(layout.boundary(attribute, space))
+            boundary = read_boundary(view, layout, attribute, space)
             attrs = boundary["attrs"]
             columns = COLUMNS + (SVC_COLUMNS if "svc_cosine" in attrs else ())
             rows.append({key: plain(attrs[key]) for key in columns})
@@ -22,7 +24,7 @@ def run(view: dict, layout: Layout) -> None:
                 by_distance += bins
                 series[f"{attribute} ({space})"] = ([r["distance_mid"] for r in bins], [r["accuracy"] for r in bins])
     write_csv(layout.table("separability"), rows)
-    write_csv(layout.table("separability_by_distance"), by_distance)
+    write_csv(layout.table("separability_by_distance"), by_distance, DISTANCE_COLUMNS)  # none without remaining samples
     figures.curves(series, "|distance to the boundary| (bin middle)", "accuracy on remaining samples", "Accuracy by distance", layout.figure("separability_by_distance"))
 
 

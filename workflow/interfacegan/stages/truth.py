@@ -11,4 +11,4 @@ def run(view: dict, layout: Layout) -> None:
     if not hasattr(generator, "normals"):
         raise ConfigError(f"config: generator: '{generator.name}' has no planted truth")
     datasets = {"normals": generator.normals.numpy(), "attributes": generator.attributes}
-    write_h5(layout.planted_truth, datasets, provenance(view, "truth") | {"noise": generator.noise})
+    write_h5(layout.planted_truth, datasets, provenance(view, "planted_truth") | {"noise": generator.noise})

@@ -1,0 +1,268 @@
+"""The pipeline in one table: per stage, its function, the config keys that determine its
+output, the stages whose artifacts it reads, its wildcards, and its input and output files.
+
+The Snakefile, the CLI and the tests all read this table; nothing else spells the
+pipeline out. A stage's *view* is the part of the config it sees: its own keys and those
+of every stage upstream of it. The digest of that view (without `run`) is what its
+artifacts record, so a stage can tell whether a file it reads belongs to its run.
+"""
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from .config import ConfigError, boundary_names, conditional_name, digest, edit_spaces
+from .layout import Layout, shard_count
+
+# Keys that say where or how fast a job runs, never what it computes: they are in no view,
+# so changing them re-runs nothing. (`device`, `precision` and `batch_size` do change the
+# floats, by a few ulps to a few 1e-3, and so are keys of the stages that compute images.)
+NOT_CONTENT = ("run", "threads", "slurm")
+IMAGES = ("device", "precision", "batch_size")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # the rule, the CLI's `interfacegan stage NAME` and the view are all named so
+    function: str  # "module:function" in interfacegan.stages; called as function(view, *wildcards, layout)
+    keys: tuple[str, ...]  # config keys ("section" or "section.key") that determine its output
+    reads: tuple[str, ...]  # stages whose artifacts it reads
+    inputs: Callable[..., list]  # (config, layout, **wildcards) -> files it reads
+    outputs: Callable[..., list]  # (config, layout, **wildcards) -> files it writes (wildcards may be "{patterns}")
+    wildcards: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()  # config sections it builds networks from (their checkpoints are inputs)
+    when: Callable[[dict], bool] = field(default=lambda config: True)  # whether the run has this stage
+
+
+def latents(config: dict, layout: Layout) -> list:
+    return [layout.latents(k) for k in range(shard_count(config["n_samples"], config["shard_size"]))]
+
+
+def boundaries(config: dict, layout: Layout, plain_only: bool = False) -> list:
+    names = config["attributes"] if plain_only else boundary_names(config)
+    return [layout.boundary(name, space) for space in config["spaces"] for name in names]
+
+
+def conditions_of(config: dict, name: str) -> list[str]:
+    """The primal and conditions of the conditional boundary `name`."""
+    for c in config["conditions"]:
+        if conditional_name(c["primal"], c["conditions"]) == name:
+            return [c["primal"], *c["conditions"]]
+    raise ConfigError(f"config: conditions: no conditional boundary named '{name}'")
+
+
+STAGES = {
+    stage.name: stage
+    for stage in [
+        Stage(
+            "sample", "sample:run", ("seed", "n_samples", "shard_size", "spaces", "generator", *IMAGES), (),
+            inputs=lambda c, lay, shard: [], outputs=lambda c, lay, shard: [lay.latents(shard)],
+            wildcards=("shard",), models=("generator",),
+        ),
+        Stage(
+            "score", "score:run", ("attributes", "predictor"), ("sample",),
+            inputs=lambda c, lay, shard: [lay.latents(shard)], outputs=lambda c, lay, shard: [lay.scores(shard)],
+            wildcards=("shard",), models=("generator", "predictor"),
+        ),
+        Stage(
+            "merge_scores", "score:merge", (), ("score",),
+            inputs=lambda c, lay: [lay.scores(k) for k in range(shard_count(c["n_samples"], c["shard_size"]))],
+            outputs=lambda c, lay: [lay.merged_scores],
+        ),
+        Stage(
+            "select", "select:run", ("selection",), ("merge_scores",),
+            inputs=lambda c, lay, attribute: [lay.merged_scores], outputs=lambda c, lay, attribute: [lay.selection(attribute)],
+            wildcards=("attribute",),
+        ),
+        Stage(
+            "boundary", "boundary:run", ("boundary", "analysis.distance_bins"), ("select", "sample"),
+            inputs=lambda c, lay, attribute, space: [lay.selection(attribute), *latents(c, lay)],
+            outputs=lambda c, lay, attribute, space: [lay.boundary(attribute, space)],
+            wildcards=("attribute", "space"),
+        ),
+        Stage(
+            "conditional_boundary", "conditional:run", ("conditions",), ("boundary",),
+            inputs=lambda c, lay, boundary, space: [lay.boundary(b, space) for b in conditions_of(c, boundary)],
+            outputs=lambda c, lay, boundary, space: [lay.boundary(boundary, space)],
+            wildcards=("boundary", "space"),
+        ),
+        Stage(
+            "separability_table", "table:run", (), ("boundary",),
+            inputs=lambda c, lay: boundaries(c, lay, plain_only=True),
+            outputs=lambda c, lay: [lay.table("separability"), lay.table("separability_by_distance"), lay.figure("separability_by_distance")],
+        ),
+        Stage(
+            "planted_truth", "truth:run", ("generator",), (),
+            inputs=lambda c, lay: [], outputs=lambda c, lay: [lay.planted_truth],
+            when=lambda c: c["generator"]["name"] == "planted",
+        ),
+        Stage(
+            "cosine_table", "analysis:cosine", (), ("boundary", "conditional_boundary"),
+            inputs=lambda c, lay: boundaries(c, lay),
+            outputs=lambda c, lay: [lay.table("cosine"), *(lay.figure(f"cosine_{s}") for s in c["spaces"])],
+        ),
+        Stage(
+            "correlation_table", "analysis:correlation_synthesized", (), ("merge_scores",),
+            inputs=lambda c, lay: [lay.merged_scores],
+            outputs=lambda c, lay: [lay.table("correlation_synthesized"), lay.figure("correlation_synthesized")],
+        ),
+        Stage(
+            "real_scores", "real:score_real", ("attributes", "predictor", "real_data", *IMAGES), (),
+            inputs=lambda c, lay: [], outputs=lambda c, lay: [lay.real_scores],
+            models=("predictor",), when=lambda c: bool(c["real_data"]),
+        ),
+        Stage(
+            "correlation_real_table", "analysis:correlation_real", (), ("real_scores",),
+            inputs=lambda c, lay: [lay.real_scores],
+            outputs=lambda c, lay: [lay.table("correlation_real"), lay.figure("correlation_real")],
+            when=lambda c: bool(c["real_data"]),
+        ),
+        Stage(
+            "rescoring_table", "edits:rescoring", ("analysis.rescoring_samples", "analysis.rescoring_step"),
+            ("merge_scores", "boundary", "conditional_boundary"),
+            inputs=lambda c, lay: [lay.merged_scores, *boundaries(c, lay), *latents(c, lay)],
+            outputs=lambda c, lay: [lay.table("rescoring"), *(lay.figure(f"rescoring_{s}") for s in c["spaces"])],
+            models=("generator", "predictor"),
+        ),
+        Stage(
+            "linearity_table", "edits:linearity",
+            ("edit.start", "edit.end", "analysis.linearity_samples", "analysis.linearity_steps", "predictor"), ("boundary",),
+            inputs=lambda c, lay: [*boundaries(c, lay, plain_only=True), *latents(c, lay)],
+            outputs=lambda c, lay: [lay.table("linearity"), lay.figure("linearity")],
+            models=("generator", "predictor"),
+        ),
+        Stage(
+            "edit_grids", "edits:edit_grids", ("edit",), ("boundary", "conditional_boundary"),
+            inputs=lambda c, lay: [*boundaries(c, lay), *latents(c, lay)],
+            outputs=lambda c, lay: [lay.edit_grid(b, s) for s in edit_spaces(c) for b in boundary_names(c)],
+            models=("generator",),
+        ),
+        Stage(
+            "summary", "report:run", ("edit", "real_data"),
+            ("separability_table", "cosine_table", "correlation_table", "rescoring_table", "linearity_table", "edit_grids",
+             "correlation_real_table"),
+            inputs=lambda c, lay: [
+                path for name in ("separability_table", "cosine_table", "correlation_table", "rescoring_table",
+                                  "linearity_table", "edit_grids", "correlation_real_table")
+                if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)
+            ],
+            outputs=lambda c, lay: [lay.summary],
+        ),
+    ]
+}
+
+
+def upstream(stage: str) -> list[str]:
+    """The stage and every stage it depends on, each once."""
+    seen = [stage]
+    for name in STAGES[stage].reads:
+        seen += [s for s in upstream(name) if s not in seen]
+    return seen
+
+
+def content_keys(stage: str) -> set[str]:
+    """The config keys that determine the stage's output: its own and its inputs'."""
+    return {key for name in upstream(stage) for key in STAGES[name].keys}
+
+
+def pick(config: dict, keys: set[str]) -> dict:
+    """The sub-config holding `keys` ("section" or "section.key"), in a stable order."""
+    out: dict = {}
+    for key in sorted(keys, key=lambda k: (k.count("."), k)):  # whole sections first
+        head, _, rest = key.partition(".")
+        if not rest:
+            out[head] = config[head]
+        elif head not in keys:
+            out.setdefault(head, {})[rest] = config[head][rest]
+    return out
+
+
+def view(config: dict, stage: str) -> dict:
+    """What `stage` sees of a validated config: its content keys, plus the run's name."""
+    return pick(config, content_keys(stage)) | {"run": config["run"]}
+
+
+def content_digest(view_or_config: dict, stage: str) -> str:
+    """The digest an artifact of `stage` records: of the keys that determine it."""
+    return digest(pick(view_or_config, content_keys(stage)))
+
+
+def function(stage: str) -> Callable:
+    module, _, name = STAGES[stage].function.partition(":")
+    return getattr(importlib.import_module(f"{__package__}.stages.{module}"), name)
+
+
+def wildcard_values(config: dict, name: str) -> list:
+    """Every value a wildcard takes in a run."""
+    return {
+        "shard": lambda: list(range(shard_count(config["n_samples"], config["shard_size"]))),
+        "attribute": lambda: list(config["attributes"]),
+        "space": lambda: list(config["spaces"]),
+        "boundary": lambda: boundary_names(config)[len(config["attributes"]) :],
+    }[name]()
+
+
+def check_wildcards(config: dict, stage: str, wildcards: dict) -> None:
+    """A clear ConfigError for a missing wildcard or a value the run does not have."""
+    for name in STAGES[stage].wildcards:
+        value = wildcards.get(name)
+        if value is None:
+            raise ConfigError(f"stage {stage} needs --{name}")
+        allowed = wildcard_values(config, name)
+        if value not in allowed:
+            shown = f"0..{len(allowed) - 1}" if name == "shard" else ", ".join(map(str, allowed)) or "none"
+            raise ConfigError(f"stage {stage}: --{name} {value} is not one of this run's ({shown})")
+
+
+def jobs(config: dict) -> Iterator[tuple[str, dict]]:
+    """Every (stage, wildcards) of a run, in an order where each job's inputs come first."""
+    for stage in STAGES.values():
+        if not stage.when(config):
+            continue
+        combos = [{}]
+        for name in stage.wildcards:
+            combos = [c | {name: value} for c in combos for value in wildcard_values(config, name)]
+        yield from ((stage.name, c) for c in combos)
+
+
+def run(config: dict, stage: str, wildcards: dict, layout: Layout) -> None:
+    """One job, as the rule runs it (the config validated; `layout` holds its folder)."""
+    check_wildcards(config, stage, wildcards)
+    args = [wildcards[name] for name in STAGES[stage].wildcards]
+    function(stage)(view(config, stage), *args, layout)
+
+
+def checkpoints(config: dict, stage: str) -> list[str]:
+    """The checkpoint files of the networks a stage builds: inputs of its jobs."""
+    return [config[section]["checkpoint"] for section in STAGES[stage].models if config[section].get("checkpoint")]
+
+
+# What the rules read (Snakemake wiring: wildcards arrive as strings, outputs are patterns).
+
+
+def inputs(config: dict, layout: Layout, stage: str, wildcards) -> list:
+    """The files a job reads: its artifacts and the checkpoints of its networks."""
+    given = {name: wildcards[name] for name in STAGES[stage].wildcards}
+    return [*STAGES[stage].inputs(config, layout, **given), *checkpoints(config, stage)]
+
+
+def outputs(config: dict, layout: Layout, stage: str) -> list:
+    """The files a stage writes, with "{wildcard}" patterns."""
+    return STAGES[stage].outputs(config, layout, **{name: f"{{{name}}}" for name in STAGES[stage].wildcards})
+
+
+def view_json(config: dict, stage: str) -> str:
+    """A rule's `params`: a change to its view, and only that, re-runs the stage."""
+    return json.dumps(view(config, stage), sort_keys=True)
+
+
+def command(stage: str) -> str:
+    """The shell command of a rule: the CLI, given the stage's view, wildcards and threads."""
+    flags = "".join(f" --{name} {{wildcards.{name}}}" for name in STAGES[stage].wildcards)
+    return f"interfacegan stage {stage} --view {{params.view:q}}{flags} --threads {{threads}} > {{log}} 2>&1"
+
+
+def targets(config: dict, layout: Layout) -> list:
+    """What a run makes in the end: the summary page (and the planted truth, in that world)."""
+    return [path for name in ("summary", "planted_truth") if STAGES[name].when(config) for path in outputs(config, layout, name)]
