@@ -39,10 +39,29 @@ def test_generate_writes_official_uint8_images(config_file, tmp_path):
     np.testing.assert_array_equal(images, expected)
 
 
+@pytest.fixture
+def stylegan2_file(tmp_path):
+    """A small StyleGAN2 (random weights): codes of W (16) and W+ (4 layers of 16)."""
+    path = tmp_path / "stylegan2.yaml"
+    generator = {"name": "stylegan2", "resolution": 8, "latent_dim": 16, "n_mlp": 2, "channel_multiplier": 1}
+    path.write_text(yaml.safe_dump(PLANTED | {"generator": generator}))
+    return path
+
+
+def test_w_and_wp_codes_from_the_command_line(stylegan2_file, tmp_path):
+    np.save(tmp_path / "wp.npy", np.random.default_rng(2).standard_normal((2, 4, 16)).astype(np.float32))
+    np.save(tmp_path / "w.npy", np.random.default_rng(3).standard_normal((5, 16)).astype(np.float32))
+    assert main(["generate", "--config", str(stylegan2_file), "--latents", str(tmp_path / "wp.npy"), "--space", "wp", "--out", str(tmp_path / "i.npy")]) == 0
+    assert np.load(tmp_path / "i.npy").shape == (2, 8, 8, 3)
+    assert main(["score", "--config", str(stylegan2_file), "--latents", str(tmp_path / "w.npy"), "--space", "w", "--out", str(tmp_path / "s.csv")]) == 0
+    with open(tmp_path / "s.csv") as f:
+        assert len(list(csv.DictReader(f))) == 5
+
+
 def test_bad_inputs_are_one_line_errors(config_file, tmp_path, capsys):
     np.save(tmp_path / "wrong.npy", np.zeros((3, 5), np.float32))
     assert main(["score", "--config", str(config_file), "--latents", str(tmp_path / "wrong.npy"), "--out", str(tmp_path / "s.csv")]) == 2
-    assert "have shape (3, 5); expected (n, 32)" in capsys.readouterr().err
+    assert "have shape (3, 5); --space z takes (n, 32)" in capsys.readouterr().err
     assert not (tmp_path / "s.csv").exists()
     assert main(["stage", "sample", "--config", str(config_file)]) == 2
     assert "stage sample needs --shard" in capsys.readouterr().err

