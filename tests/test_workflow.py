@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from interfacegan import config as configuration
@@ -91,3 +92,32 @@ def test_a_killed_run_leaves_no_complete_looking_shard_and_resumes(tmp_path):
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     expected = run_chain(configuration.validate(config), tmp_path / "direct")
     assert (run / "tables" / "separability.csv").read_text() == expected.table("separability").read_text()
+
+
+def test_only_what_changes_a_result_reruns_and_a_new_checkpoint_does(tmp_path):
+    from interfacegan.predictors.multihead import MultiHeadNet, save_checkpoint
+
+    def new_predictor(seed: int) -> None:
+        torch.manual_seed(seed)
+        outputs = {a: "logit" for a in PLANTED["attributes"]}
+        meta = {"architecture": {"widths": [8], "blocks": [1]}, "attributes": list(outputs), "outputs": outputs,
+                "input_size": 16, "mean": [0.5] * 3, "std": [0.25] * 3}
+        save_checkpoint(tmp_path / "predictor.pt", MultiHeadNet(len(outputs), widths=(8,), blocks=(1,)), meta)
+
+    new_predictor(0)
+    config = copy.deepcopy(PLANTED) | {"n_samples": 4000, "predictor": {"name": "multihead", "checkpoint": str(tmp_path / "predictor.pt")}}
+    target = f"results/{config['run']}/scores.h5"
+    assert snakemake(config, tmp_path, "--cores", "2", target).returncode == 0
+
+    def planned(changed: dict) -> dict[str, int]:
+        done = snakemake(changed, tmp_path, "-n", target)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return {} if "Nothing to be done" in done.stdout + done.stderr else job_counts(done.stdout)
+
+    assert planned(config | {"threads": 2}) == {}
+    assert planned(config | {"slurm": {"partition": "other"}}) == {}
+    assert planned(config | {"seed": 1})["sample"] == 2  # the check can tell
+    time.sleep(1.1)  # a newer modification time than the scores'
+    new_predictor(1)
+    counts = planned(config)
+    assert counts["score"] == 2 and counts["merge_scores"] == 1 and "sample" not in counts

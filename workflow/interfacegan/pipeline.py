@@ -11,6 +11,7 @@ import importlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .config import ConfigError, boundary_names, conditional_name, digest, edit_spaces
 from .layout import Layout, shard_count
@@ -234,8 +235,10 @@ def run(config: dict, stage: str, wildcards: dict, layout: Layout) -> None:
 
 
 def checkpoints(config: dict, stage: str) -> list[str]:
-    """The checkpoint files of the networks a stage builds: inputs of its jobs."""
-    return [config[section]["checkpoint"] for section in STAGES[stage].models if config[section].get("checkpoint")]
+    """The checkpoint files of the networks a stage builds, with the JSON metadata beside
+    one where there is such a file (the multihead format): inputs of its jobs."""
+    paths = [Path(config[section]["checkpoint"]) for section in STAGES[stage].models if config[section].get("checkpoint")]
+    return [str(p) for path in paths for p in (path, path.with_suffix(".json")) if p == path or p.is_file()]
 
 
 # What the rules read (Snakemake wiring: wildcards arrive as strings, outputs are patterns).

@@ -9,17 +9,17 @@ from ..pipeline import conditions_of
 from .boundary import read_boundary
 
 
-def run(view: dict, name: str, space: str, layout: Layout) -> None:
-    primal, *conditions = conditions_of(view, name)
+def run(view: dict, boundary: str, space: str, layout: Layout) -> None:
+    primal, *conditions = conditions_of(view, boundary)
     p, *c = (read_boundary(view, layout, b, space, "normal")["normal"] for b in [primal, *conditions])
     c = np.stack(c)
     normal = project(p, c)
     attrs = provenance(view, "conditional_boundary") | {
-        "boundary": name,
+        "boundary": boundary,
         "primal": primal,
         "conditions": ",".join(conditions),
         "space": space,
         "cosine_to_primal": float(normal @ p),
         "max_abs_residual": float(np.abs(c @ normal).max()),
     }
-    write_h5(layout.boundary(name, space), {"normal": normal, "residual": (c @ normal).astype(np.float32)}, attrs)
+    write_h5(layout.boundary(boundary, space), {"normal": normal, "residual": (c @ normal).astype(np.float32)}, attrs)
