@@ -1,6 +1,7 @@
 """Bad configs and files: one clear line through the command line, and no output file."""
 
 import copy
+import csv
 import pickle
 
 import numpy as np
@@ -8,12 +9,14 @@ import pytest
 import yaml
 
 from interfacegan import config as configuration
+from interfacegan import figures, pipeline
 from interfacegan.artifacts import provenance, write_h5
 from interfacegan.cli import main
 from interfacegan.generators import dcgan
 from interfacegan.generators.base import Generator
 from interfacegan.layout import Layout
-from conftest import ATTRIBUTES, PLANTED
+from interfacegan.stages.table import DISTANCE_COLUMNS
+from conftest import ATTRIBUTES, PLANTED, run_chain
 
 
 def with_keys(**changes) -> dict:
@@ -92,6 +95,11 @@ CASES = [
     ("module:Class option", with_keys(generator={"name": "test_bad_inputs:BuggyGenerator", "depth": 2}), ["sample", "--shard", "0"], None, "config: generator: test_bad_inputs:BuggyGenerator: got an unexpected keyword argument 'depth'", "latents"),
     ("missing generator option", with_keys(generator={"name": "planted", "latent_dim": 32}), ["sample", "--shard", "0"], None, "config: generator: planted: missing a required argument: 'attributes'", "latents"),
     ("bad planted cosines", with_keys(generator__cosines=[["age", "eyeglasses", 1.5]]), ["sample", "--shard", "0"], None, "config: generator: planted: planted cosines [['age', 'eyeglasses', 1.5]] are not a valid set of angles", "latents"),
+    ("shard -1", PLANTED, ["sample", "--shard", "-1"], None, "stage sample: --shard -1 is not one of this run's (0..2)", "latents"),
+    ("shard out of range", PLANTED, ["score", "--shard", "3"], None, "stage score: --shard 3 is not one of this run's (0..2)", "scores"),
+    ("attribute not in the config", PLANTED, ["select", "--attribute", "bald"], None, "--attribute bald is not one of this run's (pose, smile, age, eyeglasses)", "selection"),
+    ("space not in the config", PLANTED, ["boundary", "--attribute", "smile", "--space", "w"], None, "--space w is not one of this run's (z)", "boundary"),
+    ("no space", PLANTED, ["boundary", "--attribute", "smile"], None, "stage boundary needs --space", "boundary"),
     ("planted rows in another order", with_keys(predictor__attributes=["smile", "pose", "age", "eyeglasses"]), ["score", "--shard", "0"], "latents", "config: predictor.attributes: ['smile', 'pose', 'age', 'eyeglasses'] must be generator.attributes ['pose', 'smile', 'age', 'eyeglasses'] in the same order", "scores"),
 ]
 
@@ -220,3 +228,29 @@ def test_bad_user_tool_input_gives_one_clear_line_and_no_output(name, command, c
     assert main([command, *arguments]) == 2
     assert_one_line(capsys, words.format(tmp=tmp_path))
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_selecting_every_sample_leaves_no_remaining_samples_and_the_tables_still_come(tmp_path):
+    config = configuration.validate(with_keys(n_samples=2000, shard_size=1000, selection__chosen_num_or_ratio=1.0))
+    layout = run_chain(config, tmp_path)
+    with open(layout.table("separability")) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["n_train"]) + int(r["n_val"]) for r in rows] == [2000] * len(ATTRIBUTES)  # 1000 per side
+    assert all(r["remaining_accuracy"] == "nan" for r in rows)
+    assert layout.table("separability_by_distance").read_text().splitlines() == [",".join(DISTANCE_COLUMNS)]
+
+
+def test_a_stage_that_fails_after_writing_one_output_leaves_none(tmp_path, monkeypatch):
+    config = configuration.validate(copy.deepcopy(PLANTED))
+    layout = run_chain(config, tmp_path / "results")
+    for path in pipeline.outputs(config, layout, "separability_table"):
+        path.unlink()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the figure could not be drawn")
+
+    monkeypatch.setattr(figures, "curves", broken)  # the CSVs are written, then the figure fails
+    with pytest.raises(RuntimeError, match="could not be drawn"):
+        main(["stage", "separability_table", "--config", str(write_config(tmp_path, PLANTED)), "--results", str(tmp_path / "results")])
+    assert not [p for p in pipeline.outputs(config, layout, "separability_table") if p.exists()]
+    assert not list(tmp_path.rglob("*.tmp.*"))

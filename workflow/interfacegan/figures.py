@@ -40,7 +40,8 @@ def curves(series: dict[str, tuple[np.ndarray, np.ndarray]], xlabel: str, ylabel
     axes.set_ylabel(ylabel)
     axes.set_title(title)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
+    if series:  # none, e.g. accuracy by distance when no sample remains unselected
+        axes.legend(fontsize=8)
     save(figure, path)
 
 
