@@ -16,10 +16,9 @@ from pathlib import Path
 from .config import ConfigError, boundary_names, conditional_name, digest, edit_spaces
 from .layout import Layout, shard_count
 
-# Keys that say where or how fast a job runs, never what it computes: they are in no view,
-# so changing them re-runs nothing. (`device`, `precision` and `batch_size` do change the
-# floats, by a few ulps to a few 1e-3, and so are keys of the stages that compute images.)
-NOT_CONTENT = ("run", "threads", "slurm")
+# `run`, `threads` and `slurm` say where or how fast a job runs, never what it computes:
+# they are no stage's keys, so changing them re-runs nothing. These do change the floats
+# (by a few ulps to about 1e-3), so they are keys of the stages that compute images.
 IMAGES = ("device", "precision", "batch_size")
 
 
