@@ -1,5 +1,8 @@
-"""Device choice, threads, batching and progress for the compute stages."""
+"""Device choice, memory, batching and progress for the compute stages."""
 
+import ctypes
+import ctypes.util
+import functools
 import logging
 import sys
 from collections.abc import Iterator
@@ -11,11 +14,36 @@ log = logging.getLogger("interfacegan")
 
 
 def setup(view: dict) -> torch.device:
-    """The device the view asks for (the job's thread count is set by the CLI: `--threads`)."""
+    """Keep freed memory for the next batch, and return the device the view asks for (the
+    job's thread count is set by the CLI: `--threads`)."""
+    keep_freed_memory()
     device = resolve_device(view["device"])
     if device.type == "cpu" and view.get("precision") == "bf16":
         log.warning("bf16 on the CPU: fast only with native bf16 (AMX, AVX512-BF16); else far slower than fp32")
     return device
+
+
+# glibc's mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Stop glibc from handing each batch's activations back to the kernel.
+
+    By default glibc serves blocks above 128 KiB-32 MiB with mmap and unmaps them on free,
+    and trims the heap's free top: every batch then page-faults its tens of MB in again
+    (40 % of a score job's CPU time went to the kernel). Blocks up to 1 GiB now come from
+    the heap, and up to 1 GiB of free heap is kept. The arithmetic is unchanged. False
+    where the C library is not glibc (macOS, musl): nothing to do there.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        mallopt, _ = libc.mallopt, libc.gnu_get_libc_version
+    except (OSError, AttributeError, TypeError):
+        return False
+    return all(mallopt(option, value) == 1 for option, value in
+               ((M_MMAP_THRESHOLD, 1 << 30), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20)))
 
 
 def autocast(device: torch.device, precision: str):
