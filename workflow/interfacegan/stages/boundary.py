@@ -23,6 +23,8 @@ def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
         "train_accuracy": plane.accuracy(x_train, selection["train_label"]),
         "val_accuracy": plane.accuracy(x_val, selection["val_label"]),
     }
+    if plane.ridge is not None:  # lda's, chosen by leave-one-out unless configured
+        metrics["ridge"] = plane.ridge
     distance, correct = remaining_predictions(plane, latents.iterate(view, layout, space), selection)
     metrics["remaining_accuracy"] = float(correct.mean()) if len(correct) else float("nan")
     if options["compare_svc"]:
