@@ -1,3 +1,5 @@
+import copy
+import json
 import os
 import signal
 import subprocess
@@ -6,17 +8,21 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import PLANTED
+from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.artifacts import ArtifactError, atomic_path, provenance, read_h5, write_h5
 
 
 def test_round_trip_with_provenance(tmp_path):
-    view = {"run": "r", "seed": 5, "generator": {"name": "planted"}}
+    view = pipeline.view(configuration.validate(copy.deepcopy(PLANTED) | {"seed": 5}), "sample")
     write_h5(tmp_path / "a.h5", {"x": np.arange(3), "names": ["a", "b"]}, provenance(view, "sample"))
     got = read_h5(tmp_path / "a.h5")
     np.testing.assert_array_equal(got["x"], np.arange(3))
     assert got["names"] == ["a", "b"]
     assert got["attrs"]["seed"] == 5 and got["attrs"]["generator"] == "planted"
-    assert len(got["attrs"]["config_digest"]) == 16 and got["attrs"]["interfacegan_version"]
+    assert got["attrs"]["config_digest"] == pipeline.content_digest(view, "sample") and got["attrs"]["interfacegan_version"]
+    assert json.loads(got["attrs"]["config"]) == {k: v for k, v in view.items() if k != "run"}
 
 
 def test_a_failed_write_leaves_nothing(tmp_path):
