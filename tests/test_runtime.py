@@ -1,10 +1,16 @@
-"""The compute stages' runtime: freed memory stays with the process."""
+"""The compute stages' runtime: freed memory stays with the process; networks are
+prepared for inference."""
 
+import copy
 import platform
 import subprocess
 import sys
 
 import pytest
+import torch
+from torch import nn
+
+from interfacegan import runtime
 
 # 64 MiB blocks malloc'ed, written and freed five times after a first round; prints the
 # minor page faults per round (a fault per 4 KiB page that the kernel hands out again).
@@ -38,3 +44,31 @@ def test_batches_reuse_freed_memory_instead_of_faulting_it_in_again():
     pages = (64 << 20) // 4096
     assert faults_per_round("default") > pages // 2  # glibc's default: unmapped on free, faulted in again
     assert faults_per_round("keep") < pages // 100
+
+
+def test_batchnorm_is_folded_into_the_convolutions_before_it():
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.ConvTranspose2d(8, 16, 4, 2, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Sequential(nn.Conv2d(16, 4, 3, 1, 1), nn.BatchNorm2d(4)),
+    )
+    for norm in (net[1], net[3][1]):  # non-trivial running statistics and affine parameters
+        norm.running_mean.uniform_(-1, 1), norm.running_var.uniform_(0.5, 2), norm.weight.data.uniform_(0.5, 2), norm.bias.data.uniform_(-1, 1)
+    x = torch.randn(5, 8, 6, 6)
+    with torch.inference_mode():
+        expected = net.eval()(x)
+        folded = runtime.for_inference(copy.deepcopy(net))
+        assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+        # float32 rounding of the rescaled weights: a few ulps of activations of order 1-10
+        torch.testing.assert_close(folded(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_only_inference_batchnorm_is_folded_and_channels_last_is_asked_for():
+    training = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))  # batch statistics: no fixed affine map
+    assert isinstance(runtime.for_inference(training)[1], nn.BatchNorm2d)
+
+    class Plain(nn.Sequential):
+        channels_last = True
+
+    plain = runtime.for_inference(Plain(nn.Conv2d(3, 4, 3)).eval())
+    assert plain[0].weight.is_contiguous(memory_format=torch.channels_last)

@@ -16,8 +16,8 @@ class Models:
     def __init__(self, view: dict, with_predictor: bool = True):
         self.view = view
         self.device = runtime.setup(view)
-        self.generator = build_generator(view["generator"], self.device)
-        self.predictor = build_predictor(view["predictor"], self.device) if with_predictor else None
+        self.generator = runtime.for_inference(build_generator(view["generator"], self.device))
+        self.predictor = runtime.for_inference(build_predictor(view["predictor"], self.device)) if with_predictor else None
         self.columns = attribute_columns(self.predictor, view["attributes"]) if with_predictor else None
 
     def synthesize(self, codes: torch.Tensor, space: str) -> torch.Tensor:

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Iterator
 
 import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from tqdm import tqdm
 
 log = logging.getLogger("interfacegan")
@@ -44,6 +46,28 @@ def keep_freed_memory() -> bool:
         return False
     return all(mallopt(option, value) == 1 for option, value in
                ((M_MMAP_THRESHOLD, 1 << 30), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20)))
+
+
+def for_inference(net: nn.Module) -> nn.Module:
+    """`net` made faster to evaluate: every BatchNorm that follows a convolution in a
+    Sequential folded into it (one pass over the activations instead of two), and NHWC
+    memory where the network says its convolutions suit it (`channels_last`; oneDNN's
+    convolutions are faster so). Scores move by float rounding only (~1e-6 relative)."""
+    fold_batchnorm(net)
+    return net.to(memory_format=torch.channels_last) if getattr(net, "channels_last", False) else net
+
+
+def fold_batchnorm(module: nn.Module) -> None:
+    if isinstance(module, torch.jit.ScriptModule):  # compiled: its layers cannot be replaced
+        return
+    for child in module.children():
+        fold_batchnorm(child)
+    if isinstance(module, nn.Sequential):
+        for i in range(len(module) - 1):
+            conv, norm = module[i], module[i + 1]
+            if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(norm, nn.BatchNorm2d) and not norm.training:
+                module[i] = fuse_conv_bn_eval(conv, norm, transpose=isinstance(conv, nn.ConvTranspose2d))
+                module[i + 1] = nn.Identity()
 
 
 def autocast(device: torch.device, precision: str):

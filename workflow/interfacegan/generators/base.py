@@ -15,6 +15,7 @@ class Generator(torch.nn.Module):
     latent_dim: int
     resolution: int
     spaces: tuple[str, ...] = ("z",)
+    channels_last: bool = False  # plain convolutions, faster on NHWC tensors (see runtime.for_inference)
 
     @classmethod
     def from_options(cls, options: dict) -> "Generator":

@@ -40,6 +40,7 @@ def packaged_weights() -> Path:
 class DCGAN(Generator):
     latent_dim = 100
     resolution = 64
+    channels_last = True
 
     def __init__(self, checkpoint: str | None = None, channels: int = 64):
         super().__init__()

@@ -13,6 +13,7 @@ class Predictor(torch.nn.Module):
     name: str = "predictor"
     attributes: tuple[str, ...]
     input_size: int
+    channels_last: bool = False  # plain convolutions, faster on NHWC tensors (see runtime.for_inference)
 
     @classmethod
     def from_options(cls, options: dict) -> "Predictor":

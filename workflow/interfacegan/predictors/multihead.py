@@ -155,6 +155,8 @@ class JsonPredictor(Predictor):
 class MultiHeadPredictor(JsonPredictor):
     """A `MultiHeadNet` from `checkpoint` (a state dict `.pt`, its `.json` beside it)."""
 
+    channels_last = True
+
     def __init__(self, checkpoint: str):
         meta = read_metadata(checkpoint)
         net = MultiHeadNet(len(meta["attributes"]), **meta["architecture"])
