@@ -24,10 +24,12 @@ import yaml
 from PIL import Image
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import runtime
 from interfacegan.artifacts import read_h5
+from interfacegan.generators import build_generator
 from interfacegan.latents import standard_normal
-from interfacegan.models import Models, fit_size, to_uint8
+from interfacegan.models import attribute_columns, fit_size, to_uint8
+from interfacegan.predictors import build_predictor
 from interfacegan.solvers import fit_svc
 from interfacegan.stages.select import attribute_rng, select
 
@@ -49,22 +51,25 @@ def ours(config: dict, workdir: Path, cores: int) -> tuple[float, dict]:
 
 
 def baseline(config: dict, workdir: Path) -> tuple[float, dict]:
+    """The official procedure with the plain networks (no folding, no NHWC, glibc's default
+    memory handling: nothing of `runtime` that our stages use)."""
     start = time.perf_counter()
-    view = pipeline.view(config, "score")
-    models = Models(view)
-    z = standard_normal(config["seed"], 0, config["n_samples"], models.generator.latent_dim)
+    device = runtime.resolve_device(config["device"])
+    generator, predictor = build_generator(config["generator"], device), build_predictor(config["predictor"], device)
+    columns = attribute_columns(predictor, config["attributes"])
+    z = standard_normal(config["seed"], 0, config["n_samples"], generator.latent_dim)
     images_dir = workdir / "images"
     images_dir.mkdir()
     with torch.inference_mode():
         for i in range(0, len(z), OFFICIAL_BATCH):
-            x = models.synthesize(torch.from_numpy(z[i : i + OFFICIAL_BATCH]), "z")
+            x = generator.synthesize(generator.prepare_z(torch.from_numpy(z[i : i + OFFICIAL_BATCH]).to(device)))
             for j, image in enumerate(to_uint8(x)):
                 Image.fromarray(image).save(images_dir / f"{i + j:06d}.jpg", quality=95)
         scores = []
         for i in range(len(z)):
             image = np.asarray(Image.open(images_dir / f"{i:06d}.jpg").convert("RGB"))
             x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 127.5 - 1
-            scores.append(models.predictor(fit_size(x.to(models.device), models.predictor.input_size))[0, models.columns].cpu().numpy())
+            scores.append(predictor(fit_size(x.to(device), predictor.input_size))[0, columns].cpu().numpy())
     scores = np.stack(scores)
     accuracy = {}
     options = config["selection"]

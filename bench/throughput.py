@@ -1,34 +1,46 @@
-"""Images per second of generate + score, fp32 vs bf16, and the achieved FLOP/s as a
-fraction of this machine's matmul peak, measured side by side in one run.
+"""The score stage's throughput: the rule's own job (`interfacegan stage score`, a fresh
+process, as Snakemake starts it), its CPU time split into user and sys, the work per image
+of generator and predictor, and the achieved FLOP/s as a fraction of this machine's matmul
+peak, measured in the same run.
+
+Each row times two score jobs: one of a single batch and one of --n images. The job's
+rate is n / its wall time (start-up included); the steady rate, (n - batch) / the
+difference of the two wall times, is the rate once the job is running.
 
 Run by hand: .venv/bin/python bench/throughput.py [CONFIG ...] [--generator JSON ...]
-  CONFIG: pipeline configs (default: config.yaml); each is measured with its generator
-  and predictor. --generator '{"name": "stylegan2", "resolution": 256}' adds a generator
-  (random weights when no checkpoint is given) scored by the first config's predictor.
+  [--n 4000] [--threads 1 2] [--batch-size 250] [--precision fp32 bf16] [--device auto]
+  CONFIG: pipeline configs (default: config.yaml), each measured with its generator and
+  predictor. --generator '{"name": "stylegan2", "resolution": 256}' adds a generator (random
+  weights when no checkpoint is given) scored by the first config's predictor.
 """
 
 import argparse
 import copy
 import json
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+import yaml
 from torch.utils.flop_counter import FlopCounterMode
 
 from interfacegan import config as configuration
 from interfacegan import pipeline
-from interfacegan.models import Models
+from interfacegan.models import Models, fit_size
 
 ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "interfacegan.cli"]
 
 
-def matmul_peak(dtype: torch.dtype, device: torch.device, repeats: int = 3) -> float:
-    """FLOP/s of a square matmul, the best of `repeats` (large enough for a GPU, small
-    enough for a CPU without native bf16, where bf16 runs at ~1 GFLOP/s)."""
-    size = 8192 if device.type == "cuda" else 1024
-    a, b = (torch.randn(size, size, device=device, dtype=dtype) for _ in range(2))
+def matmul_peak(threads: int, device: torch.device, repeats: int = 5) -> float:
+    """fp32 FLOP/s of a square matmul with `threads` threads, the best of `repeats`."""
+    torch.set_num_threads(threads)
+    size = 8192 if device.type == "cuda" else 2048
+    a, b = (torch.randn(size, size, device=device) for _ in range(2))
     best = float("inf")
     for _ in range(repeats):
         sync(device)
@@ -44,32 +56,43 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def measure(view: dict, seconds: float) -> tuple[float, float]:
-    """(images per second, FLOP per image) of generate + score, timing as many images as
-    one image's time says fit in `seconds` (at least one, at most 8 batches)."""
-    models = Models(view)
-    z = np.random.default_rng(0).standard_normal((8 * view["batch_size"], models.generator.latent_dim)).astype(np.float32)
-    with FlopCounterMode(display=False) as counter:
-        models.score(z[:1], label="flops")
-    one = timed(models, z[:1])
-    count = int(np.clip(seconds / one, 1, len(z)))
-    return count / timed(models, z[:count]), counter.get_total_flops()
+def flops_per_image(config: dict) -> tuple[float, float]:
+    """FLOP of the generator's and the predictor's pass over one image (the stage's networks)."""
+    models = Models(pipeline.view(config, "score"))
+    z = torch.randn(1, models.generator.latent_dim, device=models.device)
+    with torch.inference_mode():
+        with FlopCounterMode(display=False) as generator:
+            images = models.synthesize(z, "z")
+        with FlopCounterMode(display=False) as predictor:
+            models.predictor(fit_size(images, models.predictor.input_size))
+    return generator.get_total_flops(), predictor.get_total_flops()
 
 
-def timed(models: Models, z: np.ndarray) -> float:
-    sync(models.device)
+def score_job(config: dict, n: int, threads: int, folder: Path) -> tuple[float, float, float]:
+    """(wall, user, sys) seconds of one score job over n sampled images."""
+    config = config | {"run": f"n{n}", "n_samples": n, "shard_size": n}
+    path = folder / f"n{n}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    def stage(name: str) -> list[str]:
+        return [*CLI, "stage", name, "--config", str(path), "--results", str(folder), "--shard", "0", "--threads", str(threads)]
+
+    subprocess.run(stage("sample"), check=True, capture_output=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    models.score(z, label="timed")
-    sync(models.device)
-    return time.perf_counter() - start
+    subprocess.run(stage("score"), check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
 
 
-def views(args) -> list[tuple[str, dict]]:
-    configs = [configuration.load(path) for path in args.configs]
-    out = [(f"{c['generator']['name']} ({Path(p).name})", c) for p, c in zip(args.configs, configs)]
-    for section in args.generator:
-        config = copy.deepcopy(configs[0]) | {"generator": json.loads(section)}
-        out.append((json.dumps(config["generator"]), config))
+def configs(args) -> list[tuple[str, dict]]:
+    loaded = [configuration.load(path) for path in args.configs]
+    for config in loaded:  # the jobs run in a temporary folder
+        for section in (config["generator"], config["predictor"]):
+            if section.get("checkpoint"):
+                section["checkpoint"] = str(ROOT / section["checkpoint"])
+    out = [(f"{c['generator']['name']} ({Path(p).name})", c) for p, c in zip(args.configs, loaded)]
+    out += [(json.dumps(json.loads(g)), copy.deepcopy(loaded[0]) | {"generator": json.loads(g)}) for g in args.generator]
     return out
 
 
@@ -77,26 +100,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("configs", nargs="*", default=[str(ROOT / "config.yaml")])
     parser.add_argument("--generator", action="append", default=[], help="a generator section as JSON")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seconds", type=float, default=10.0, help="time budget per generator and precision")
+    parser.add_argument("--n", type=int, default=4000, help="images of the timed job")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16"])
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
-    rows = []
-    for label, config in views(args):
-        for precision in ("fp32", "bf16"):
-            config = config | {"precision": precision, "batch_size": args.batch_size, "device": args.device, "threads": args.threads}
-            images_per_s, flops = measure(pipeline.view(config, "score"), args.seconds)
-            rows.append((label, precision, images_per_s, flops))
-    device = Models(pipeline.view(config, "score"), with_predictor=False).device
-    peaks = {"fp32": matmul_peak(torch.float32, device), "bf16": matmul_peak(torch.bfloat16, device)}
-    print(f"device {device}, {args.threads} threads; matmul peak fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.1f} GFLOP/s")
-    print(f"{'generator':<48} {'prec':<5} {'img/s':>9} {'GFLOP/img':>10} {'GFLOP/s':>9} {'of peak':>8} {'bf16/fp32':>9}")
-    speed = {(label, precision): ips for label, precision, ips, _ in rows}
-    for label, precision, ips, flops in rows:
-        achieved = ips * flops
-        ratio = ips / speed[(label, "fp32")]
-        print(f"{label[:48]:<48} {precision:<5} {ips:>9.1f} {flops / 1e9:>10.3f} {achieved / 1e9:>9.1f} {achieved / peaks[precision]:>8.1%} {ratio:>9.2f}")
+    device = Models(pipeline.view(configuration.load(args.configs[0]) | {"device": args.device}, "score"), with_predictor=False).device
+    peaks = {t: matmul_peak(t, device) for t in args.threads}
+    print(f"device {device}; fp32 matmul peak " + ", ".join(f"{peaks[t] / 1e9:.0f} GFLOP/s with {t} threads" for t in args.threads))
+    header = ("generator", "prec", "thr", "job img/s", "steady", "GFLOP gen", "pred", "GFLOP/s", "of peak", "sys/user")
+    print("{:<34} {:<5} {:>3} {:>9} {:>7} {:>9} {:>6} {:>8} {:>8} {:>8}".format(*header))
+    for label, base in configs(args):
+        for precision in args.precision:
+            config = configuration.validate(base | {"precision": precision, "batch_size": args.batch_size, "device": args.device})
+            generator_flops, predictor_flops = flops_per_image(config)
+            for threads in args.threads:
+                with tempfile.TemporaryDirectory() as tmp:
+                    one_batch = score_job(config, args.batch_size, threads, Path(tmp))[0]
+                    wall, user, system = score_job(config, args.n, threads, Path(tmp))
+                steady = (args.n - args.batch_size) / (wall - one_batch)
+                achieved = steady * (generator_flops + predictor_flops)
+                of_peak = f"{achieved / peaks[threads]:.1%}" if precision == "fp32" else "-"
+                print(f"{label[:34]:<34} {precision:<5} {threads:>3} {args.n / wall:>9.1f} {steady:>7.1f} {generator_flops / 1e9:>9.3f}"
+                      f" {predictor_flops / 1e9:>6.3f} {achieved / 1e9:>8.1f} {of_peak:>8} {system / user:>8.1%}", flush=True)
+    print("job img/s: n / the job's wall time; steady: once started (see the docstring); of peak: fp32 only")
 
 
 if __name__ == "__main__":
