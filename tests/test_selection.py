@@ -99,3 +99,14 @@ def test_nan_and_invalid_scores_are_skipped():
 def test_unusable_scores_get_a_clear_error(scores, match):
     with pytest.raises(SelectionError, match=match):
         select(scores, 0.5, 0.7, None, np.random.default_rng(0), name="scores of 'smile'")
+
+
+def test_the_split_depends_on_which_samples_are_chosen_not_on_their_order():
+    scores = np.random.default_rng(5).standard_normal(5000)
+    top, bottom, _ = official_sides(scores, 0.05)
+    reordered = scores.copy()  # the same top and bottom sets, their scores' order shuffled
+    shuffle = np.random.default_rng(1)
+    reordered[top], reordered[bottom] = shuffle.permutation(scores[top]), shuffle.permutation(scores[bottom])
+    s, t = (select(x, 0.05, 0.7, None, np.random.default_rng(9)) for x in (scores, reordered))
+    np.testing.assert_array_equal(s.train_index, t.train_index)
+    np.testing.assert_array_equal(s.val_index, t.val_index)

@@ -69,7 +69,9 @@ def select(
         raise SelectionError(f"{name}: all {len(values)} valid scores equal {values[0]}: nothing to separate")
     top, bottom = top_k(values, chosen), top_k(-values, chosen)
     n_train = int(chosen * split_ratio)
-    positive, negative = top[rng.permutation(chosen)], bottom[rng.permutation(chosen)]
+    # shuffled in index order: the split depends on which samples are chosen, not on the
+    # order of their scores (which float rounding can swap)
+    positive, negative = np.sort(top)[rng.permutation(chosen)], np.sort(bottom)[rng.permutation(chosen)]
     train = np.concatenate([positive[:n_train], negative[:n_train]])
     val = np.concatenate([positive[n_train:], negative[n_train:]])
     middle = np.ones(len(values), bool)
