@@ -6,11 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test dry-run
 
+# The jobs run the venv's `interfacegan`.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
 run: $(STAMP)
-	$(VENV)/bin/snakemake --cores $(CORES) --workflow-profile workflow/profiles/default
+	snakemake --cores $(CORES) --workflow-profile workflow/profiles/default
 
 dry-run: $(STAMP)
-	$(VENV)/bin/snakemake -n --workflow-profile workflow/profiles/default
+	snakemake -n --workflow-profile workflow/profiles/default
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

@@ -22,9 +22,6 @@ try:
 except configuration.ConfigError as err:
     sys.exit(f"interfacegan: {err}")
 
-# Jobs find the `interfacegan` command of the Python that runs Snakemake.
-os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
-
 LAYOUT = Layout(config["run"])
 
 # Cluster resources (read by workflow/profiles/slurm; locally they limit nothing). Jobs that

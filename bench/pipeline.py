@@ -45,7 +45,8 @@ def ours(config: dict, workdir: Path, cores: int) -> tuple[float, dict]:
     command = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores), "-q",  # targets first:
                "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(path)]  # --configfile takes several
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    path = {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}  # the jobs' `interfacegan`
+    subprocess.run(command, check=True, capture_output=True, env=os.environ | path)
     seconds = time.perf_counter() - start
     return seconds, {a: read_h5(workdir / t)["attrs"]["val_accuracy"] for a, t in zip(config["attributes"], targets)}
 

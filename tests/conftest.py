@@ -1,10 +1,15 @@
 import copy
+import os
+import sys
 
 import pytest
 
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.layout import Layout
+
+# Snakemake's jobs run `interfacegan`: the one of this venv (as `make` puts it on PATH).
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
 
 ATTRIBUTES = ["pose", "smile", "age", "eyeglasses"]
 PLANTED = {
