@@ -24,6 +24,10 @@ except configuration.ConfigError as err:
 
 LAYOUT = Layout(config["run"])
 
+
+report: "workflow/report/workflow.rst"
+
+
 # Cluster resources (read by workflow/profiles/slurm; locally they limit nothing). Jobs that
 # generate or score images ask for a GPU when the device is CUDA (SLURM: --gpus=1) and go
 # to `slurm.gpu_partition` if set; every job goes to `slurm.partition` if set.

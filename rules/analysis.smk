@@ -5,7 +5,7 @@ rule cosine_table:
     input:
         pipeline.inputs(config, LAYOUT, "cosine_table", {}),
     output:
-        pipeline.outputs(config, LAYOUT, "cosine_table"),
+        pipeline.outputs(config, LAYOUT, "cosine_table", report),
     params:
         view=pipeline.view_json(config, "cosine_table"),
     resources:
@@ -22,7 +22,7 @@ rule correlation_table:
     input:
         pipeline.inputs(config, LAYOUT, "correlation_table", {}),
     output:
-        pipeline.outputs(config, LAYOUT, "correlation_table"),
+        pipeline.outputs(config, LAYOUT, "correlation_table", report),
     params:
         view=pipeline.view_json(config, "correlation_table"),
     resources:
@@ -39,7 +39,7 @@ rule rescoring_table:
     input:
         pipeline.inputs(config, LAYOUT, "rescoring_table", {}),
     output:
-        pipeline.outputs(config, LAYOUT, "rescoring_table"),
+        pipeline.outputs(config, LAYOUT, "rescoring_table", report),
     params:
         view=pipeline.view_json(config, "rescoring_table"),
     threads: config["threads"]
@@ -59,7 +59,7 @@ rule linearity_table:
     input:
         pipeline.inputs(config, LAYOUT, "linearity_table", {}),
     output:
-        pipeline.outputs(config, LAYOUT, "linearity_table"),
+        pipeline.outputs(config, LAYOUT, "linearity_table", report),
     params:
         view=pipeline.view_json(config, "linearity_table"),
     threads: config["threads"]
@@ -99,7 +99,7 @@ rule correlation_real_table:
     input:
         pipeline.inputs(config, LAYOUT, "correlation_real_table", {}),
     output:
-        pipeline.outputs(config, LAYOUT, "correlation_real_table"),
+        pipeline.outputs(config, LAYOUT, "correlation_real_table", report),
     params:
         view=pipeline.view_json(config, "correlation_real_table"),
     resources:

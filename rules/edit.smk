@@ -2,7 +2,7 @@ rule edit_grids:
     input:
         pipeline.inputs(config, LAYOUT, "edit_grids", {}),
     output:
-        pipeline.outputs(config, LAYOUT, "edit_grids"),
+        pipeline.outputs(config, LAYOUT, "edit_grids", report),
     params:
         view=pipeline.view_json(config, "edit_grids"),
     threads: config["threads"]

@@ -2,7 +2,7 @@ rule separability_table:
     input:
         pipeline.inputs(config, LAYOUT, "separability_table", {}),
     output:
-        pipeline.outputs(config, LAYOUT, "separability_table"),
+        pipeline.outputs(config, LAYOUT, "separability_table", report),
     params:
         view=pipeline.view_json(config, "separability_table"),
     resources:

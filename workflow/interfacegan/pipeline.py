@@ -16,6 +16,8 @@ from pathlib import Path
 from .config import ConfigError, boundary_names, conditional_name, digest, edit_spaces
 from .layout import Layout, shard_count
 
+REPORT = Path(__file__).resolve().parents[1] / "report"  # the captions of the report's items
+
 # `run`, `threads` and `slurm` say where or how fast a job runs, never what it computes:
 # they are no stage's keys, so changing them re-runs nothing. These do change the floats
 # (by a few ulps to about 1e-3), so they are keys of the stages that compute images.
@@ -33,6 +35,7 @@ class Stage:
     wildcards: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # config sections it builds networks from (their checkpoints are inputs)
     when: Callable[[dict], bool] = field(default=lambda config: True)  # whether the run has this stage
+    category: str | None = None  # its section of Snakemake's report (captioned by workflow/report/<name>.rst)
 
 
 def latents(config: dict, layout: Layout) -> list:
@@ -91,6 +94,7 @@ STAGES = {
             "separability_table", "table:run", (), ("boundary",),
             inputs=lambda c, lay: boundaries(c, lay, plain_only=True),
             outputs=lambda c, lay: [lay.table("separability"), lay.table("separability_by_distance"), lay.figure("separability_by_distance")],
+            category="Separability",
         ),
         Stage(
             "planted_truth", "truth:run", ("generator",), (),
@@ -101,11 +105,13 @@ STAGES = {
             "cosine_table", "analysis:cosine", (), ("boundary", "conditional_boundary"),
             inputs=lambda c, lay: boundaries(c, lay),
             outputs=lambda c, lay: [lay.table("cosine"), *(lay.figure(f"cosine_{s}") for s in c["spaces"])],
+            category="Boundaries",
         ),
         Stage(
             "correlation_table", "analysis:correlation_synthesized", (), ("merge_scores",),
             inputs=lambda c, lay: [lay.merged_scores],
             outputs=lambda c, lay: [lay.table("correlation_synthesized"), lay.figure("correlation_synthesized")],
+            category="Scores",
         ),
         Stage(
             "real_scores", "real:score_real", ("attributes", "predictor", "real_data", *IMAGES), (),
@@ -116,27 +122,27 @@ STAGES = {
             "correlation_real_table", "analysis:correlation_real", (), ("real_scores",),
             inputs=lambda c, lay: [lay.real_scores],
             outputs=lambda c, lay: [lay.table("correlation_real"), lay.figure("correlation_real")],
-            when=lambda c: bool(c["real_data"]),
+            when=lambda c: bool(c["real_data"]), category="Scores",
         ),
         Stage(
             "rescoring_table", "edits:rescoring", ("analysis.rescoring_samples", "analysis.rescoring_step"),
             ("merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [lay.merged_scores, *boundaries(c, lay), *latents(c, lay)],
             outputs=lambda c, lay: [lay.table("rescoring"), *(lay.figure(f"rescoring_{s}") for s in c["spaces"])],
-            models=("generator", "predictor"),
+            models=("generator", "predictor"), category="Editing",
         ),
         Stage(
             "linearity_table", "edits:linearity",
             ("edit.start", "edit.end", "analysis.linearity_samples", "analysis.linearity_steps", "predictor"), ("boundary",),
             inputs=lambda c, lay: [*boundaries(c, lay, plain_only=True), *latents(c, lay)],
             outputs=lambda c, lay: [lay.table("linearity"), lay.figure("linearity")],
-            models=("generator", "predictor"),
+            models=("generator", "predictor"), category="Editing",
         ),
         Stage(
             "edit_grids", "edits:edit_grids", ("edit",), ("boundary", "conditional_boundary"),
             inputs=lambda c, lay: [*boundaries(c, lay), *latents(c, lay)],
             outputs=lambda c, lay: [lay.edit_grid(b, s) for s in edit_spaces(c) for b in boundary_names(c)],
-            models=("generator",),
+            models=("generator",), category="Edit grids",
         ),
         Stage(
             "summary", "report:run", ("edit", "real_data"),
@@ -249,9 +255,24 @@ def inputs(config: dict, layout: Layout, stage: str, wildcards) -> list:
     return [*STAGES[stage].inputs(config, layout, **given), *checkpoints(config, stage)]
 
 
-def outputs(config: dict, layout: Layout, stage: str) -> list:
-    """The files a stage writes, with "{wildcard}" patterns."""
-    return STAGES[stage].outputs(config, layout, **{name: f"{{{name}}}" for name in STAGES[stage].wildcards})
+def outputs(config: dict, layout: Layout, stage: str, report: Callable | None = None) -> list:
+    """The files a stage writes, with "{wildcard}" patterns; with Snakemake's `report`,
+    marked for its report: captioned, in the stage's category, by latent space."""
+    paths = STAGES[stage].outputs(config, layout, **{name: f"{{{name}}}" for name in STAGES[stage].wildcards})
+    if report is None or STAGES[stage].category is None:
+        return paths
+    caption = str(REPORT / f"{stage}.rst")
+    return [report(p, caption=caption, category=STAGES[stage].category, subcategory=space_of(Path(p), config), labels={"file": Path(p).stem})
+            for p in paths]
+
+
+def space_of(path: Path, config: dict) -> str:
+    """The latent space a figure or grid belongs to (Layout names them figures/<name>_<space>.png
+    and edits/<space>/<boundary>.png); tables hold every space."""
+    for space in edit_spaces(config):
+        if path.parent.name == space or path.stem.endswith(f"_{space}"):
+            return space
+    return "all spaces"
 
 
 def view_json(config: dict, stage: str) -> str:
