@@ -1,12 +1,13 @@
 """Conditional boundaries, the paper's tables, edit grids and the report, on the planted world."""
 
 import copy
-import csv
+import html
 import re
 import shutil
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -14,7 +15,7 @@ from PIL import Image
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.stages import analysis
-from interfacegan.stages.report import table_html
+from interfacegan.stages.report import edit_caption, table_html
 from interfacegan.stages.real import score_real
 from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
@@ -25,11 +26,6 @@ from conftest import PLANTED, run_chain
 def planted(tmp_path_factory):
     config = configuration.validate(copy.deepcopy(PLANTED))
     return config, run_chain(config, tmp_path_factory.mktemp("results"), analyses=True)
-
-
-def rows_of(path) -> list[dict]:
-    with open(path) as f:
-        return list(csv.DictReader(f))
 
 
 def test_conditional_boundaries_are_orthogonal_to_their_conditions(planted):
@@ -45,49 +41,64 @@ def test_conditional_boundaries_are_orthogonal_to_their_conditions(planted):
 
 def test_cosines_between_boundaries_match_the_planted_ones(planted):
     config, layout = planted
-    cosine = {(r["a"], r["b"]): float(r["cosine"]) for r in rows_of(layout.table("cosine"))}
-    assert cosine[("age", "eyeglasses")] == pytest.approx(0.6, abs=0.05)
-    assert cosine[("eyeglasses", "age")] == cosine[("age", "eyeglasses")]
-    assert abs(cosine[("pose", "smile")]) < 0.1
-    assert cosine[("smile", "smile")] == pytest.approx(1.0, abs=1e-5)
-    assert abs(cosine[("eyeglasses_c_age", "age")]) < 1e-5
+    cosine = pd.read_csv(layout.table("cosine"), index_col=["space", "boundary"]).loc["z"]
+    assert cosine.loc["age", "eyeglasses"] == pytest.approx(0.6, abs=0.05)
+    assert cosine.loc["eyeglasses", "age"] == cosine.loc["age", "eyeglasses"]
+    assert abs(cosine.loc["pose", "smile"]) < 0.1
+    assert cosine.loc["smile", "smile"] == pytest.approx(1.0, abs=1e-5)
+    assert abs(cosine.loc["eyeglasses_c_age", "age"]) < 1e-5
+
+
+def test_the_cosine_table_is_one_symmetric_matrix_per_space_labelled_by_the_boundaries(planted):
+    config, layout = planted
+    names = configuration.boundary_names(config)
+    table = pd.read_csv(layout.table("cosine"), index_col=["space", "boundary"])
+    assert list(table.index.unique("space")) == config["spaces"]
+    for space in config["spaces"]:
+        matrix = table.loc[space]
+        assert list(matrix.index) == names and list(matrix.columns) == names
+        np.testing.assert_allclose(matrix.to_numpy(), matrix.to_numpy().T, atol=1e-5)
+        np.testing.assert_allclose(np.diag(matrix), 1.0, atol=1e-5)
 
 
 def test_score_correlations_follow_the_planted_geometry(planted):
     config, layout = planted
-    corr = {(r["a"], r["b"]): float(r["correlation"]) for r in rows_of(layout.table("correlation_synthesized"))}
+    corr = pd.read_csv(layout.table("correlation_synthesized"), index_col="attribute")
+    assert list(corr.index) == list(corr.columns) == config["attributes"]
     noise = config["generator"]["noise"]
-    assert corr[("age", "eyeglasses")] == pytest.approx(0.6 / (1 + noise**2), abs=0.05)
-    assert abs(corr[("pose", "age")]) < 0.05
+    assert corr.loc["age", "eyeglasses"] == pytest.approx(0.6 / (1 + noise**2), abs=0.05)
+    assert abs(corr.loc["pose", "age"]) < 0.05
 
 
 def test_rescoring_diagonal_dominates_and_conditioning_removes_the_entanglement(planted):
     config, layout = planted
-    table = {(r["boundary"]): {a: float(r[a]) for a in config["attributes"]} for r in rows_of(layout.table("rescoring"))}
+    table = pd.read_csv(layout.table("rescoring"), index_col=["space", "boundary"]).loc["z"]
+    assert list(table.index) == configuration.boundary_names(config) and list(table.columns) == config["attributes"]
     for attribute in config["attributes"]:
-        own = table[attribute][attribute]
+        own = table.loc[attribute, attribute]
         assert own > 0.85
-        assert all(abs(v) < own / 1.5 for a, v in table[attribute].items() if a != attribute)
-    assert table["eyeglasses"]["age"] > 0.45  # entangled at cosine 0.6
-    assert abs(table["eyeglasses_c_age"]["age"]) < 0.08  # conditioning removes it
-    assert abs(table["eyeglasses_c_age_smile"]["smile"]) < 0.08
-    assert table["eyeglasses_c_age"]["eyeglasses"] > 0.6  # and keeps the primal
+        assert all(abs(v) < own / 1.5 for a, v in table.loc[attribute].items() if a != attribute)
+    assert table.loc["eyeglasses", "age"] > 0.45  # entangled at cosine 0.6
+    assert abs(table.loc["eyeglasses_c_age", "age"]) < 0.08  # conditioning removes it
+    assert abs(table.loc["eyeglasses_c_age_smile", "smile"]) < 0.08
+    assert table.loc["eyeglasses_c_age", "eyeglasses"] > 0.6  # and keeps the primal
 
 
 def test_scores_vary_linearly_with_distance(planted):
     config, layout = planted
-    for row in rows_of(layout.table("linearity")):
-        assert float(row["r2"]) > 0.99
-        assert float(row["slope"]) == pytest.approx(1.0, abs=0.06)
+    linearity = pd.read_csv(layout.table("linearity"))
+    assert (linearity["r2"] > 0.99).all()
+    np.testing.assert_allclose(linearity["slope"], 1.0, atol=0.06)
 
 
 def test_accuracy_grows_with_distance_to_the_boundary(planted):
     config, layout = planted
+    table = pd.read_csv(layout.table("separability_by_distance"))
     for attribute in config["attributes"]:
-        bins = [r for r in rows_of(layout.table("separability_by_distance")) if r["attribute"] == attribute]
-        assert len(bins) == 10
-        assert float(bins[-1]["accuracy"]) > float(bins[0]["accuracy"]) + 0.2
-        assert float(bins[-1]["accuracy"]) > 0.98
+        accuracy = table[table["attribute"] == attribute]["accuracy"].to_numpy()
+        assert len(accuracy) == 10
+        assert accuracy[-1] > accuracy[0] + 0.2
+        assert accuracy[-1] > 0.98
 
 
 def test_edit_grids_show_the_original_then_the_steps(planted):
@@ -110,7 +121,40 @@ def test_the_report_links_every_figure(planted):
     sources = re.findall(r'<img src="([^"]+)"', page)
     assert len(sources) == 5 + len(configuration.boundary_names(config))
     assert all((layout.dir / s).is_file() for s in sources)
-    assert "<table>" in page and "Re-scoring" in page
+    assert "<table" in page and "Re-scoring" in page
+
+
+def test_the_report_shows_the_matrices_with_their_row_labels(planted):
+    config, layout = planted
+    page = layout.summary.read_text(encoding="utf-8")
+    cosine = page[page.index("<h2>Cosine between boundaries</h2>") : page.index("<h2>Correlation of attribute scores</h2>")]
+    names = configuration.boundary_names(config)
+    header = "".join(f"<th>{n}</th>" for n in ["boundary", *names])
+    assert header in re.sub(r"\s+", "", cosine)  # the corner names the row labels, then one column per boundary
+    for name in names:
+        assert re.search(rf"<tr>\s*<th>{name}</th>\s*<td>", cosine)  # each row starts with its label
+
+
+def test_every_edit_grid_says_what_moves_from_where_to_where(planted):
+    config, layout = planted
+    page = html.unescape(layout.summary.read_text(encoding="utf-8"))
+    plain = "then 5 steps placing each at signed distance −3 … +3 from the smile boundary, i.e. from a lower to a higher smile score."
+    conditional = ("from the eyeglasses boundary conditioned on age and smile, i.e. from a lower to a higher eyeglasses score "
+                   "while age and smile stay.")
+    assert "Rows are the run's first 3 samples; the framed first column is the original; " + plain in page
+    assert conditional in page
+    assert page.count("Rows are the run") == len(configuration.boundary_names(config))
+
+
+def test_edit_captions_of_offsets_and_of_w_plus_layers():
+    view = {"n_samples": 4, "conditions": [{"primal": "smile", "conditions": ["age"]}],
+            "edit": {"samples": 6, "start": 2, "end": -2.5, "steps": 4, "mode": "offset", "wp_layers": [0, 1]}}
+    caption = edit_caption(view, "smile_c_age", "z")
+    assert caption.startswith("Rows are the run's first 4 samples;")  # only 4 samples in the run
+    assert ("then 4 steps adding +2 … −2.5 times the unit normal of the smile boundary conditioned on age to each code, "
+            "i.e. from a higher to a lower smile score while age stays.") in caption
+    assert "adding +2 … −2.5 times the unit normal of the w smile boundary conditioned on age to layers 0, 1 of each W+ code" in edit_caption(view, "smile_c_age", "wp")
+    assert "the w age boundary to every layer" in edit_caption(view | {"edit": view["edit"] | {"wp_layers": "all"}}, "age", "wp")
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed (.ci/run installs it)")
@@ -149,13 +193,11 @@ def test_real_images_are_scored_and_correlated(planted, tmp_path):
     assert scores["scores"].shape == (400, len(config["attributes"])) and scores["images"][0] == "0000.png"
     truth = generator.true_scores(z).numpy()
     np.testing.assert_allclose(scores["scores"], truth, atol=0.1)  # 8-bit pixels, read back
-    corr = {(r["a"], r["b"]): float(r["correlation"]) for r in rows_of(real_layout.table("correlation_real"))}
-    assert corr[("age", "eyeglasses")] == pytest.approx(np.corrcoef(truth[:, 2], truth[:, 3])[0, 1], abs=0.02)
+    corr = pd.read_csv(real_layout.table("correlation_real"), index_col="attribute")
+    assert corr.loc["age", "eyeglasses"] == pytest.approx(np.corrcoef(truth[:, 2], truth[:, 3])[0, 1], abs=0.02)
     assert real_layout.figure("correlation_real").is_file()
 
 
-def test_report_tables_show_every_row(tmp_path):
-    path = tmp_path / "long.csv"
-    path.write_text("i,v\n" + "".join(f"{i},{i * i}\n" for i in range(250)))
-    page = table_html(path)
-    assert page.count("<tr>") == 251 and "<td>249</td>" in page and "more rows" not in page
+def test_report_tables_show_every_row():
+    page = table_html(pd.DataFrame({"i": range(250), "v": [i * i for i in range(250)]}))
+    assert page.count("<tr") == 251 and "<td>249</td>" in page and "more rows" not in page and "..." not in page

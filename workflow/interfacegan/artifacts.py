@@ -2,7 +2,6 @@
 
 import contextlib
 import contextvars
-import csv
 import json
 import os
 import time
@@ -191,9 +190,11 @@ def decode(value):
     return value
 
 
-def write_csv(path: str | Path, rows: list[dict], columns: tuple[str, ...] | None = None) -> None:
-    """A CSV of `rows`, its columns those of the first row unless given."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(columns or rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def write_csv(path: str | Path, frame) -> None:
+    """A pandas DataFrame as CSV, floats rounded to 6 decimals, NaN as `nan`; a named
+    index (a matrix's row labels) becomes the first column(s). (The callers import pandas:
+    the stages that write no table do without it.)"""
+    labelled = any(name is not None for name in frame.index.names)
+    wide = frame.astype(dict.fromkeys(frame.select_dtypes("floating").columns, "float64"))  # float32 rounds in float32
+    with atomic_path(path) as tmp:
+        wide.round(6).to_csv(tmp, index=labelled, na_rep="nan")

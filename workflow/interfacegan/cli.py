@@ -151,13 +151,15 @@ def run_generate(args: argparse.Namespace) -> None:
 
 
 def run_score(args: argparse.Namespace) -> None:
+    import pandas as pd
+
     from .models import Models
 
     check_out(args.out)
     cfg = config.load(args.config)
     models = Models(cfg)
     scores = models.score(load_codes(args.latents, models, args.space), args.space)
-    write_csv(args.out, [{a: float(v) for a, v in zip(cfg["attributes"], row)} for row in scores])
+    write_csv(args.out, pd.DataFrame(scores, columns=cfg["attributes"]))
 
 
 def run_stage(args: argparse.Namespace) -> None:

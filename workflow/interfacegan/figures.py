@@ -16,19 +16,36 @@ def save(figure, path) -> None:
     plt.close(figure)
 
 
-def heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], title: str, path, symmetric: bool = True) -> None:
-    """A labelled heat map with the values written in the cells."""
-    matrix = np.asarray(matrix, dtype=float)
+# Inches: a heat map's square cell, and one character of a 10 pt label and a 12 pt title (wide ones).
+CELL, CHARACTER, TITLE_CHARACTER = 0.6, 0.09, 0.11
+LABEL_ROTATION = 40
+
+
+def heatmap(frame, title: str, path) -> None:
+    """A DataFrame as a heat map labelled with its index and columns, the values written in
+    the cells. The figure is sized for its labels, so the longest ones fit on the canvas."""
+    matrix = frame.to_numpy(dtype=float)
     limit = np.nanmax(np.abs(matrix)) or 1.0
-    figure, axes = plt.subplots(figsize=(1.2 + 0.9 * len(columns), 1.0 + 0.6 * len(rows)))
-    image = axes.imshow(matrix, cmap="RdBu_r", vmin=-limit if symmetric else 0, vmax=limit)
-    axes.set_xticks(range(len(columns)), columns, rotation=40, ha="right")
-    axes.set_yticks(range(len(rows)), rows)
+    figure, axes = plt.subplots(figsize=heatmap_size(list(frame.index), list(frame.columns), title), layout="constrained")
+    image = axes.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    axes.set_xticks(range(len(frame.columns)), frame.columns, rotation=LABEL_ROTATION, ha="right", rotation_mode="anchor")
+    axes.set_yticks(range(len(frame.index)), frame.index)
     for (i, j), value in np.ndenumerate(matrix):
         axes.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color="white" if abs(value) > 0.6 * limit else "black")
-    axes.set_title(title)
+    figure.suptitle(title)  # centred on the figure, which is sized to hold it
     figure.colorbar(image, ax=axes, shrink=0.8)
     save(figure, path)
+
+
+def heatmap_size(rows: list[str], columns: list[str], title: str) -> tuple[float, float]:
+    """Width and height (inches): the cells, the row labels beside them, the slanted column
+    labels below (reaching left of the first column too), the colour bar and the title."""
+    angle = np.radians(LABEL_ROTATION)
+    column_label = CHARACTER * max(map(len, columns))
+    left = max(CHARACTER * max(map(len, rows)), column_label * np.cos(angle) - CELL / 2)
+    width = max(left + CELL * len(columns) + 1.2, TITLE_CHARACTER * len(title) + 0.4)
+    height = 0.6 + CELL * len(rows) + column_label * np.sin(angle) + 0.3
+    return width, height
 
 
 def curves(series: dict[str, tuple[np.ndarray, np.ndarray]], xlabel: str, ylabel: str, title: str, path) -> None:

@@ -2,6 +2,7 @@
 correlations between attribute scores."""
 
 import numpy as np
+import pandas as pd
 
 from .. import figures
 from ..artifacts import read_artifact, write_csv
@@ -12,15 +13,15 @@ from .score import read_merged
 
 
 def cosine(view: dict, layout: Layout) -> None:
-    """Cosine between every pair of boundaries of each space (the paper's boundary correlation)."""
-    rows = []
+    """Cosine between every pair of boundaries of each space (the paper's boundary correlation):
+    one matrix per space, its rows and columns the boundaries."""
+    names = boundary_names(view)
+    blocks = {}
     for space in view["spaces"]:
-        names = boundary_names(view)
         normals = np.stack([read_boundary(view, layout, n, space, "normal")["normal"] for n in names])
-        matrix = normals @ normals.T
-        rows += pair_rows(names, matrix, "cosine", space=space)
-        figures.heatmap(matrix, names, names, f"Cosine between boundaries ({space})", layout.figure(f"cosine_{space}"))
-    write_csv(layout.table("cosine"), rows)
+        blocks[space] = matrix_frame(normals @ normals.T, names, names, "boundary")
+        figures.heatmap(blocks[space], f"Cosine between boundaries ({space})", layout.figure(f"cosine_{space}"))
+    write_csv(layout.table("cosine"), pd.concat(blocks, names=["space"]))
 
 
 def correlation_synthesized(view: dict, layout: Layout) -> None:
@@ -34,11 +35,11 @@ def correlation_real(view: dict, layout: Layout) -> None:
 
 
 def correlation_table(scores: dict, name: str, what: str, layout: Layout) -> None:
-    """Table and heat map `name` of the pairwise correlations of `scores` (and their `attributes`)."""
-    matrix = pairwise_correlation(scores["scores"])
+    """Matrix and heat map `name` of the pairwise correlations of `scores` (and their `attributes`)."""
     names = scores["attributes"]
-    write_csv(layout.table(name), pair_rows(names, matrix, "correlation"))
-    figures.heatmap(matrix, names, names, f"Correlation of attribute scores ({what})", layout.figure(name))
+    matrix = matrix_frame(pairwise_correlation(scores["scores"]), names, names, "attribute")
+    write_csv(layout.table(name), matrix)
+    figures.heatmap(matrix, f"Correlation of attribute scores ({what})", layout.figure(name))
 
 
 def pairwise_correlation(scores: np.ndarray) -> np.ndarray:
@@ -51,10 +52,6 @@ def pairwise_correlation(scores: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def pair_rows(names: list[str], matrix: np.ndarray, value: str, **fixed) -> list[dict]:
-    """Tidy rows, one per ordered pair."""
-    return [
-        fixed | {"a": a, "b": b, value: round(float(matrix[i, j]), 6)}
-        for i, a in enumerate(names)
-        for j, b in enumerate(names)
-    ]
+def matrix_frame(matrix: np.ndarray, rows: list[str], columns: list[str], label: str) -> pd.DataFrame:
+    """`matrix` with its row labels (named `label`) and column labels."""
+    return pd.DataFrame(matrix, index=pd.Index(rows, name=label), columns=columns)

@@ -5,6 +5,7 @@ for every boundary and every run with the same seed.
 """
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .. import figures, latents
@@ -13,6 +14,7 @@ from ..config import ConfigError, boundary_names, edit_spaces
 from ..layout import Layout
 from ..manipulation import interpolate
 from ..models import Models
+from .analysis import matrix_frame
 from .boundary import read_boundary
 from .score import read_merged
 
@@ -46,26 +48,26 @@ def rescoring(view: dict, layout: Layout) -> None:
     editor = Editor(view, layout)
     spread = np.nanstd(read_merged(view, layout)["scores"], axis=0)
     step = view["analysis"]["rescoring_step"]
-    rows = []
+    names = boundary_names(view)
+    blocks = {}
     for space in view["spaces"]:
         codes = editor.first_codes(view["analysis"]["rescoring_samples"], space)
-        names = boundary_names(view)
         matrix = np.empty((len(names), len(view["attributes"])))
         for i, name in enumerate(names):
             move = step * editor.normal(name, space)
             plus, minus = (editor.score(codes + sign * move, space, f"rescore {name}") for sign in (1, -1))
             matrix[i] = np.nanmean(plus - minus, axis=0) / 2 / spread
-            rows.append({"space": space, "boundary": name} | {a: round(float(v), 6) for a, v in zip(view["attributes"], matrix[i])})
+        blocks[space] = matrix_frame(matrix, names, view["attributes"], "boundary")
         title = f"Score change per +{step:g} along each boundary, in score SDs ({space})"
-        figures.heatmap(matrix, names, view["attributes"], title, layout.figure(f"rescoring_{space}"))
-    write_csv(layout.table("rescoring"), rows)
+        figures.heatmap(blocks[space], title, layout.figure(f"rescoring_{space}"))
+    write_csv(layout.table("rescoring"), pd.concat(blocks, names=["space"]))
 
 
 def linearity(view: dict, layout: Layout) -> None:
     """Mean score of each attribute with samples placed at signed distances from its boundary."""
     editor = Editor(view, layout)
     distances = np.linspace(view["edit"]["start"], view["edit"]["end"], view["analysis"]["linearity_steps"])
-    rows, series = [], {}
+    frames, series = [], {}
     for space in view["spaces"]:
         codes = editor.first_codes(view["analysis"]["linearity_samples"], space)
         for column, attribute in enumerate(view["attributes"]):
@@ -74,13 +76,10 @@ def linearity(view: dict, layout: Layout) -> None:
             mean, spread = np.nanmean(scores, axis=0), np.nanstd(scores, axis=0)
             slope, intercept = np.polyfit(distances, mean, 1)
             r2 = 1 - np.sum((mean - (slope * distances + intercept)) ** 2) / np.sum((mean - mean.mean()) ** 2)
-            rows += [
-                {"space": space, "attribute": attribute, "distance": round(float(d), 6), "mean_score": round(float(m), 6),
-                 "sd_score": round(float(s), 6), "slope": round(float(slope), 6), "r2": round(float(r2), 6)}
-                for d, m, s in zip(distances, mean, spread)
-            ]
+            frames.append(pd.DataFrame({"space": space, "attribute": attribute, "distance": distances, "mean_score": mean,
+                                      "sd_score": spread, "slope": slope, "r2": r2}))
             series[f"{attribute} ({space})"] = (distances, (mean - mean.mean()) / (np.abs(slope) * np.ptp(distances) or 1))
-    write_csv(layout.table("linearity"), rows)
+    write_csv(layout.table("linearity"), pd.concat(frames, ignore_index=True))
     figures.curves(series, "signed distance to the boundary", "mean score (centred, scaled by |slope| x range)", "Linearity", layout.figure("linearity"))
 
 

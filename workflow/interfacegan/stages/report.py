@@ -1,11 +1,12 @@
 """The run's summary page: every table, heat map, curve and edit grid, explained."""
 
-import csv
 import html
 import os
 
+import pandas as pd
+
 from ..artifacts import atomic_path
-from ..config import boundary_names, edit_spaces
+from ..config import boundary_names, conditional_name, edit_spaces
 from ..layout import Layout
 
 SECTIONS = [
@@ -35,42 +36,72 @@ SECTIONS = [
 ]
 
 
+# The columns that label the rows of the matrices; the other tables are plain rows.
+ROW_LABELS = {
+    "cosine": ["space", "boundary"],
+    "correlation_synthesized": ["attribute"],
+    "correlation_real": ["attribute"],
+    "rescoring": ["space", "boundary"],
+}
+
+
 def run(view: dict, layout: Layout) -> None:
     body = [f"<h1>InterFaceGAN run <code>{html.escape(view['run'])}</code></h1>"]
     for title, table, figure, text in SECTIONS:
         if table == "correlation_real" and not view["real_data"]:
             continue
-        body += [f"<h2>{title}</h2>", f"<p>{text}</p>"]
-        for space in view["spaces"] if figure and "{space}" in figure else [None]:
-            if figure:
-                body.append(image_tag(layout, layout.figure(figure.format(space=space)), title))
-        if table:
-            body.append(table_html(layout.table(table)))
-    body += ["<h2>Edit grids</h2>", edit_text(view["edit"])]
+        body += [f"<h2>{title}</h2>", f"<p>{text}</p>", *section(view, layout, title, table, figure)]
+    body.append("<h2>Edit grids</h2>")
     for space in edit_spaces(view):
         for name in boundary_names(view):
-            body += [f"<h3>{html.escape(name)} ({space})</h3>", image_tag(layout, layout.edit_grid(name, space), name)]
+            body += [f"<h3>{html.escape(name)} ({space})</h3>", image_tag(layout, layout.edit_grid(name, space), name),
+                     f"<p>{html.escape(edit_caption(view, name, space))}</p>"]
     with atomic_path(layout.summary) as tmp:
-        tmp.write_text(PAGE.format(title=html.escape(view["run"]), body="\n".join(body)))
+        tmp.write_text(PAGE.format(title=html.escape(view["run"]), body="\n".join(body)), encoding="utf-8")
 
 
-def edit_text(options: dict) -> str:
-    how = ("each step puts the sample at signed distance d from the hyperplane" if options["mode"] == "distance"
-           else "each step adds a times the unit normal")
-    return (f"<p>Rows: the run's first {options['samples']} samples. The framed first column is the original; "
-            f"then {options['steps']} steps from {options['start']:g} to {options['end']:g}: {how}.</p>")
+def section(view: dict, layout: Layout, title: str, table: str | None, figure: str | None) -> list[str]:
+    """A section's figures and table; a figure per latent space has that space's matrix under it."""
+    frame = pd.read_csv(layout.table(table), index_col=ROW_LABELS.get(table)) if table else None
+    if figure and "{space}" in figure:
+        parts = []
+        for space in view["spaces"]:
+            parts += [image_tag(layout, layout.figure(figure.format(space=space)), title), table_html(frame.loc[space])]
+        return parts
+    parts = [image_tag(layout, layout.figure(figure), title)] if figure else []
+    return parts + ([table_html(frame)] if table else [])
+
+
+def edit_caption(view: dict, name: str, space: str) -> str:
+    """What an edit grid shows: its rows, and what moves from where to where (and what stays)."""
+    options = view["edit"]
+    conditional = {conditional_name(c["primal"], c["conditions"]): c for c in view["conditions"]}
+    condition = conditional.get(name, {"primal": name, "conditions": []})
+    primal, held = condition["primal"], condition["conditions"]
+    boundary = f"{primal} boundary" + (f" conditioned on {' and '.join(held)}" if held else "")
+    span = f"{options['start']:+g} … {options['end']:+g}".replace("-", "−")
+    if space == "wp":
+        layers = "every layer" if options["wp_layers"] == "all" else f"layers {', '.join(map(str, options['wp_layers']))}"
+        how = f"adding {span} times the unit normal of the w {boundary} to {layers} of each W+ code"
+    elif options["mode"] == "distance":
+        how = f"placing each at signed distance {span} from the {boundary}"
+    else:
+        how = f"adding {span} times the unit normal of the {boundary} to each code"
+    direction = "a lower to a higher" if options["start"] < options["end"] else "a higher to a lower"
+    stay = f" while {' and '.join(held)} {'stays' if len(held) == 1 else 'stay'}" if held else ""
+    return (f"Rows are the run's first {min(options['samples'], view['n_samples'])} samples; the framed first column is "
+            f"the original; then {options['steps']} steps {how}, i.e. from {direction} {primal} score{stay}.")
 
 
 def image_tag(layout: Layout, path, alt: str) -> str:
     return f'<img src="{html.escape(os.path.relpath(path, layout.dir))}" alt="{html.escape(alt)}">'
 
 
-def table_html(path) -> str:
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows[1:])
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def table_html(frame: pd.DataFrame) -> str:
+    """A table as HTML, every row shown; a matrix's row labels are header cells, their name in the corner."""
+    if frame.index.name is None:
+        return frame.to_html(index=False, border=0)
+    return frame.rename_axis(index=None, columns=frame.index.name).to_html(border=0)
 
 
 PAGE = """<!DOCTYPE html>

@@ -1,6 +1,8 @@
 """Stage 5: the separability tables, one row per attribute and latent space
 (and per distance bin, for accuracy as a function of distance to the boundary)."""
 
+import pandas as pd
+
 from .. import figures
 from ..artifacts import write_csv
 from ..layout import Layout
@@ -18,33 +20,25 @@ def run(view: dict, layout: Layout) -> None:
             boundary = read_boundary(view, layout, attribute, space)
             attrs = boundary["attrs"]
             columns = COLUMNS + (SVC_COLUMNS if "svc_cosine" in attrs else ())
-            rows.append({key: plain(attrs[key]) for key in columns})
+            rows.append({key: attrs[key] for key in columns})
             if "distance_edges" in boundary:
-                bins = distance_rows(attribute, space, boundary)
-                by_distance += bins
-                series[f"{attribute} ({space})"] = ([r["distance_mid"] for r in bins], [r["accuracy"] for r in bins])
-    write_csv(layout.table("separability"), rows)
-    write_csv(layout.table("separability_by_distance"), by_distance, DISTANCE_COLUMNS)  # none without remaining samples
+                bins = distance_bins(attribute, space, boundary)
+                by_distance.append(bins)
+                series[f"{attribute} ({space})"] = (bins["distance_mid"], bins["accuracy"])
+    write_csv(layout.table("separability"), pd.DataFrame(rows))
+    # no bins without remaining samples: the table is its header
+    write_csv(layout.table("separability_by_distance"), pd.concat(by_distance, ignore_index=True) if by_distance else pd.DataFrame(columns=DISTANCE_COLUMNS))
     figures.curves(series, "|distance to the boundary| (bin middle)", "accuracy on remaining samples", "Accuracy by distance", layout.figure("separability_by_distance"))
 
 
-def distance_rows(attribute: str, space: str, boundary: dict) -> list[dict]:
-    edges, count, accuracy = boundary["distance_edges"], boundary["distance_count"], boundary["distance_accuracy"]
-    return [
-        {
-            "attribute": attribute,
-            "space": space,
-            "distance_low": plain(edges[i]),
-            "distance_high": plain(edges[i + 1]),
-            "distance_mid": plain((edges[i] + edges[i + 1]) / 2),
-            "n": int(count[i]),
-            "accuracy": plain(accuracy[i]),
-        }
-        for i in range(len(count))
-    ]
-
-
-def plain(value):
-    """numpy scalars as Python values, floats rounded for the table."""
-    value = value.item() if hasattr(value, "item") else value
-    return round(value, 6) if isinstance(value, float) else value
+def distance_bins(attribute: str, space: str, boundary: dict) -> pd.DataFrame:
+    edges = boundary["distance_edges"]
+    return pd.DataFrame({
+        "attribute": attribute,
+        "space": space,
+        "distance_low": edges[:-1],
+        "distance_high": edges[1:],
+        "distance_mid": (edges[:-1] + edges[1:]) / 2,
+        "n": boundary["distance_count"].astype(int),
+        "accuracy": boundary["distance_accuracy"],
+    })
