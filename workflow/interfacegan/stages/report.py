@@ -8,32 +8,23 @@ import pandas as pd
 from ..artifacts import atomic_path
 from ..config import boundary_names, conditional_name, edit_spaces
 from ..layout import Layout
+from ..pipeline import REPORT
 
+# (title, table, figure, the stage whose caption explains it: workflow/report/<stage>.rst, the
+# captions of Snakemake's report too, so that the two say the same)
 SECTIONS = [
-    ("Separability", "separability", None,
-     "A linear classifier (its unit normal is the boundary) separates the most confident top and bottom "
-     "samples of each attribute. Validation accuracy is on held-out selected samples; remaining accuracy on "
-     "all the samples in between, labelled by the midpoint of all valid scores (the official threshold)."),
-    ("Accuracy by distance to the boundary", None, "separability_by_distance",
-     "Remaining samples binned by their distance to the hyperplane: far from it the attribute is unambiguous; "
-     "near it labels blur, as expected if the attribute varies linearly across the boundary."),
-    ("Cosine between boundaries", "cosine", "cosine_{space}",
-     "Cosines between unit normals. Near 0: the attributes are disentangled in this space; large: editing "
-     "one drags the other along. Conditional boundaries are orthogonal to their conditions by construction."),
-    ("Correlation of attribute scores", "correlation_synthesized", "correlation_synthesized",
-     "Pearson correlation between the predictor's scores over all sampled faces: the entanglement the "
-     "boundaries inherit from the data the generator learned."),
-    ("Correlation of attribute scores on real faces", "correlation_real", "correlation_real",
-     "The same predictor on the configured real images: where the synthesized correlations follow the real "
-     "ones, the generator has learned the real data's entanglement."),
-    ("Re-scoring", "rescoring", "rescoring_{space}",
-     "Samples moved by +-a along each boundary (rows) and re-scored: the mean change of every attribute "
-     "(columns), in standard deviations of its score. The diagonal should dominate; conditioning should "
-     "remove the change of the conditioned attributes."),
-    ("Linearity", "linearity", "linearity",
-     "Mean score of each attribute with samples placed at signed distances from its boundary (official "
-     "linear_interpolate): a straight line means the semantics vary linearly along the normal."),
+    ("Separability", "separability", None, "separability_table"),
+    ("Accuracy by distance to the boundary", None, "separability_by_distance", None),
+    ("Cosine between boundaries", "cosine", "cosine_{space}", "cosine_table"),
+    ("Correlation of attribute scores", "correlation_synthesized", "correlation_synthesized", "correlation_table"),
+    ("Correlation of attribute scores on real faces", "correlation_real", "correlation_real", "correlation_real_table"),
+    ("Re-scoring", "rescoring", "rescoring_{space}", "rescoring_table"),
+    ("Linearity", "linearity", "linearity", "linearity_table"),
 ]
+
+
+def caption(stage: str) -> str:
+    return (REPORT / f"{stage}.rst").read_text().strip()
 
 
 # The columns that label the rows of the matrices; the other tables are plain rows.
@@ -47,11 +38,12 @@ ROW_LABELS = {
 
 def run(view: dict, layout: Layout) -> None:
     body = [f"<h1>InterFaceGAN run <code>{html.escape(view['run'])}</code></h1>"]
-    for title, table, figure, text in SECTIONS:
+    for title, table, figure, stage in SECTIONS:
         if table == "correlation_real" and not view["real_data"]:
             continue
-        body += [f"<h2>{title}</h2>", f"<p>{text}</p>", *section(view, layout, title, table, figure)]
-    body.append("<h2>Edit grids</h2>")
+        text = [f"<p>{html.escape(caption(stage))}</p>"] if stage else []
+        body += [f"<h2>{title}</h2>", *text, *section(view, layout, title, table, figure)]
+    body += ["<h2>Edit grids</h2>", f"<p>{html.escape(caption('edit_grids'))}</p>"]
     for space in edit_spaces(view):
         for name in boundary_names(view):
             body += [f"<h3>{html.escape(name)} ({space})</h3>", image_tag(layout, layout.edit_grid(name, space), name),
