@@ -28,6 +28,9 @@ LAYOUT = Layout(config["run"])
 report: "workflow/report/workflow.rst"
 
 
+container: config["container"]
+
+
 # Cluster resources (read by workflow/profiles/slurm; locally they limit nothing). Jobs that
 # generate or score images ask for a GPU when the device is CUDA (SLURM: --gpus=1) and go
 # to `slurm.gpu_partition` if set; every job goes to `slurm.partition` if set.

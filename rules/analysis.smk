@@ -14,6 +14,8 @@ rule cosine_table:
         LAYOUT.log("analysis", "cosine"),
     benchmark:
         LAYOUT.benchmark("analysis", "cosine")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("cosine_table")
 
@@ -31,6 +33,8 @@ rule correlation_table:
         LAYOUT.log("analysis", "correlation"),
     benchmark:
         LAYOUT.benchmark("analysis", "correlation")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("correlation_table")
 
@@ -51,6 +55,8 @@ rule rescoring_table:
         LAYOUT.log("analysis", "rescoring"),
     benchmark:
         LAYOUT.benchmark("analysis", "rescoring")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("rescoring_table")
 
@@ -71,6 +77,8 @@ rule linearity_table:
         LAYOUT.log("analysis", "linearity"),
     benchmark:
         LAYOUT.benchmark("analysis", "linearity")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("linearity_table")
 
@@ -91,6 +99,8 @@ rule real_scores:
         LAYOUT.log("analysis", "real_scores"),
     benchmark:
         LAYOUT.benchmark("analysis", "real_scores")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("real_scores")
 
@@ -108,5 +118,7 @@ rule correlation_real_table:
         LAYOUT.log("analysis", "correlation_real"),
     benchmark:
         LAYOUT.benchmark("analysis", "correlation_real")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("correlation_real_table")

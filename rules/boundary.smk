@@ -14,6 +14,8 @@ rule boundary:
         LAYOUT.log("boundary", "{attribute}_{space}"),
     benchmark:
         LAYOUT.benchmark("boundary", "{attribute}_{space}")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("boundary")
 
@@ -31,5 +33,7 @@ rule conditional_boundary:
         LAYOUT.log("conditional", "{boundary}_{space}"),
     benchmark:
         LAYOUT.benchmark("conditional", "{boundary}_{space}")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("conditional_boundary")

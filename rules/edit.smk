@@ -14,5 +14,7 @@ rule edit_grids:
         LAYOUT.log("edit", "grids"),
     benchmark:
         LAYOUT.benchmark("edit", "grids")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("edit_grids")

@@ -11,5 +11,7 @@ rule summary:
         LAYOUT.log("report", "summary"),
     benchmark:
         LAYOUT.benchmark("report", "summary")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("summary")

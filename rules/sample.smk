@@ -14,6 +14,8 @@ rule sample:
         LAYOUT.log("sample", "{shard}"),
     benchmark:
         LAYOUT.benchmark("sample", "{shard}")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("sample")
 
@@ -29,5 +31,7 @@ rule planted_truth:
         LAYOUT.log("truth", "planted"),
     benchmark:
         LAYOUT.benchmark("truth", "planted")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("planted_truth")

@@ -14,6 +14,8 @@ rule score:
         LAYOUT.log("score", "{shard}"),
     benchmark:
         LAYOUT.benchmark("score", "{shard}")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("score")
 
@@ -31,5 +33,7 @@ rule merge_scores:
         LAYOUT.log("score", "merge"),
     benchmark:
         LAYOUT.benchmark("score", "merge")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("merge_scores")

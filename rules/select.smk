@@ -11,5 +11,7 @@ rule select:
         LAYOUT.log("select", "{attribute}"),
     benchmark:
         LAYOUT.benchmark("select", "{attribute}")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("select")

@@ -11,5 +11,7 @@ rule separability_table:
         LAYOUT.log("table", "separability"),
     benchmark:
         LAYOUT.benchmark("table", "separability")
+    conda:
+        "../envs/interfacegan.yaml"
     shell:
         pipeline.command("separability_table")

