@@ -169,6 +169,11 @@ def test_the_report_renders_in_headless_chromium(planted, tmp_path):
     )
     pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert pixels.std() > 20  # not blank
+    sources = re.findall(r'<img src="([^"]+)"', layout.summary.read_text(encoding="utf-8"))
+    assert len(sources) == 5 + len(configuration.boundary_names(config))  # by distance, cosine, correlation, rescoring, linearity; grids
+    for source in sources:  # every image the page shows is there and decodes
+        with Image.open(layout.dir / source) as image:
+            image.verify()
     # a heat map's reds and blues made it onto the page
     assert np.sum((pixels[..., 0] > 150) & (pixels[..., 2] < 100)) > 500
     assert np.sum((pixels[..., 2] > 150) & (pixels[..., 0] < 100)) > 50

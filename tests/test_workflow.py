@@ -3,6 +3,7 @@
 import copy
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,8 +15,12 @@ import pytest
 import torch
 import yaml
 
+from PIL import Image
+
 from interfacegan import config as configuration
+from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
+from interfacegan.layout import Layout
 from conftest import PLANTED, run_chain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +75,38 @@ def test_the_workflow_gives_what_the_stages_give(tmp_path):
     assert (run / "planted_truth.h5").exists()
     again = snakemake(config, tmp_path, "--cores", "2", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    check_the_report(config, tmp_path)
+
+
+def check_the_report(config: dict, workdir: Path) -> None:
+    """`snakemake --report` holds every table, figure and edit grid, captioned, and renders."""
+    for name in ("report.html", "report.zip"):
+        made = snakemake(config, workdir, "--report", str(workdir / name))
+        assert made.returncode == 0 and (workdir / name).stat().st_size > 100_000, made.stdout + made.stderr
+    page = (workdir / "report.html").read_text()
+    layout = Layout(config["run"], workdir / "results")
+    validated = configuration.validate(config)
+    items = [Path(p) for stage in pipeline.STAGES.values() if stage.category and stage.when(validated)
+             for p in stage.outputs(validated, layout)]
+    assert len(items) == 3 + 2 + 2 + 2 + 2 + 6  # separability, cosine, correlation, rescoring, linearity, 6 grids
+    for item in items:
+        assert item.name in page, item
+    stages = [stage.name for stage in pipeline.STAGES.values() if stage.category and stage.when(validated)]
+    for caption in [pipeline.REPORT / f"{name}.rst" for name in stages] + [pipeline.REPORT / "workflow.rst"]:
+        assert caption.read_text().split(".")[0][:60] in page, caption.name
+    if shutil.which("chromium"):
+        assert screenshot(workdir / "report.html", workdir).std() > 20  # not blank
+
+
+def screenshot(page: Path, workdir: Path) -> np.ndarray:
+    shot = workdir / "shot.png"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", f"--user-data-dir={workdir / 'profile'}", "--window-size=1200,900",
+         "--virtual-time-budget=10000", f"--screenshot={shot}", page.resolve().as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+    return np.asarray(Image.open(shot).convert("RGB")).astype(float)
 
 
 def test_a_killed_run_leaves_no_complete_looking_shard_and_resumes(tmp_path):
