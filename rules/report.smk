@@ -3,15 +3,15 @@ rule summary:
         pipeline.inputs(config, LAYOUT, "summary", {}),
     output:
         pipeline.outputs(config, LAYOUT, "summary"),
-    params:
-        view=pipeline.view_json(config, "summary"),
-    resources:
-        **PARTITION,
     log:
         LAYOUT.log("report", "summary"),
     benchmark:
         LAYOUT.benchmark("report", "summary")
     conda:
         "../envs/interfacegan.yaml"
+    resources:
+        **PARTITION,
+    params:
+        view=pipeline.view_json(config, "summary"),
     shell:
         pipeline.command("summary")

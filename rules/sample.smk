@@ -3,19 +3,19 @@ rule sample:
         lambda w: pipeline.inputs(config, LAYOUT, "sample", w),
     output:
         pipeline.outputs(config, LAYOUT, "sample"),
-    params:
-        view=pipeline.view_json(config, "sample"),
-    threads: config["threads"]
-    resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 30 * attempt,
-        **IMAGE_JOB,
     log:
         LAYOUT.log("sample", "{shard}"),
     benchmark:
         LAYOUT.benchmark("sample", "{shard}")
     conda:
         "../envs/interfacegan.yaml"
+    threads: config["threads"]
+    resources:
+        **IMAGE_JOB,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
+    params:
+        view=pipeline.view_json(config, "sample"),
     shell:
         pipeline.command("sample")
 
@@ -23,15 +23,15 @@ rule sample:
 rule planted_truth:
     output:
         pipeline.outputs(config, LAYOUT, "planted_truth"),
-    params:
-        view=pipeline.view_json(config, "planted_truth"),
-    resources:
-        **PARTITION,
     log:
         LAYOUT.log("truth", "planted"),
     benchmark:
         LAYOUT.benchmark("truth", "planted")
     conda:
         "../envs/interfacegan.yaml"
+    resources:
+        **PARTITION,
+    params:
+        view=pipeline.view_json(config, "planted_truth"),
     shell:
         pipeline.command("planted_truth")
