@@ -100,8 +100,8 @@ PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>InterFaceGAN: {title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; background: #fff; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }}
-td, th {{ border: 1px solid #ccc; padding: 2px 8px; text-align: right; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.8em; display: block; max-width: 100%; overflow-x: auto; }}
+td, th {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
 th {{ background: #eef; }}
 img {{ max-width: 100%; display: block; margin: 0.5em 0; }}
 </style></head>
