@@ -8,7 +8,9 @@ rate is n / its wall time (start-up included); the steady rate, (n - batch) / th
 difference of the two wall times, is the rate once the job is running.
 
 Run by hand: .venv/bin/python bench/throughput.py [CONFIG ...] [--generator JSON ...]
-  [--n 4000] [--threads 1 2] [--batch-size 250] [--precision fp32 bf16] [--device auto]
+  [--n 4000] [--threads 1 2] [--batch-size 250 ...] [--precision fp32 bf16] [--device auto]
+  On a GPU node: --device cuda --threads 1 --precision fp32 bf16 --batch-size 8 16 32 64 --n 512
+  --generator '{"name": "pggan", "resolution": 1024}' (and stylegan, stylegan2 likewise).
   CONFIG: pipeline configs (default: config.yaml), each measured with its generator and
   predictor. --generator '{"name": "stylegan2", "resolution": 256}' adds a generator (random
   weights when no checkpoint is given) scored by the first config's predictor.
@@ -102,28 +104,30 @@ def main() -> None:
     parser.add_argument("--generator", action="append", default=[], help="a generator section as JSON")
     parser.add_argument("--n", type=int, default=4000, help="images of the timed job")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[250])
     parser.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16"])
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = Models(pipeline.view(configuration.load(args.configs[0]) | {"device": args.device}, "score"), with_predictor=False).device
     peaks = {t: matmul_peak(t, device) for t in args.threads}
     print(f"device {device}; fp32 matmul peak " + ", ".join(f"{peaks[t] / 1e9:.0f} GFLOP/s with {t} threads" for t in args.threads))
-    header = ("generator", "prec", "thr", "job img/s", "steady", "GFLOP gen", "pred", "GFLOP/s", "of peak", "sys/user")
-    print("{:<34} {:<5} {:>3} {:>9} {:>7} {:>9} {:>6} {:>8} {:>8} {:>8}".format(*header))
+    header = ("generator", "prec", "batch", "thr", "job img/s", "steady", "GFLOP gen", "pred", "GFLOP/s", "of peak", "sys/user")
+    print("{:<34} {:<5} {:>5} {:>3} {:>9} {:>7} {:>9} {:>6} {:>8} {:>8} {:>8}".format(*header))
     for label, base in configs(args):
         for precision in args.precision:
-            config = configuration.validate(base | {"precision": precision, "batch_size": args.batch_size, "device": args.device})
-            generator_flops, predictor_flops = flops_per_image(config)
-            for threads in args.threads:
-                with tempfile.TemporaryDirectory() as tmp:
-                    one_batch = score_job(config, args.batch_size, threads, Path(tmp))[0]
-                    wall, user, system = score_job(config, args.n, threads, Path(tmp))
-                steady = (args.n - args.batch_size) / (wall - one_batch)
-                achieved = steady * (generator_flops + predictor_flops)
-                of_peak = f"{achieved / peaks[threads]:.1%}" if precision == "fp32" else "-"
-                print(f"{label[:34]:<34} {precision:<5} {threads:>3} {args.n / wall:>9.1f} {steady:>7.1f} {generator_flops / 1e9:>9.3f}"
-                      f" {predictor_flops / 1e9:>6.3f} {achieved / 1e9:>8.1f} {of_peak:>8} {system / user:>8.1%}", flush=True)
+            for batch in args.batch_size:
+                config = configuration.validate(base | {"precision": precision, "batch_size": batch, "device": args.device})
+                generator_flops, predictor_flops = flops_per_image(config)
+                for threads in args.threads:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        one_batch = score_job(config, batch, threads, Path(tmp))[0]
+                        wall, user, system = score_job(config, args.n, threads, Path(tmp))
+                    steady = (args.n - batch) / (wall - one_batch)
+                    achieved = steady * (generator_flops + predictor_flops)
+                    of_peak = f"{achieved / peaks[threads]:.1%}" if precision == "fp32" else "-"
+                    print(f"{label[:34]:<34} {precision:<5} {batch:>5} {threads:>3} {args.n / wall:>9.1f} {steady:>7.1f}"
+                          f" {generator_flops / 1e9:>9.3f} {predictor_flops / 1e9:>6.3f} {achieved / 1e9:>8.1f} {of_peak:>8}"
+                          f" {system / user:>8.1%}", flush=True)
     print("job img/s: n / the job's wall time; steady: once started (see the docstring); of peak: fp32 only")
 
 
