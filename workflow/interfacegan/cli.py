@@ -8,12 +8,13 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__, config, pipeline
-from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, write_csv
+from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, write_csv, write_h5
 from .layout import Layout
 from .stages.select import SelectionError
 
@@ -42,6 +43,15 @@ def parser() -> argparse.ArgumentParser:
     score.add_argument("--latents", required=True, help=".npy codes (n, d) of --space")
     score.add_argument("--space", default="z", choices=["z", "w"])
     score.add_argument("--out", required=True, help="CSV: one row per latent, one column per attribute")
+    invert = commands.add_parser("invert", help="invert face images into the config's generator's latent space")
+    invert.add_argument("--config", required=True, help="YAML config file: its generator, device and batch_size are used")
+    invert.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's files in sorted order)")
+    invert.add_argument("--space", default="z", choices=["z", "w", "wp"])
+    invert.add_argument("--out", required=True, help="HDF5: codes (in the images' order), psnr, images (their paths)")
+    invert.add_argument("--steps", type=int, default=1000, help="Adam steps per batch (default: 1000)")
+    invert.add_argument("--lr", type=float, default=0.1, help="peak learning rate (default: 0.1)")
+    invert.add_argument("--prior-weight", type=float, default=0.0, help="weight of the in-distribution prior (default: 0)")
+    invert.add_argument("--seed", type=int, help="seed of the random z starts (default: the config's seed)")
     add_train_arguments(commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set"))
     return p
 
@@ -162,6 +172,41 @@ def run_score(args: argparse.Namespace) -> None:
     write_csv(args.out, pd.DataFrame(scores, columns=cfg["attributes"]))
 
 
+def image_paths(paths: list[str]) -> list[Path]:
+    """The files named, each folder replaced by its files (not hidden ones) in sorted order."""
+    found = []
+    for path in map(Path, paths):
+        found += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) if path.is_dir() else [path]
+    if not found:
+        raise ArtifactError(f"--images {' '.join(paths)}: no images found")
+    return found
+
+
+def run_invert(args: argparse.Namespace) -> None:
+    import torch
+
+    from .images import load_face
+    from .inversion import invert
+    from .models import Models
+
+    check_out(args.out)
+    if args.steps < 1 or not args.lr > 0:
+        raise config.ConfigError(f"invert: --steps must be >= 1 and --lr > 0 (got {args.steps}, {args.lr})")
+    paths = image_paths(args.images)
+    cfg = config.load(args.config)
+    models = Models(cfg, with_predictor=False)
+    code_shape(models, args.space)  # the generator has the space
+    images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
+    seed = cfg["seed"] if args.seed is None else args.seed
+    result = invert(models.generator, images, args.space, args.steps, args.lr, seed,
+                    prior_weight=args.prior_weight, batch_size=cfg["batch_size"])
+    attrs = {"space": args.space, "generator": models.generator.name,
+             "generator_config": json.dumps(cfg["generator"], sort_keys=True), "steps": args.steps, "lr": args.lr, "seed": seed,
+             "prior_weight": args.prior_weight, "interfacegan_version": __version__, "torch_version": str(torch.__version__),
+             "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    write_h5(args.out, {"codes": result.codes, "psnr": result.psnr, "images": [str(p) for p in paths]}, attrs)
+
+
 def run_stage(args: argparse.Namespace) -> None:
     source = json.loads(args.view) if args.view else config.load(args.config)
     wildcards = {name: getattr(args, name) for name in pipeline.STAGES[args.name].wildcards}
@@ -177,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parser().parse_args(argv)
     try:
-        {"stage": run_stage, "generate": run_generate, "score": run_score, "train-predictor": run_train}[args.command](args)
+        {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "train-predictor": run_train}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
         print(f"interfacegan: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
