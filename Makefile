@@ -18,7 +18,7 @@ dry-run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/pytest
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet torch==2.13.0
 	$(VENV)/bin/pip install --quiet -e '.[test]'
