@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from PIL import Image
 
 from interfacegan.cli import main
+from interfacegan.models import to_uint8
 from interfacegan.generators import build_generator
 from conftest import PLANTED
 
@@ -72,3 +74,25 @@ def test_bad_inputs_are_one_line_errors(config_file, tmp_path, capsys):
 def test_a_stage_runs_from_the_command_line(config_file, tmp_path):
     assert main(["stage", "sample", "--config", str(config_file), "--shard", "1", "--results", str(tmp_path)]) == 0
     assert (tmp_path / PLANTED["run"] / "latents" / "shard_00001.h5").is_file()
+
+
+def test_score_reads_image_files_in_the_order_given(config_file, tmp_path, capsys):
+    z = np.random.default_rng(1).standard_normal((3, 32)).astype(np.float32)
+    generator = build_generator(PLANTED["generator"])
+    with torch.inference_mode():
+        faces = to_uint8(generator.synthesize(torch.from_numpy(z)))
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for i, face in enumerate(faces):
+        Image.fromarray(face).save(folder / f"{i}.png")
+    out = tmp_path / "s.csv"
+    assert main(["score", "--config", str(config_file), "--images", str(folder / "2.png"), str(folder), "--out", str(out)]) == 0
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    assert [r["image"] for r in rows] == [str(folder / n) for n in ("2.png", "0.png", "1.png", "2.png")]
+    assert list(rows[0])[1:] == PLANTED["attributes"]
+    truth = generator.true_scores(torch.from_numpy(z)).numpy()[[2, 0, 1, 2]]
+    np.testing.assert_allclose([[float(r[a]) for a in PLANTED["attributes"]] for r in rows], truth, atol=0.1)  # 8-bit pixels
+    (folder / "broken.png").write_bytes(b"not a png")
+    assert main(["score", "--config", str(config_file), "--images", str(folder), "--out", str(tmp_path / "t.csv")]) == 2
+    assert "broken.png cannot be read" in capsys.readouterr().err and not (tmp_path / "t.csv").exists()

@@ -38,11 +38,13 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--latents", required=True, help=".npy codes: (n, d) for z/w, (n, layers, d) for wp")
     generate.add_argument("--space", default="z", choices=["z", "w", "wp"])
     generate.add_argument("--out", required=True, help=".npy of uint8 images (n, H, W, 3)")
-    score = commands.add_parser("score", help="score saved latents with the config's generator and predictor")
+    score = commands.add_parser("score", help="score saved latents (with the config's generator) or image files with its predictor")
     score.add_argument("--config", required=True, help="YAML config file")
-    score.add_argument("--latents", required=True, help=".npy codes (n, d) of --space")
+    what = score.add_mutually_exclusive_group(required=True)
+    what.add_argument("--latents", help=".npy codes (n, d) of --space")
+    what.add_argument("--images", nargs="+", help="image files or folders (a folder's files in sorted order)")
     score.add_argument("--space", default="z", choices=["z", "w"])
-    score.add_argument("--out", required=True, help="CSV: one row per latent, one column per attribute")
+    score.add_argument("--out", required=True, help="CSV: one row per latent or image, one column per attribute")
     invert = commands.add_parser("invert", help="invert face images into the config's generator's latent space")
     invert.add_argument("--config", required=True, help="YAML config file: its generator, device and batch_size are used")
     invert.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's files in sorted order)")
@@ -164,12 +166,17 @@ def run_score(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from .models import Models
+    from .stages.real import image_scores
 
     check_out(args.out)
     cfg = config.load(args.config)
-    models = Models(cfg)
-    scores = models.score(load_codes(args.latents, models, args.space), args.space)
-    write_csv(args.out, pd.DataFrame(scores, columns=cfg["attributes"]))
+    if args.images:
+        paths = image_paths(args.images)
+        frame = pd.DataFrame(image_scores(cfg, paths), columns=cfg["attributes"], index=pd.Index(map(str, paths), name="image"))
+    else:
+        models = Models(cfg)
+        frame = pd.DataFrame(models.score(load_codes(args.latents, models, args.space), args.space), columns=cfg["attributes"])
+    write_csv(args.out, frame)
 
 
 def image_paths(paths: list[str]) -> list[Path]:

@@ -21,14 +21,21 @@ def score_real(view: dict, layout: Layout) -> None:
     paths = sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[: view["real_data"]["limit"]]
     if len(paths) < 2:
         raise ArtifactError(f"real_data.images: {folder} holds {len(paths)} .png/.jpg images; need at least 2")
+    scores = image_scores(view, paths)
+    datasets = {"scores": scores, "attributes": view["attributes"], "images": [p.name for p in paths]}
+    write_h5(layout.real_scores, datasets, provenance(view, "real_scores") | {"folder": str(folder)})
+
+
+def image_scores(view: dict, paths: list[Path]) -> np.ndarray:
+    """The predictor's scores (n, m) of image files, centre-cropped and resized to its input
+    (as its training images were), in batches on the configured device."""
     device = runtime.setup(view)
-    predictor = build_predictor(view["predictor"], device)
+    predictor = runtime.for_inference(build_predictor(view["predictor"], device))
     columns = attribute_columns(predictor, view["attributes"])
     scores = np.empty((len(paths), len(columns)), np.float32)
     with torch.inference_mode():
-        for rows in runtime.batches(len(paths), view["batch_size"], "score real"):
+        for rows in runtime.batches(len(paths), view["batch_size"], "score images"):
             images = torch.stack([load_face(p, predictor.input_size) for p in paths[rows]]).to(device)
             with runtime.autocast(device, view["precision"]):
                 scores[rows] = predictor(images)[:, columns].float().cpu().numpy()
-    datasets = {"scores": scores, "attributes": view["attributes"], "images": [p.name for p in paths]}
-    write_h5(layout.real_scores, datasets, provenance(view, "real_scores") | {"folder": str(folder)})
+    return scores
