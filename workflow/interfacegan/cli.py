@@ -53,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     invert.add_argument("--steps", type=int, default=1000, help="Adam steps per batch (default: 1000)")
     invert.add_argument("--lr", type=float, default=0.1, help="peak learning rate (default: 0.1)")
     invert.add_argument("--prior-weight", type=float, default=0.0, help="weight of the in-distribution prior (default: 0)")
+    invert.add_argument("--perceptual", type=float, default=0.0, help="weight of the LPIPS (VGG16) term beside the pixel MSE (default: 0, off)")
     invert.add_argument("--seed", type=int, help="seed of the random z starts (default: the config's seed)")
     add_train_arguments(commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set"))
     return p
@@ -197,21 +198,31 @@ def run_invert(args: argparse.Namespace) -> None:
     from .models import Models
 
     check_out(args.out)
-    if args.steps < 1 or not args.lr > 0:
-        raise config.ConfigError(f"invert: --steps must be >= 1 and --lr > 0 (got {args.steps}, {args.lr})")
+    if args.steps < 1 or not args.lr > 0 or args.perceptual < 0:
+        raise config.ConfigError(f"invert: --steps must be >= 1, --lr > 0 and --perceptual >= 0 (got {args.steps}, {args.lr}, {args.perceptual})")
     paths = image_paths(args.images)
     cfg = config.load(args.config)
     models = Models(cfg, with_predictor=False)
     code_shape(models, args.space)  # the generator has the space
     images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
     seed = cfg["seed"] if args.seed is None else args.seed
-    result = invert(models.generator, images, args.space, args.steps, args.lr, seed,
+    result = invert(models.generator, images, args.space, args.steps, args.lr, seed, perceptual_term(args.perceptual, models.device),
                     prior_weight=args.prior_weight, batch_size=cfg["batch_size"])
     attrs = {"space": args.space, "generator": models.generator.name,
              "generator_config": json.dumps(cfg["generator"], sort_keys=True), "steps": args.steps, "lr": args.lr, "seed": seed,
-             "prior_weight": args.prior_weight, "interfacegan_version": __version__, "torch_version": str(torch.__version__),
+             "prior_weight": args.prior_weight, "perceptual": args.perceptual, "interfacegan_version": __version__, "torch_version": str(torch.__version__),
              "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     write_h5(args.out, {"codes": result.codes, "psnr": result.psnr, "images": [str(p) for p in paths]}, attrs)
+
+
+def perceptual_term(weight: float, device):
+    """`weight` times LPIPS (VGG16), or None when the weight is 0."""
+    if not weight:
+        return None
+    from .metrics.lpips import LPIPS
+
+    lpips = LPIPS().to(device)
+    return lambda x, y: weight * lpips(x, y)
 
 
 def run_stage(args: argparse.Namespace) -> None:
