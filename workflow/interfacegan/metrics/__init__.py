@@ -1,5 +1,6 @@
-"""Image metrics. `LPIPS` (VGG16) lives in `interfacegan.metrics.lpips`; importing this package
-imports neither torch nor any weights (the weights load on the first `LPIPS()`, once per process)."""
+"""Image metrics. `LPIPS` (VGG16) lives in `interfacegan.metrics.lpips`, `Identity` (dlib's face
+descriptors) in `interfacegan.metrics.identity`; importing this package imports neither torch nor
+any weights (the weights load on the first `LPIPS()` / `Identity()`, once per process)."""
 
 __all__ = ["LPIPS"]
 
