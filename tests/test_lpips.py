@@ -220,7 +220,7 @@ def test_missing_package_gives_one_line_error(monkeypatch):
     def absent(name):
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(lp.metadata, "distribution", absent)
+    monkeypatch.setattr(metadata, "distribution", absent)
     with pytest.raises(CheckpointError) as err:
         lp.LPIPS()
     message = str(err.value)

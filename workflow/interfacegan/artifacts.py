@@ -5,6 +5,7 @@ import contextvars
 import json
 import os
 import time
+from importlib import metadata
 from importlib.metadata import version
 from pathlib import Path
 
@@ -24,6 +25,19 @@ class ArtifactError(ValueError):
 
 class CheckpointError(ValueError):
     """A checkpoint is missing, unreadable, or does not fit its network (raised by `checkpoints`)."""
+
+
+def packaged_file(distribution: str, pin: str, name: str, what: str, install: str) -> Path:
+    """The file `name` of an installed distribution (found through its metadata, never
+    imported), with one clear line when the package or the file is missing."""
+    try:
+        dist = metadata.distribution(distribution)
+    except metadata.PackageNotFoundError as err:
+        raise CheckpointError(f"{what} come from the package {distribution}=={pin}, which is not installed; install it with `{install}`") from err
+    path = Path(str(dist.locate_file(name)))
+    if not path.is_file():
+        raise CheckpointError(f"the installed package {distribution} ({dist.version}) lacks {path}; reinstall it with `{install} --force-reinstall`")
+    return path
 
 
 def provenance(view: dict, stage: str) -> dict:

