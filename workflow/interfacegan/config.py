@@ -8,6 +8,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .layout import shard_count
+
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
 
@@ -97,7 +99,7 @@ def check_consistency(config: dict) -> None:
 
 
 def check_sharding(config: dict) -> None:
-    shards = -(-config["n_samples"] // config["shard_size"])
+    shards = shard_count(config["n_samples"], config["shard_size"])
     if shards > MAX_SHARDS:
         raise ConfigError(
             f"config: shard_size: {config['n_samples']} samples in shards of {config['shard_size']} make "
