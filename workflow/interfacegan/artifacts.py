@@ -44,18 +44,20 @@ def provenance(view: dict, stage: str) -> dict:
     """Attributes that say how an artifact was made: the config keys that determine it
     (and their digest), the seed and networks among them, and the software."""
     content = pipeline.pick(view, pipeline.content_keys(stage))
-    attrs = {
-        "stage": stage,
-        "config_digest": digest(content),
-        "config": json.dumps(content, sort_keys=True),
-        "interfacegan_version": __version__,
-        "torch_version": version("torch"),
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    attrs = {"stage": stage, "config_digest": digest(content), "config": json.dumps(content, sort_keys=True)} | software()
     if "seed" in content:
         attrs["seed"] = content["seed"]
     attrs |= {section: content[section]["name"] for section in ("generator", "predictor") if section in content}
     return attrs
+
+
+def software() -> dict:
+    """The attributes every artifact carries: the code that made it, and when."""
+    return {
+        "interfacegan_version": __version__,
+        "torch_version": version("torch"),
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 # The renames a stage has written but not yet made visible (see `all_or_nothing`).

@@ -8,13 +8,12 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__, config, pipeline
-from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, write_csv, write_h5
+from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, software, write_csv, write_h5
 from .layout import Layout
 from .stages.select import SelectionError
 
@@ -210,8 +209,7 @@ def run_invert(args: argparse.Namespace) -> None:
                     prior_weight=args.prior_weight, batch_size=cfg["batch_size"])
     attrs = {"space": args.space, "generator": models.generator.name,
              "generator_config": json.dumps(cfg["generator"], sort_keys=True), "steps": args.steps, "lr": args.lr, "seed": seed,
-             "prior_weight": args.prior_weight, "perceptual": args.perceptual, "interfacegan_version": __version__, "torch_version": str(torch.__version__),
-             "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+             "prior_weight": args.prior_weight, "perceptual": args.perceptual} | software()
     write_h5(args.out, {"codes": result.codes, "psnr": result.psnr, "images": [str(p) for p in paths]}, attrs)
 
 
