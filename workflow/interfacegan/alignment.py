@@ -29,7 +29,7 @@ from PIL import Image, ImageOps
 
 from .artifacts import ArtifactError
 from .generators.base import Generator
-from .metrics.identity import LANDMARKS, _models, model_path, RECOGNITION
+from .metrics.identity import LANDMARKS, RECOGNITION, _models, model_path
 from .models import to_uint8
 
 GREY_MODES = {"1", "L", "LA", "I", "F", "La"}
