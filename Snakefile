@@ -46,6 +46,7 @@ wildcard_constraints:
     attribute="|".join(config["attributes"]),
     space="|".join(config["spaces"]),
     boundary="|".join(pipeline.wildcard_values(config, "boundary")) or "(?!)",
+    photo_shard=r"\d{5}",
 
 
 rule all:
@@ -61,3 +62,8 @@ include: "rules/table.smk"
 include: "rules/analysis.smk"
 include: "rules/edit.smk"
 include: "rules/report.smk"
+
+
+if config["real_images"]:
+
+    include: "rules/real.smk"

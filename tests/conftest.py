@@ -54,3 +54,19 @@ def run_chain(config: dict, root, analyses: bool = False) -> Layout:
 
 
 CORE = ("sample", "score", "merge_scores", "select", "boundary", "conditional_boundary", "separability_table", "planted_truth")
+
+
+def planted_photos(folder, count: int, seed: int = 99):
+    """The planted generator's images of `count` seeded codes as PNG photos in `folder`; their codes."""
+    import torch
+    from PIL import Image
+
+    from interfacegan.generators import build_generator
+    from interfacegan.models import to_uint8
+
+    generator = build_generator(PLANTED["generator"])
+    z = torch.randn(count, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.inference_mode():
+        for i, face in enumerate(to_uint8(generator.synthesize(z))):
+            Image.fromarray(face).save(folder / f"photo_{i}.png")
+    return z.numpy()

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -21,7 +22,7 @@ from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
 from interfacegan.layout import Layout
-from conftest import PLANTED, run_chain
+from conftest import PLANTED, planted_photos, run_chain
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
@@ -60,7 +61,10 @@ def test_a_bad_config_stops_with_one_line_before_any_job(tmp_path):
 
 
 def test_the_workflow_gives_what_the_stages_give(tmp_path):
-    config = copy.deepcopy(PLANTED) | {"n_samples": 4000}
+    (tmp_path / "photos").mkdir()
+    planted_photos(tmp_path / "photos", 3)
+    real = {"images": str(tmp_path / "photos"), "align": False, "steps": 30, "shard_size": 2}
+    config = copy.deepcopy(PLANTED) | {"n_samples": 4000, "real_images": real}
     done = snakemake(config, tmp_path, "--cores", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     run = tmp_path / "results" / config["run"]
@@ -73,6 +77,7 @@ def test_the_workflow_gives_what_the_stages_give(tmp_path):
         assert (run / "logs" / "boundary" / f"{attribute}_z.log").exists()
         assert (run / "benchmarks" / "boundary" / f"{attribute}_z.tsv").exists()
     assert (run / "planted_truth.h5").exists()
+    assert len(pd.read_csv(run / "tables" / "real_reconstruction.csv")) == 3 and (run / "real" / "codes" / "shard_00001.h5").exists()
     again = snakemake(config, tmp_path, "--cores", "2", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
     check_the_report(config, tmp_path)
@@ -88,7 +93,9 @@ def check_the_report(config: dict, workdir: Path) -> None:
     validated = configuration.validate(config)
     items = [Path(p) for stage in pipeline.STAGES.values() if stage.category and stage.when(validated)
              for p in stage.outputs(validated, layout)]
-    assert len(items) == 3 + 2 + 2 + 2 + 2 + 6  # separability, cosine, correlation, rescoring, linearity, 6 grids
+    grids = len(pipeline.boundary_names(validated))
+    # separability, cosine, correlation, rescoring, linearity, the edit grids; real faces: 3 tables, the grids
+    assert len(items) == 3 + 2 + 2 + 2 + 2 + grids + (3 + grids) * bool(validated["real_images"])
     for item in items:
         assert item.name in page, item
     stages = [stage.name for stage in pipeline.STAGES.values() if stage.category and stage.when(validated)]

@@ -16,7 +16,7 @@ from . import __version__, pipeline
 from .config import digest
 
 # Datasets indexed by global sample row: their length must be the file's stop - start.
-ROW_DATASETS = ("z", "w", "scores")
+ROW_DATASETS = ("z", "w", "scores", "codes")
 
 
 class ArtifactError(ValueError):

@@ -96,6 +96,41 @@ def check_consistency(config: dict) -> None:
     if config["edit"]["wp_layers"] is not None and "w" not in config["spaces"]:
         raise ConfigError("config: edit.wp_layers: W+ edits use the w boundaries; add w to spaces")
     check_selection(config)
+    check_real_images(config)
+
+
+def check_real_images(config: dict) -> None:
+    """Inverted photos are edited along boundaries of their space (w ones for wp)."""
+    real = config["real_images"]
+    if real is None:
+        return
+    if boundary_space(real["space"]) not in config["spaces"]:
+        raise ConfigError(
+            f"config: real_images.space: {real['space']} codes are edited along the {boundary_space(real['space'])} "
+            f"boundaries; add {boundary_space(real['space'])} to spaces"
+        )
+    if real["steps"] == 0 and not real["encoder"]:
+        raise ConfigError("config: real_images.steps: 0 steps needs an encoder (its codes are then the inversion)")
+    photos(real, "real_images")
+
+
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def photos(section: dict, key: str) -> list[Path]:
+    """The .png/.jpg files of the `key` section's folder (real_data, real_images), sorted by name, at most `limit`."""
+    folder = Path(section["images"])
+    if not folder.is_dir():
+        raise ConfigError(f"config: {key}.images: {folder} is not a folder")
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
+    if not paths:
+        raise ConfigError(f"config: {key}.images: {folder} holds no .png/.jpg photos")
+    return paths[: section["limit"]]
+
+
+def boundary_space(space: str) -> str:
+    """The space of the boundaries that move codes of `space`: w for W+ codes."""
+    return "w" if space == "wp" else space
 
 
 def check_sharding(config: dict) -> None:

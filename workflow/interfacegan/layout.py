@@ -38,6 +38,17 @@ class Layout:
         return self.dir / "edits" / space / f"{boundary}.png"
 
     @property
+    def aligned(self) -> Path:
+        """The real photos' faces, aligned and cropped like the generator's."""
+        return self.dir / "real" / "aligned.h5"
+
+    def real_codes(self, shard: int | str) -> Path:
+        return self.dir / "real" / "codes" / f"{shard_name(shard)}.h5"
+
+    def real_edit_grid(self, boundary: str) -> Path:
+        return self.dir / "real" / "edits" / f"{boundary}.png"
+
+    @property
     def summary(self) -> Path:
         return self.dir / "summary.html"
 

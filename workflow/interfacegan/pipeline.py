@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError, boundary_names, conditional_name, digest, edit_spaces
+from .config import ConfigError, boundary_names, boundary_space, conditional_name, digest, edit_spaces, photos
 from .layout import Layout, shard_count
 
 REPORT = Path(__file__).resolve().parents[1] / "report"  # the captions of the report's items
@@ -53,6 +53,24 @@ def conditions_of(config: dict, name: str) -> list[str]:
         if conditional_name(c["primal"], c["conditions"]) == name:
             return [c["primal"], *c["conditions"]]
     raise ConfigError(f"config: conditions: no conditional boundary named '{name}'")
+
+
+def has_real_images(config: dict) -> bool:
+    return config["real_images"] is not None
+
+
+def photo_shards(config: dict) -> int:
+    return shard_count(len(photos(config["real_images"], "real_images")), config["real_images"]["shard_size"])
+
+
+def real_codes(config: dict, layout: Layout) -> list:
+    return [layout.real_codes(k) for k in range(photo_shards(config))]
+
+
+def encoder(config: dict) -> list[str]:
+    """The encoder checkpoint of `real_images` and the JSON beside it, if one is configured."""
+    path = config["real_images"]["encoder"]
+    return [path, str(Path(path).with_suffix(".json"))] if path else []
 
 
 STAGES = {
@@ -145,12 +163,41 @@ STAGES = {
             models=("generator",), category="Edit grids",
         ),
         Stage(
+            "align_real", "real_faces:align",
+            ("real_images.images", "real_images.limit", "real_images.align", "generator", *IMAGES), (),
+            inputs=lambda c, lay: photos(c["real_images"], "real_images"), outputs=lambda c, lay: [lay.aligned],
+            models=("generator",), when=has_real_images,
+        ),
+        Stage(
+            "invert_real", "real_faces:invert_shard", ("seed", "real_images"), ("align_real",),
+            inputs=lambda c, lay, photo_shard: [lay.aligned, *encoder(c)],
+            outputs=lambda c, lay, photo_shard: [lay.real_codes(photo_shard)],
+            wildcards=("photo_shard",), models=("generator",), when=has_real_images,
+        ),
+        Stage(
+            "real_reconstruction_table", "real_faces:reconstruction", (), ("invert_real",),
+            inputs=lambda c, lay: [lay.aligned, *real_codes(c, lay)], outputs=lambda c, lay: [lay.table("real_reconstruction")],
+            models=("generator",), when=has_real_images, category="Real faces",
+        ),
+        Stage(
+            "real_edits", "real_faces:edits", ("edit.start", "edit.end", "edit.steps", "edit.mode"),
+            ("invert_real", "merge_scores", "boundary", "conditional_boundary"),
+            inputs=lambda c, lay: [
+                lay.aligned, *real_codes(c, lay), lay.merged_scores,
+                *(lay.boundary(name, boundary_space(c["real_images"]["space"])) for name in boundary_names(c)),
+            ],
+            outputs=lambda c, lay: [lay.table("real_identity"), lay.table("real_rescoring"),
+                                    *(lay.real_edit_grid(name) for name in boundary_names(c))],
+            models=("generator", "predictor"), when=has_real_images, category="Real faces",
+        ),
+        Stage(
             "summary", "report:run", ("edit", "real_data"),
             ("separability_table", "cosine_table", "correlation_table", "rescoring_table", "linearity_table", "edit_grids",
-             "correlation_real_table"),
+             "correlation_real_table", "real_reconstruction_table", "real_edits"),
             inputs=lambda c, lay: [
                 path for name in ("separability_table", "cosine_table", "correlation_table", "rescoring_table",
-                                  "linearity_table", "edit_grids", "correlation_real_table")
+                                  "linearity_table", "edit_grids", "correlation_real_table", "real_reconstruction_table",
+                                  "real_edits")
                 if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)
             ],
             outputs=lambda c, lay: [lay.summary],
@@ -179,6 +226,8 @@ def pick(config: dict, keys: set[str]) -> dict:
         head, _, rest = key.partition(".")
         if not rest:
             out[head] = config[head]
+        elif config[head] is None:  # an optional section that is off
+            out[head] = None
         elif head not in keys:
             out.setdefault(head, {})[rest] = config[head][rest]
     return out
@@ -206,6 +255,7 @@ def wildcard_values(config: dict, name: str) -> list:
         "attribute": lambda: list(config["attributes"]),
         "space": lambda: list(config["spaces"]),
         "boundary": lambda: boundary_names(config)[len(config["attributes"]) :],
+        "photo_shard": lambda: list(range(photo_shards(config))),
     }[name]()
 
 
@@ -217,7 +267,7 @@ def check_wildcards(config: dict, stage: str, wildcards: dict) -> None:
             raise ConfigError(f"stage {stage} needs --{name}")
         allowed = wildcard_values(config, name)
         if value not in allowed:
-            shown = f"0..{len(allowed) - 1}" if name == "shard" else ", ".join(map(str, allowed)) or "none"
+            shown = f"0..{len(allowed) - 1}" if name.endswith("shard") else ", ".join(map(str, allowed)) or "none"
             raise ConfigError(f"stage {stage}: --{name} {value} is not one of this run's ({shown})")
 
 
@@ -282,7 +332,7 @@ def view_json(config: dict, stage: str) -> str:
 
 def command(stage: str) -> str:
     """The shell command of a rule: the CLI, given the stage's view, wildcards and threads."""
-    flags = "".join(f" --{name} {{wildcards.{name}}}" for name in STAGES[stage].wildcards)
+    flags = "".join(f" --{name.replace('_', '-')} {{wildcards.{name}}}" for name in STAGES[stage].wildcards)
     return f"interfacegan stage {stage} --view {{params.view:q}}{flags} --threads {{threads}} > {{log}} 2>&1"
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import importlib
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -229,3 +230,11 @@ class LPIPS(nn.Module):
         for lin, f0, f1 in zip(self.lins, feats0, feats1):
             total = total + lin((_unit(f0) - _unit(f1)).square()).mean(dim=(1, 2, 3))
         return total
+
+
+def weighted_lpips(weight: float, device) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
+    """`weight` times LPIPS on `device` (an inversion's perceptual term), or None when the weight is 0."""
+    if not weight:
+        return None
+    lpips = LPIPS().to(device)
+    return lambda x, y: weight * lpips(x, y)

@@ -7,18 +7,17 @@ import torch
 
 from .. import runtime
 from ..artifacts import ArtifactError, provenance, write_h5
+from ..config import photos
 from ..images import load_face
 from ..layout import Layout
 from ..models import attribute_columns
 from ..predictors import build_predictor
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-
 
 def score_real(view: dict, layout: Layout) -> None:
     """The predictor's scores of the configured real images (resized to its input size)."""
     folder = Path(view["real_data"]["images"])
-    paths = sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[: view["real_data"]["limit"]]
+    paths = photos(view["real_data"], "real_data")
     if len(paths) < 2:
         raise ArtifactError(f"real_data.images: {folder} holds {len(paths)} .png/.jpg images; need at least 2")
     scores = image_scores(view, paths)

@@ -48,8 +48,25 @@ def run(view: dict, layout: Layout) -> None:
         for name in boundary_names(view):
             body += [f"<h3>{html.escape(name)} ({space})</h3>", image_tag(layout, layout.edit_grid(name, space), name),
                      f"<p>{html.escape(edit_caption(view, name, space))}</p>"]
+    if view["real_images"]:
+        body += real_faces(view, layout)
     with atomic_path(layout.summary) as tmp:
         tmp.write_text(PAGE.format(title=html.escape(view["run"]), body="\n".join(body)), encoding="utf-8")
+
+
+def real_faces(view: dict, layout: Layout) -> list[str]:
+    """The real photos: their reconstruction, identity along the edits, re-scoring and edit grids."""
+    identity = pd.read_csv(layout.table("real_identity"))
+    kept = identity.pivot_table(index="boundary", columns="step", values="same_person", aggfunc="mean", sort=False)
+    rescoring = pd.read_csv(layout.table("real_rescoring"), index_col=["space", "boundary"])
+    body = ["<h2>Real faces: reconstruction</h2>", f"<p>{html.escape(caption('real_reconstruction_table'))}</p>",
+            table_html(pd.read_csv(layout.table("real_reconstruction"))),
+            "<h2>Real faces: edits</h2>", f"<p>{html.escape(caption('real_edits'))}</p>",
+            "<h3>Fraction of photos still the same person (dlib), by boundary and edit step</h3>", table_html(kept.round(3)),
+            "<h3>Re-scoring of real faces (score SDs per unit of edit)</h3>", table_html(rescoring)]
+    for name in boundary_names(view):
+        body += [f"<h3>{html.escape(name)}</h3>", image_tag(layout, layout.real_edit_grid(name), name)]
+    return body
 
 
 def section(view: dict, layout: Layout, title: str, table: str | None, figure: str | None) -> list[str]:

@@ -1,0 +1,124 @@
+"""The real-faces stages on the planted world, whose photos are its own images of known codes:
+alignment off (they are aligned crops), inversion per shard, the tables and the grids."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from interfacegan import config as configuration
+from interfacegan import pipeline
+from interfacegan.artifacts import ArtifactError, read_h5
+from interfacegan.stages import report
+from conftest import PLANTED, planted_photos, run_chain
+
+PHOTOS = 5
+REAL = ("align_real", "invert_real", "real_reconstruction_table", "real_edits")
+
+
+@pytest.fixture(scope="module")
+def truth(tmp_path_factory):
+    """A folder of the planted generator's images as PNGs (and a text file), and their true codes."""
+    folder = tmp_path_factory.mktemp("photos")
+    (folder / "notes.txt").write_text("not a photo")
+    return folder, planted_photos(folder, PHOTOS)
+
+
+def real_config(folder, **options) -> dict:
+    real = {"images": str(folder), "align": False, "steps": 150, "shard_size": 2} | options
+    return configuration.validate(copy.deepcopy(PLANTED) | {"real_images": real})
+
+
+@pytest.fixture(scope="module")
+def finished(truth, tmp_path_factory):
+    """A planted run with its real-faces stages done."""
+    config = real_config(truth[0])
+    layout = run_chain(config, tmp_path_factory.mktemp("results"))
+    for stage, wildcards in pipeline.jobs(config):
+        if stage in REAL:
+            pipeline.run(config, stage, wildcards, layout)
+    return config, layout
+
+
+def test_the_photos_are_the_folders_images_in_name_order(truth):
+    config = real_config(truth[0], limit=4)
+    assert [p.name for p in configuration.photos(config["real_images"], "real_images")] == [f"photo_{i}.png" for i in range(4)]
+    assert pipeline.wildcard_values(config, "photo_shard") == [0, 1]
+
+
+def test_inversion_recovers_the_photos_codes(finished, truth):
+    config, layout = finished
+    shards = [read_h5(layout.real_codes(k)) for k in range(3)]
+    assert [(s["attrs"]["start"], s["attrs"]["stop"]) for s in shards] == [(0, 2), (2, 4), (4, 5)]
+    codes = np.concatenate([s["codes"] for s in shards])
+    error = np.linalg.norm(codes - truth[1], axis=1) / np.linalg.norm(truth[1], axis=1)
+    assert error.max() < 0.05  # the photos are uint8-rounded images; measured 0.2-0.6 %
+
+
+def test_the_reconstruction_table_has_a_row_per_photo(finished):
+    _, layout = finished
+    table = pd.read_csv(layout.table("real_reconstruction"))
+    assert list(table["image"]) == [f"photo_{i}.png" for i in range(PHOTOS)]
+    assert table["psnr"].min() > 40  # near-exact codes; only the uint8 rounding differs (measured > 50 dB)
+    assert (table["lpips"] >= 0).all() and table["lpips"].max() < 0.05
+    assert table["identity_distance"].notna().all()
+
+
+def test_edits_move_their_own_attribute(finished):
+    config, layout = finished
+    rescoring = pd.read_csv(layout.table("real_rescoring"), index_col=["space", "boundary"]).loc["z"]
+    for attribute in config["attributes"]:
+        assert rescoring.loc[attribute, attribute] > 0.3  # a unit move along n_j moves s_j by about 1 (in units of its SD ~1.05)
+    identity = pd.read_csv(layout.table("real_identity"))
+    names = pipeline.boundary_names(config)
+    assert len(identity) == PHOTOS * len(names) * config["edit"]["steps"]
+    assert set(identity["boundary"]) == set(names)
+    grid = Image.open(layout.real_edit_grid("age"))
+    assert grid.size[1] > grid.size[0] * PHOTOS / (config["edit"]["steps"] + 2) * 0.9  # a row per photo, steps + 2 columns
+
+
+def test_the_summary_shows_the_real_faces(finished):
+    config, layout = finished
+    page = "\n".join(report.real_faces(pipeline.view(config, "summary"), layout))
+    assert "Real faces: reconstruction" in page and "photo_4.png" in page
+    assert all(f'real/edits/{name}.png' in page for name in pipeline.boundary_names(config))
+
+
+def test_codes_do_not_depend_on_the_sharding(finished, truth, tmp_path):
+    config, layout = finished
+    single = real_config(truth[0], shard_size=PHOTOS)
+    other = run_chain(single, tmp_path)
+    for stage in ("align_real", "invert_real"):
+        pipeline.run(single, stage, {"photo_shard": 0} if stage == "invert_real" else {}, other)
+    together = read_h5(other.real_codes(0))["codes"]
+    apart = np.concatenate([read_h5(layout.real_codes(k))["codes"] for k in range(3)])
+    np.testing.assert_allclose(together, apart, atol=1e-5)  # same starts and images; batches differ only in float order
+
+
+def test_codes_of_another_folder_or_limit_are_refused(finished, truth, tmp_path):
+    config, layout = finished
+    fewer = real_config(truth[0], limit=3)
+    with pytest.raises(ArtifactError, match="does not belong to this run: real_images.limit is 3 here but null"):
+        pipeline.run(fewer, "invert_real", {"photo_shard": 0}, layout)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"space": "w"}, "real_images.space: w codes are edited along the w boundaries; add w to spaces"),
+        ({"steps": 0}, "real_images.steps: 0 steps needs an encoder"),
+        ({"images": "/nonexistent/photos"}, "real_images.images: /nonexistent/photos is not a folder"),
+        ({"shard_size": 0}, "real_images.shard_size"),
+    ],
+)
+def test_bad_real_images_sections_are_config_errors(truth, options, message):
+    with pytest.raises(configuration.ConfigError, match=message):
+        real_config(truth[0], **options)
+
+
+def test_a_folder_without_photos_is_a_config_error(tmp_path):
+    (tmp_path / "readme.txt").write_text("no photos here")
+    with pytest.raises(configuration.ConfigError, match="holds no .png/.jpg photos"):
+        real_config(tmp_path)
