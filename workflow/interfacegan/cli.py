@@ -49,12 +49,27 @@ def parser() -> argparse.ArgumentParser:
     invert.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's files in sorted order)")
     invert.add_argument("--space", default="z", choices=["z", "w", "wp"])
     invert.add_argument("--out", required=True, help="HDF5: codes (in the images' order), psnr, images (their paths)")
-    invert.add_argument("--steps", type=int, default=1000, help="Adam steps per batch (default: 1000)")
+    invert.add_argument("--steps", type=int, default=1000, help="Adam steps per batch (default: 1000; 0 with --encoder: the encoder's codes)")
     invert.add_argument("--lr", type=float, default=0.1, help="peak learning rate (default: 0.1)")
     invert.add_argument("--prior-weight", type=float, default=0.0, help="weight of the in-distribution prior (default: 0)")
     invert.add_argument("--perceptual", type=float, default=0.0, help="weight of the LPIPS (VGG16) term beside the pixel MSE (default: 0, off)")
     invert.add_argument("--seed", type=int, help="seed of the random z starts (default: the config's seed)")
+    invert.add_argument("--encoder", help="encoder checkpoint STEM.pt (from train-encoder): its codes start the optimisation")
     add_train_arguments(commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set"))
+    encoder = commands.add_parser("train-encoder", help="train an image -> code encoder on pairs the config's generator makes")
+    encoder.add_argument("--config", required=True, help="YAML config file: its generator is used")
+    encoder.add_argument("--space", default="z", choices=["z", "w", "wp"])
+    encoder.add_argument("--out", required=True, help="output stem: writes STEM.pt and STEM.json (the report inside)")
+    encoder.add_argument("--steps", type=int, default=2000, help="training steps (default: 2000)")
+    encoder.add_argument("--batch-size", type=int, default=64, help="generated pairs per step (default: 64)")
+    encoder.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default: 1e-3)")
+    encoder.add_argument("--seed", type=int, default=0, help="seed of the weights and the training draws (default: 0)")
+    encoder.add_argument("--image-weight", type=float, default=0.0, help="weight of the image term MSE(G(E(x)), x) (default: 0, off)")
+    encoder.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256])
+    encoder.add_argument("--blocks", type=int, nargs="+", help="blocks per width (default: 1 each)")
+    encoder.add_argument("--held-out", type=int, default=256, help="held-out generated pairs for the report (default: 256)")
+    encoder.add_argument("--device", help="device (default: the config's)")
+    encoder.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
     return p
 
 
@@ -96,6 +111,35 @@ def run_train(args: argparse.Namespace) -> None:
     )
     report = train_predictor(args.data, args.attributes, args.out, **{k: v for k, v in options.items() if v is not None})
     print(json.dumps(report, indent=2))
+
+
+def run_train_encoder(args: argparse.Namespace) -> None:
+    if args.steps < 1 or args.batch_size < 1 or not args.lr > 0 or args.image_weight < 0 or args.held_out < 1:
+        raise config.ConfigError("train-encoder: --steps, --batch-size and --held-out must be >= 1, --lr > 0 and --image-weight >= 0")
+    if args.blocks and len(args.blocks) != len(args.widths):
+        raise config.ConfigError("train-encoder: --blocks needs one count per --widths entry")
+    import torch
+
+    from .encoder import paths, save_encoder, train_encoder
+    from .models import Models
+
+    for path in paths(args.out):
+        check_out(str(path))
+    cfg = config.load(args.config)
+    if args.device:
+        cfg["device"] = args.device
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    models = Models(cfg, with_predictor=False)
+    code_shape(models, args.space)  # the generator has the space
+    encoder, report = train_encoder(
+        models.generator, args.space, args.steps, args.batch_size, args.lr, args.seed, args.image_weight,
+        widths=tuple(args.widths), blocks=tuple(args.blocks) if args.blocks else None, held_out=args.held_out,
+    )
+    info = {"space": args.space, "generator": models.generator.name, "generator_config": cfg["generator"], "training": report["training"],
+            "report": {key: value for key, value in report.items() if key != "training"}} | software()
+    checkpoint = save_encoder(encoder, args.out, info)
+    print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
 
 
 def load_codes(path: str, models, space: str) -> np.ndarray:
@@ -197,17 +241,26 @@ def run_invert(args: argparse.Namespace) -> None:
     from .models import Models
 
     check_out(args.out)
-    if args.steps < 1 or not args.lr > 0 or args.perceptual < 0:
-        raise config.ConfigError(f"invert: --steps must be >= 1, --lr > 0 and --perceptual >= 0 (got {args.steps}, {args.lr}, {args.perceptual})")
+    fewest = 0 if args.encoder else 1
+    if args.steps < fewest or not args.lr > 0 or args.perceptual < 0:
+        raise config.ConfigError(
+            f"invert: --steps must be >= {fewest}{' (0 only with --encoder)' * fewest}, --lr > 0 and --perceptual >= 0 "
+            f"(got {args.steps}, {args.lr}, {args.perceptual})"
+        )
     paths = image_paths(args.images)
     cfg = config.load(args.config)
     models = Models(cfg, with_predictor=False)
     code_shape(models, args.space)  # the generator has the space
     images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
     seed = cfg["seed"] if args.seed is None else args.seed
+    init = None
+    if args.encoder:
+        from .encoder import encode, load_encoder
+
+        init = encode(load_encoder(args.encoder, models.generator, args.space), images, cfg["batch_size"])
     result = invert(models.generator, images, args.space, args.steps, args.lr, seed, perceptual_term(args.perceptual, models.device),
-                    prior_weight=args.prior_weight, batch_size=cfg["batch_size"])
-    attrs = {"space": args.space, "generator": models.generator.name,
+                    prior_weight=args.prior_weight, init=init, batch_size=cfg["batch_size"])
+    attrs = {"space": args.space, "generator": models.generator.name, "encoder": args.encoder or "",
              "generator_config": json.dumps(cfg["generator"], sort_keys=True), "steps": args.steps, "lr": args.lr, "seed": seed,
              "prior_weight": args.prior_weight, "perceptual": args.perceptual} | software()
     write_h5(args.out, {"codes": result.codes, "psnr": result.psnr, "images": [str(p) for p in paths]}, attrs)
@@ -238,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parser().parse_args(argv)
     try:
-        {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "train-predictor": run_train}[args.command](args)
+        {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "train-predictor": run_train,
+         "train-encoder": run_train_encoder}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
         print(f"interfacegan: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
