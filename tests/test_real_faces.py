@@ -2,15 +2,18 @@
 alignment off (they are aligned crops), inversion per shard, the tables and the grids."""
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from PIL import Image
 
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.artifacts import ArtifactError, read_h5
+from interfacegan.cli import main
 from interfacegan.stages import report
 from conftest import PLANTED, planted_photos, run_chain
 
@@ -122,3 +125,39 @@ def test_a_folder_without_photos_is_a_config_error(tmp_path):
     (tmp_path / "readme.txt").write_text("no photos here")
     with pytest.raises(configuration.ConfigError, match="holds no .png/.jpg photos"):
         real_config(tmp_path)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dcgan_config(tmp_path, folder) -> Path:
+    """The default world with real_images on `folder` (alignment on), as a config file."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["predictor"]["checkpoint"] = str(ROOT / config["predictor"]["checkpoint"])
+    config["real_images"] = {"images": str(folder)}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_the_photos_are_aligned_to_the_generators_faces(tmp_path):
+    config = dcgan_config(tmp_path, ROOT / "data" / "real_faces")
+    assert main(["stage", "align_real", "--config", str(config), "--results", str(tmp_path)]) == 0
+    aligned = read_h5(tmp_path / "dcgan_faces" / "real" / "aligned.h5")
+    assert aligned["images"].shape == (2, 64, 64, 3) and aligned["images"].dtype == np.uint8
+    assert list(aligned["names"]) == ["astronaut.png", "grace_hopper.jpg"]
+    assert aligned["attrs"]["count"] == 2 and aligned["attrs"]["stage"] == "align_real"
+
+
+@pytest.mark.parametrize("mode, message", [("L", "is greyscale"), ("tiny", "smaller than the generator's"), ("blank", "no face found")])
+def test_a_bad_photo_stops_the_alignment_with_one_line_naming_it(tmp_path, capsys, mode, message):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo = Image.open(ROOT / "data" / "real_faces" / "grace_hopper.jpg")
+    bad = {"L": photo.convert("L"), "tiny": photo.resize((40, 47)), "blank": Image.new("RGB", (200, 200), (120, 90, 60))}[mode]
+    bad.save(folder / "bad.png")
+    config = dcgan_config(tmp_path, folder)
+    assert main(["stage", "align_real", "--config", str(config), "--results", str(tmp_path)]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors[-1].startswith("interfacegan: error:") and message in errors[-1] and "bad.png" in errors[-1]
+    assert not list((tmp_path / "dcgan_faces").rglob("*.h5*"))
