@@ -70,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
     encoder.add_argument("--held-out", type=int, default=256, help="held-out generated pairs for the report (default: 256)")
     encoder.add_argument("--device", help="device (default: the config's)")
     encoder.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
+    add_translator_commands(commands)
     return p
 
 
@@ -287,12 +288,122 @@ def run_stage(args: argparse.Namespace) -> None:
         pipeline.run(source, args.name, wildcards, Layout(source["run"], args.results))
 
 
+# --- feed-forward editing: train-translator, translate (interfacegan.translator) ---
+
+
+def add_translator_commands(commands) -> None:
+    train = commands.add_parser("train-translator", help="train an image -> image translator on pairs (G(z), G(z + alpha n)) of a boundary")
+    train.add_argument("--config", required=True, help="YAML config file: its generator (and run, for the boundary) are used")
+    train.add_argument("--boundary", required=True, help="the run's boundary name, or identity: the identity model (pairs (x, x))")
+    train.add_argument("--out", required=True, help="output stem: writes STEM.pt and STEM.json (the report inside)")
+    train.add_argument("--identity", help="the identity model (STEM or STEM.pt) that a boundary model is fine-tuned from (needed then)")
+    train.add_argument("--space", default="z", choices=["z", "w", "wp"], help="the boundary's latent space (default: z)")
+    train.add_argument("--alpha", type=float, default=3.0, help="edit distance along the boundary's normal (default: 3)")
+    train.add_argument("--steps", type=int, default=2000, help="training steps (default: 2000)")
+    train.add_argument("--batch-size", type=int, default=8, help="generated pairs per step (default: 8)")
+    train.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate (default: 2e-4, betas 0.5 / 0.999)")
+    train.add_argument("--seed", type=int, help="seed of the weights and the training pairs (default: the config's seed + 1; never the config's own)")
+    train.add_argument("--perceptual", type=float, default=10.0, help="weight of the LPIPS (VGG16) term (default: 10; 0: off)")
+    train.add_argument("--pixel", type=float, default=10.0, help="weight of the L1 pixel term (default: 10; 0: off)")
+    train.add_argument("--channels", type=int, default=32, help="the translator's first width (default: 32)")
+    train.add_argument("--downsamples", type=int, default=2, help="strided convolutions down, as many up (default: 2)")
+    train.add_argument("--blocks", type=int, default=4, help="residual blocks (default: 4)")
+    train.add_argument("--held-out", type=int, default=64, help="held-out pairs for the report's PSNR (default: 64)")
+    train.add_argument("--results", default="results", help="root folder of the runs (default: results)")
+    train.add_argument("--device", help="device (default: the config's)")
+    train.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
+    edit = commands.add_parser("translate", help="edit face images in one forward pass of a trained translator")
+    edit.add_argument("--config", required=True, help="YAML config file: its generator (resolution) and batch_size are used")
+    edit.add_argument("--translator", required=True, help="translator checkpoint STEM.pt (from train-translator)")
+    edit.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's files in sorted order)")
+    edit.add_argument("--strength", type=float, default=1.0, help="0: the identity model, 1: the boundary model, between or beyond: interpolated weights")
+    edit.add_argument("--out", required=True, help="folder: one PNG per image, with the image's file name")
+
+
+def run_train_translator(args: argparse.Namespace) -> None:
+    if args.steps < 1 or args.batch_size < 1 or not args.lr > 0 or args.perceptual < 0 or args.pixel < 0 or args.held_out < 1:
+        raise config.ConfigError("train-translator: --steps, --batch-size and --held-out must be >= 1, --lr > 0, --perceptual and --pixel >= 0")
+    if args.channels < 1 or args.downsamples < 0 or args.blocks < 0:
+        raise config.ConfigError("train-translator: --channels must be >= 1, --downsamples and --blocks >= 0")
+    identity_model = args.boundary == "identity"
+    if identity_model == bool(args.identity):
+        raise config.ConfigError("train-translator: --identity (the identity model to fine-tune) is needed with a boundary, and not with --boundary identity")
+    import torch
+
+    from . import translator as tr
+    from .encoder import paths
+    from .models import Models
+
+    for path in paths(args.out):
+        check_out(str(path))
+    cfg = config.load(args.config)
+    seed = cfg["seed"] + 1 if args.seed is None else args.seed
+    if seed in (cfg["seed"], tr.HELD_OUT_SEED):
+        raise config.ConfigError(f"train-translator: --seed {seed} would draw the run's own latents or the held-out pairs; choose another")
+    if args.device:
+        cfg["device"] = args.device
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    models = Models(cfg, with_predictor=False)
+    code_shape(models, args.space)  # the generator has the space
+    architecture = {"channels": args.channels, "downsamples": args.downsamples, "blocks": args.blocks}
+    normal, init, alpha = None, None, 0.0
+    if not identity_model:
+        identity = tr.load_translator(args.identity, models.generator)
+        if identity.meta["identity"] is not None:
+            raise CheckpointError(f"--identity {args.identity} is a boundary model ({identity.meta['boundary']}), not an identity model")
+        architecture = {key: value for key, value in identity.meta["architecture"].items()}
+        init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
+        from .stages.boundary import read_boundary
+
+        stage = "boundary" if args.boundary in cfg["attributes"] else "conditional_boundary"
+        normal = read_boundary(pipeline.view(cfg, stage), Layout(cfg["run"], args.results), args.boundary, args.space, "normal")["normal"]
+        alpha = args.alpha
+    try:
+        translator, report = tr.train_translator(
+            models.generator, normal, alpha, args.space, args.steps, args.batch_size, args.lr, seed, init=init,
+            perceptual=args.perceptual, pixel=args.pixel, architecture=architecture, held_out=args.held_out,
+        )
+    except ValueError as err:
+        raise config.ConfigError(f"train-translator: {err}") from err
+    info = {"boundary": args.boundary, "alpha": alpha, "space": args.space, "generator": models.generator.name,
+            "generator_config": cfg["generator"], "report": report} | software()
+    checkpoint = tr.save_translator(translator, args.out, info, identity=None if identity_model else tr.paths(args.identity)[0])
+    print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
+
+
+def run_translate(args: argparse.Namespace) -> None:
+    import torch
+    from PIL import Image
+
+    from .images import load_face
+    from .models import Models, to_uint8
+    from .translator import translate
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ArtifactError(f"--out {args.out} is a file; name a folder")
+    paths = image_paths(args.images)
+    names = [p.name for p in paths]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ArtifactError(f"--images: several images are named {', '.join(twice[:3])}; the outputs would overwrite each other")
+    cfg = config.load(args.config)
+    models = Models(cfg, with_predictor=False)
+    images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
+    edited = to_uint8(translate(args.translator, models.generator, images, args.strength, cfg["batch_size"]))
+    with all_or_nothing():
+        for name, image in zip(names, edited):
+            with atomic_path(out / Path(name).with_suffix(".png").name) as tmp:
+                Image.fromarray(image).save(tmp, format="PNG")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parser().parse_args(argv)
     try:
         {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "train-predictor": run_train,
-         "train-encoder": run_train_encoder}[args.command](args)
+         "train-encoder": run_train_encoder, "train-translator": run_train_translator, "translate": run_translate}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
         print(f"interfacegan: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

@@ -1,0 +1,527 @@
+"""Feed-forward editing: an image -> image translator trained on pairs the pipeline makes itself.
+
+The paper's second way to edit real faces: a learned boundary n gives unlimited pairs
+(G(c), G(c + alpha n)); an image-to-image network (pix2pixHD's global generator, trained
+against a two-scale conditional PatchGAN with LSGAN, feature matching and a perceptual term)
+then edits a photo in one forward pass. Two models are trained: the identity model on pairs
+(x, x), and the boundary model fine-tuned from a copy of its weights on the edit pairs. Any
+strength t in between (or beyond) is the network with weights (1 - t) theta_identity +
+t theta_boundary (`interpolate`).
+
+Pairs are drawn on the fly, never stored: batch k holds rows offset + k B .. offset + (k + 1) B
+of `latents.standard_normal(seed, ...)`, so it depends on (seed, k) only, and the batches
+of any batch size concatenate to the same stream. Training never uses HELD_OUT_SEED, whose
+pairs give the report's held-out PSNR; the caller picks a training seed apart from the
+run's own (`interfacegan train-translator` refuses the config's seed).
+
+Saved as STEM.pt (a plain state dict) and STEM.json:
+
+    {"format": "interfacegan-translator/1",
+     "architecture": {"channels": 32, "downsamples": 2, "blocks": 4, "max_channels": 256},
+     "boundary": "smile", "alpha": 3.0, "space": "z", "resolution": 64,
+     "generator": "dcgan", "generator_config": {...}, "report": {...},
+     "identity": {"file": "identity.pt", "sha256": "..."}}   (null for the identity model)
+"""
+
+import copy
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from . import latents
+from .artifacts import CheckpointError, atomic_path
+from .checkpoints import check_fits, load_state_dict
+from .encoder import device_of, paths, psnr
+from .generators import Generator
+
+log = logging.getLogger("interfacegan")
+
+FORMAT = "interfacegan-translator/1"
+IDENTITY = "identity"  # the boundary name of the identity model (pairs (x, x))
+HELD_OUT_SEED = 2_000_000_029  # the held-out pairs' seed; training pairs come from the caller's seed
+FEATURE_MATCHING = 10.0  # pix2pixHD's lambda_feat
+DEFAULT_ARCHITECTURE = {"channels": 32, "downsamples": 2, "blocks": 4, "max_channels": 256}
+
+METADATA_SCHEMA = {
+    "type": "object",
+    "required": ["format", "architecture", "boundary", "alpha", "space", "resolution", "generator", "identity"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "architecture": {
+            "type": "object",
+            "required": ["channels", "downsamples", "blocks", "max_channels"],
+            "properties": {key: {"type": "integer", "minimum": 0 if key in ("downsamples", "blocks") else 1} for key in DEFAULT_ARCHITECTURE},
+            "additionalProperties": False,
+        },
+        "boundary": {"type": "string"},
+        "alpha": {"type": "number"},
+        "space": {"enum": ["z", "w", "wp"]},
+        "resolution": {"type": "integer", "minimum": 1},
+        "generator": {"type": "string"},
+        "identity": {
+            "oneOf": [
+                {"type": "null"},
+                {"type": "object", "required": ["file", "sha256"],
+                 "properties": {"file": {"type": "string"}, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+            ]
+        },
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairs
+
+
+def edit_direction(generator: Generator, normal, space: str, device) -> torch.Tensor | None:
+    """`normal` as a tensor that adds to one code of `space` ((d,) spreads over W+'s layers)."""
+    if normal is None:
+        return None
+    normal = torch.as_tensor(np.asarray(normal, dtype=np.float32)).to(device)
+    z = generator.prepare_z(torch.zeros(1, generator.latent_dim, device=device))
+    shape = tuple((z if space == "z" else generator.map_codes(z)[space]).shape[1:])
+    if tuple(normal.shape) == shape or normal.numel() == math.prod(shape):
+        return normal.reshape(shape)
+    if len(shape) == 2 and normal.numel() == shape[1]:
+        return normal.reshape(shape[1]).expand(shape)
+    raise ValueError(f"a boundary normal of shape {tuple(normal.shape)} does not fit {space} codes {shape}")
+
+
+@torch.no_grad()
+def pairs(generator: Generator, normal, alpha: float, space: str = "z", seed: int = 0, batch_size: int = 8,
+          count: int | None = None, offset: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(source, target) image batches, source = G(c), target = G(c + alpha n), made lazily.
+
+    Batch k holds the codes of rows offset + k * batch_size ... of `standard_normal(seed)`
+    (through `prepare_z`, and `map_codes` for w / wp), made on the generator's device under
+    no_grad; `count` pairs in all (None: without end). normal=None or alpha=0: (x, x).
+    """
+    if space not in generator.spaces:
+        raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
+    if batch_size < 1 or offset < 0:
+        raise ValueError(f"pairs: batch size must be >= 1 and offset >= 0 (got {batch_size}, {offset})")
+    device = device_of(generator)
+    direction = None if alpha == 0 else edit_direction(generator, normal, space, device)
+    start, stop = offset, None if count is None else offset + count
+    while stop is None or start < stop:
+        end = start + batch_size if stop is None else min(start + batch_size, stop)
+        z = generator.prepare_z(torch.from_numpy(latents.standard_normal(seed, start, end, generator.latent_dim)).to(device))
+        codes = z if space == "z" else generator.map_codes(z)[space]
+        source = generator.synthesize(codes, space).float()
+        target = source if direction is None else generator.synthesize(codes + alpha * direction, space).float()
+        yield source, target
+        start = end
+
+
+# ---------------------------------------------------------------------------------------------
+# Networks
+
+
+def conv_norm_relu(cin: int, cout: int, kernel: int, stride: int = 1, reflect: int = 0) -> list[nn.Module]:
+    pad = [nn.ReflectionPad2d(reflect)] if reflect else []
+    return [*pad, nn.Conv2d(cin, cout, kernel, stride, padding=0 if reflect else kernel // 2), nn.InstanceNorm2d(cout), nn.ReLU(True)]
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, width: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            *conv_norm_relu(width, width, 3, reflect=1),
+            nn.ReflectionPad2d(1), nn.Conv2d(width, width, 3), nn.InstanceNorm2d(width),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Translator(nn.Module):
+    """pix2pixHD's global generator: images (N, 3, R, R) in [-1, 1] -> edited images.
+
+    7x7 conv (reflection padding), `downsamples` strided 3x3 convs (widths doubling, capped at
+    `max_channels`), `blocks` residual blocks, as many 3x3 transposed convs up, 7x7 conv, tanh;
+    instance norm (no running statistics: the state dict holds only weights) and ReLU.
+    """
+
+    def __init__(self, resolution: int, channels: int = 32, downsamples: int = 2, blocks: int = 4, max_channels: int = 256):
+        super().__init__()
+        if resolution % 2**downsamples or resolution // 2**downsamples < 2:
+            raise ValueError(f"a translator with {downsamples} downsamples needs a resolution divisible by {2**downsamples} and >= {2**(downsamples + 1)}, not {resolution}")
+        self.resolution = resolution
+        self.architecture = {"channels": channels, "downsamples": downsamples, "blocks": blocks, "max_channels": max_channels}
+        width = lambda level: min(channels * 2**level, max_channels)  # noqa: E731
+        layers = conv_norm_relu(3, width(0), 7, reflect=3)
+        for level in range(downsamples):
+            layers += conv_norm_relu(width(level), width(level + 1), 3, stride=2)
+        layers += [ResidualBlock(width(downsamples)) for _ in range(blocks)]
+        for level in reversed(range(downsamples)):
+            layers += [nn.ConvTranspose2d(width(level + 1), width(level), 3, 2, padding=1, output_padding=1), nn.InstanceNorm2d(width(level)), nn.ReLU(True)]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(width(0), 3, 7), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.shape[1:] != (3, self.resolution, self.resolution):
+            raise ValueError(f"translator takes images (N, 3, {self.resolution}, {self.resolution}), not {tuple(images.shape)}")
+        return self.net(images)
+
+
+class PatchDiscriminator(nn.Module):
+    """pix2pixHD's NLayerDiscriminator: 4x4 convs (stride 2 `layers` times, then 1), LeakyReLU
+    0.2, instance norm after the first; forward returns every layer's output, the last being
+    the patch predictions (N, 1, h, w)."""
+
+    def __init__(self, in_channels: int, channels: int = 32, layers: int = 3, max_channels: int = 256):
+        super().__init__()
+        widths = [min(channels * 2**i, max_channels) for i in range(layers + 1)]
+        blocks = [nn.Sequential(nn.Conv2d(in_channels, widths[0], 4, 2, 2), nn.LeakyReLU(0.2, True))]
+        for i in range(1, layers + 1):
+            stride = 2 if i < layers else 1
+            blocks.append(nn.Sequential(nn.Conv2d(widths[i - 1], widths[i], 4, stride, 2), nn.InstanceNorm2d(widths[i]), nn.LeakyReLU(0.2, True)))
+        blocks.append(nn.Sequential(nn.Conv2d(widths[-1], 1, 4, 1, 2)))
+        self.blocks = nn.ModuleList(blocks)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        features = []
+        for block in self.blocks:
+            x = block(x)
+            features.append(x)
+        return features
+
+
+class MultiscaleDiscriminator(nn.Module):
+    """PatchGANs at `scales` scales (each next one on the 3x3 average-pooled, halved input),
+    conditional on the source: forward(source, image) -> per scale, every layer's features."""
+
+    def __init__(self, channels: int = 32, layers: int = 3, scales: int = 2, max_channels: int = 256):
+        super().__init__()
+        self.scales = nn.ModuleList(PatchDiscriminator(6, channels, layers, max_channels) for _ in range(scales))
+
+    def forward(self, source: torch.Tensor, image: torch.Tensor) -> list[list[torch.Tensor]]:
+        x = torch.cat([source, image], dim=1)
+        out = []
+        for index, scale in enumerate(self.scales):
+            if index:
+                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+            out.append(scale(x))
+        return out
+
+
+def initialise(module: nn.Module) -> None:
+    """pix2pixHD's initialisation: conv weights N(0, 0.02), zero biases."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses
+
+
+def lsgan(predictions: list[list[torch.Tensor]], real: bool) -> torch.Tensor:
+    """LSGAN: the mean squared distance of every scale's patch predictions to 1 (real) or 0, summed over scales."""
+    return sum(F.mse_loss(features[-1], torch.full_like(features[-1], float(real))) for features in predictions)
+
+
+def feature_matching(fake: list[list[torch.Tensor]], real: list[list[torch.Tensor]]) -> torch.Tensor:
+    """pix2pixHD's discriminator feature matching: L1 between the fake and (detached) real
+    features of every layer but the predictions, weighted 4 / (layers + 1) / scales."""
+    total = fake[0][0].new_zeros(())
+    for fake_scale, real_scale in zip(fake, real):
+        weight = 4.0 / len(fake_scale) / len(fake)
+        for f, r in zip(fake_scale[:-1], real_scale[:-1]):
+            total = total + weight * F.l1_loss(f, r.detach())
+    return total
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+
+@torch.no_grad()
+def evaluate(translator: Translator, generator: Generator, normal, alpha: float, space: str, n: int = 64, batch_size: int = 16) -> dict:
+    """Held-out PSNR (dB) of the translator's output against the latent edit's image, on `n`
+    pairs of HELD_OUT_SEED, beside the PSNR of the unedited source against it."""
+    was_training = translator.training
+    translator.eval()
+    out, unedited = [], []
+    try:
+        for source, target in pairs(generator, normal, alpha, space, HELD_OUT_SEED, batch_size, count=n):
+            out.append(psnr(translator(source), target))
+            unedited.append(psnr(source, target))
+    finally:
+        translator.train(was_training)
+    db, base = (torch.cat(parts).cpu().double().numpy() for parts in (out, unedited))
+    return {"n": n, "seed": HELD_OUT_SEED, "psnr_mean": float(db.mean()), "psnr_median": float(np.median(db)), "psnr_min": float(db.min()),
+            "unedited_psnr_mean": float(np.mean(base)) if np.isfinite(base).all() else float("inf")}
+
+
+def train_translator(
+    generator: Generator,
+    normal,
+    alpha: float,
+    space: str = "z",
+    steps: int = 2000,
+    batch_size: int = 8,
+    lr: float = 2e-4,
+    seed: int = 1,
+    init: dict | None = None,
+    perceptual: float = 10.0,
+    pixel: float = 0.0,
+    architecture: dict | None = None,
+    discriminator: dict | None = None,
+    held_out: int = 64,
+) -> tuple[Translator, dict]:
+    """Train a translator on `pairs(generator, normal, alpha, space, seed, batch_size)`; the
+    translator (eval mode, on the generator's device) and a report.
+
+    Adam (lr, betas 0.5 / 0.999) on both networks, with LSGAN, feature matching (weight 10),
+    `perceptual` times LPIPS (VGG16; 0: off) and `pixel` times L1 against the target.
+    `init`: a state dict to start from (the identity model's, for a boundary model).
+    `discriminator`: MultiscaleDiscriminator options (channels, layers, scales).
+    Deterministic given `seed` (same device and thread count: bit-identical weights).
+    """
+    if steps < 1 or batch_size < 1 or not lr > 0 or perceptual < 0 or pixel < 0 or held_out < 1:
+        raise ValueError(f"train-translator: steps, batch size and held-out pairs must be >= 1, lr > 0, weights >= 0 "
+                         f"(got {steps}, {batch_size}, {held_out}, {lr}, {perceptual}, {pixel})")
+    if seed == HELD_OUT_SEED:
+        raise ValueError(f"train-translator: seed {seed} is the held-out pairs' seed")
+    if normal is None:
+        alpha = 0.0
+    device = device_of(generator)
+    architecture = DEFAULT_ARCHITECTURE | (architecture or {})
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        translator = Translator(generator.resolution, **architecture)
+        critic = MultiscaleDiscriminator(**(discriminator or {}))
+        initialise(translator)
+        initialise(critic)
+    if init is not None:
+        check_fits(init, translator, Path("init"))
+        translator.load_state_dict(init)
+    translator.to(device).train()
+    critic.to(device).train()
+    lpips = None
+    if perceptual:
+        from .metrics.lpips import LPIPS
+
+        lpips = LPIPS().to(device)
+    before = evaluate(translator, generator, normal, alpha, space, held_out, batch_size)
+    g_params, d_params = list(translator.parameters()), list(critic.parameters())
+    g_adam = torch.optim.Adam(g_params, lr=lr, betas=(0.5, 0.999))
+    d_adam = torch.optim.Adam(d_params, lr=lr, betas=(0.5, 0.999))
+    names = ("d_real", "d_fake", "g_gan", "g_feat", "g_perceptual", "g_pixel")
+    losses, window = [], []
+    began = time.perf_counter()
+    stream = pairs(generator, normal, alpha, space, seed, batch_size)
+    with torch.enable_grad(), tqdm(total=steps, desc=f"train-translator {alpha:+g}", unit="step", file=sys.stderr, mininterval=5) as bar:
+        for step in range(steps):
+            source, target = next(stream)
+            fake = translator(source)
+            # as pix2pixHD: both losses from one pass of the discriminator, then both steps
+            real_out = critic(source, target)
+            d_real_loss = lsgan(real_out, True)
+            d_fake_loss = lsgan(critic(source, fake.detach()), False)
+            fake_out = critic(source, fake)
+            g_gan = lsgan(fake_out, True)
+            g_feat = feature_matching(fake_out, real_out)
+            g_perceptual = lpips(fake, target).mean() if lpips is not None else fake.new_zeros(())
+            g_pixel = F.l1_loss(fake, target) if pixel else fake.new_zeros(())
+            g_loss = g_gan + FEATURE_MATCHING * g_feat + perceptual * g_perceptual + pixel * g_pixel
+            g_grads = torch.autograd.grad(g_loss, g_params, retain_graph=True)  # the translator's only
+            d_grads = torch.autograd.grad(0.5 * (d_real_loss + d_fake_loss), d_params)
+            for params, grads in ((g_params, g_grads), (d_params, d_grads)):
+                for p, g in zip(params, grads):
+                    p.grad = g
+            g_adam.step()
+            d_adam.step()
+            window.append([t.item() for t in (d_real_loss, d_fake_loss, g_gan, g_feat, g_perceptual, g_pixel)])
+            if len(window) == max(1, steps // 20) or step == steps - 1:
+                means = np.mean(window, axis=0)
+                losses.append({"step": step + 1, **{name: float(v) for name, v in zip(names, means)}})
+                window = []
+                bar.set_postfix(d=f"{means[0] + means[1]:.3f}", g=f"{means[2]:.3f}", feat=f"{means[3]:.3f}")
+            bar.update()
+    seconds = time.perf_counter() - began
+    translator.eval()
+    report = {
+        "training": {
+            "boundary_alpha": alpha, "space": space, "steps": steps, "batch_size": batch_size, "lr": lr, "betas": [0.5, 0.999], "seed": seed,
+            "perceptual": perceptual, "pixel": pixel, "feature_matching": FEATURE_MATCHING, "fine_tuned": init is not None,
+            "discriminator": discriminator or {}, "threads": torch.get_num_threads(), "device": str(device),
+        },
+        "steps": steps,
+        "seconds": seconds,
+        "images_per_second": steps * batch_size / seconds,
+        "losses": losses,
+        "final_losses": losses[-1],
+        "before": before,
+        "held_out": evaluate(translator, generator, normal, alpha, space, held_out, batch_size),
+    }
+    return translator, report
+
+
+# ---------------------------------------------------------------------------------------------
+# Strength by weight interpolation
+
+
+def interpolate(identity_state: dict, boundary_state: dict, t: float) -> dict:
+    """The state dict (1 - t) theta_identity + t theta_boundary for every float tensor (t
+    outside [0, 1] extrapolates); t = 0 gives the identity tensors themselves, t = 1 the
+    boundary ones. Other entries must be equal in both."""
+    if identity_state.keys() != boundary_state.keys():
+        differ = sorted(identity_state.keys() ^ boundary_state.keys())
+        raise ValueError(f"the two translators' weights differ in keys: {', '.join(differ[:3])}")
+    t = float(t)
+    out = {}
+    for key, a in identity_state.items():
+        b = boundary_state[key]
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise ValueError(f"the two translators' weights differ at {key}: {tuple(a.shape)} {a.dtype} and {tuple(b.shape)} {b.dtype}")
+        if not a.is_floating_point():
+            if not torch.equal(a, b):
+                raise ValueError(f"the two translators' weights differ at {key}, which is not a float tensor and cannot be interpolated")
+            out[key] = a
+        elif t == 0:
+            out[key] = a
+        elif t == 1:
+            out[key] = b
+        else:
+            out[key] = (1 - t) * a + t * b
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_translator(translator: Translator, stem: str | Path, info: dict, identity: str | Path | None = None) -> Path:
+    """Write STEM.pt (the state dict, on the CPU) and STEM.json (architecture, resolution,
+    `info`: boundary, alpha, space, generator, generator_config, report...; for a boundary
+    model `identity`'s file name relative to STEM.json and its sha256), each atomically; return STEM.pt."""
+    checkpoint, meta_path = paths(stem)
+    reference = None
+    if identity is not None:
+        identity_pt, _ = paths(identity)
+        if not identity_pt.is_file():
+            raise CheckpointError(f"identity translator not found: {identity_pt}")
+        reference = {"file": os.path.relpath(identity_pt.absolute(), meta_path.absolute().parent), "sha256": sha256(identity_pt)}
+    meta = {"format": FORMAT, "architecture": translator.architecture, "resolution": translator.resolution, **info, "identity": reference}
+    with atomic_path(checkpoint) as tmp:
+        torch.save({key: value.detach().cpu().contiguous() for key, value in translator.state_dict().items()}, tmp)
+    with atomic_path(meta_path) as tmp:
+        tmp.write_text(json.dumps(meta, indent=2))
+    return checkpoint
+
+
+def read_metadata(checkpoint: Path, meta_path: Path) -> dict:
+    if not checkpoint.is_file():
+        raise CheckpointError(f"translator checkpoint not found: {checkpoint}")
+    if not meta_path.is_file():
+        raise CheckpointError(f"translator metadata not found: {meta_path} (expected beside {checkpoint})")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"translator metadata {meta_path} cannot be read as JSON ({err})") from err
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(METADATA_SCHEMA).iter_errors(meta))
+    if error is not None:
+        where = ".".join(str(part) for part in error.absolute_path) or "top level"
+        raise CheckpointError(f"translator metadata {meta_path}: {where}: {error.message}")
+    return meta
+
+
+def load_one(path: str | Path, generator: Generator) -> tuple[Translator, dict, Path]:
+    """A translator (eval mode, on the generator's device), its metadata and its STEM.json, unchecked identity."""
+    checkpoint, meta_path = paths(path)
+    meta = read_metadata(checkpoint, meta_path)
+    for key, value in {"generator": generator.name, "resolution": generator.resolution}.items():
+        if meta[key] != value:
+            raise CheckpointError(f"translator {checkpoint} was trained for {key} {meta[key]!r}, not {value!r}")
+    try:
+        translator = Translator(meta["resolution"], **meta["architecture"])
+    except ValueError as err:
+        raise CheckpointError(f"translator metadata {meta_path}: architecture: {err}") from err
+    try:
+        state = load_state_dict(checkpoint, model=translator)
+    except CheckpointError as err:  # torch's reasons span lines
+        raise CheckpointError(" ".join(str(err).split())) from err
+    translator.load_state_dict(state)
+    translator.meta = meta
+    return translator.to(device_of(generator)).eval(), meta, meta_path
+
+
+def identity_path(meta: dict, meta_path: Path) -> Path:
+    """The identity model that a boundary model's STEM.json names, checked to exist and to have the recorded sha256."""
+    reference = meta["identity"]
+    path = meta_path.parent / reference["file"]
+    if not path.is_file():
+        raise CheckpointError(f"translator {meta_path}: its identity model {path} is missing")
+    found = sha256(path)
+    if found != reference["sha256"]:
+        raise CheckpointError(f"translator {meta_path}: its identity model {path} has sha256 {found[:12]}..., not the recorded {reference['sha256'][:12]}... (it was replaced)")
+    return path
+
+
+def load_translator(path: str | Path, generator: Generator) -> Translator:
+    """The translator saved at STEM.pt (its STEM.json beside it, in `.meta`) for `generator`, in
+    eval mode on the generator's device; one CheckpointError line for each way it can be wrong
+    (for a boundary model, the identity model it names must be there, with its sha256)."""
+    translator, meta, meta_path = load_one(path, generator)
+    if meta["identity"] is not None:
+        identity_path(meta, meta_path)
+    return translator
+
+
+def load_pair(path: str | Path, generator: Generator) -> tuple[Translator, Translator]:
+    """(identity model, boundary model) of a boundary model's STEM.pt; an identity model's
+    STEM.pt gives itself twice."""
+    translator, meta, meta_path = load_one(path, generator)
+    if meta["identity"] is None:
+        return translator, translator
+    identity, identity_meta, _ = load_one(identity_path(meta, meta_path), generator)
+    if identity_meta["architecture"] != meta["architecture"]:
+        raise CheckpointError(f"translator {meta_path}: its identity model has architecture {identity_meta['architecture']}, not {meta['architecture']}")
+    return identity, translator
+
+
+@torch.inference_mode()
+def translate(translator_path: str | Path, generator: Generator, images: torch.Tensor, strength: float = 1.0, batch_size: int = 16) -> torch.Tensor:
+    """`images` (N, 3, R, R) in [-1, 1] edited at `strength` (0: the identity model, 1: the
+    boundary model, between or beyond: their interpolated weights), on the CPU."""
+    identity, boundary = load_pair(translator_path, generator)
+    if identity is boundary:  # an identity model alone: every strength is itself
+        return run(boundary, images, batch_size)
+    model = copy.deepcopy(boundary)
+    model.load_state_dict(interpolate(identity.state_dict(), boundary.state_dict(), strength))
+    model.eval()
+    return run(model, images, batch_size)
+
+
+@torch.inference_mode()
+def run(translator: Translator, images: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+    """The translator's outputs for `images`, `batch_size` at a time on its device, on the CPU."""
+    device = device_of(translator)
+    images = torch.as_tensor(images, dtype=torch.float32)
+    if not len(images):
+        return images.clone()
+    return torch.cat([translator(images[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(images), batch_size)])
