@@ -5,7 +5,6 @@ import itertools
 import json
 import time
 
-import h5py
 import numpy as np
 import pytest
 import torch
@@ -260,6 +259,8 @@ def test_the_command_line_trains_and_translates(planted_config, tmp_path, capsys
     meta = json.loads((tmp_path / "models" / "smile.json").read_text())
     assert meta["boundary"] == "smile" and meta["alpha"] == 2.0 and meta["identity"]["file"] == "identity.pt"
     assert meta["generator_config"]["latent_dim"] == 32 and meta["report"]["held_out"] == printed["held_out"]
+    assert main(base + ["--boundary", "smile", "--identity", str(tmp_path / "models" / "smile.pt"), "--out", str(tmp_path / "x")]) == 2
+    assert "is a boundary model (smile), not an identity model" in capsys.readouterr().err
     faces = tmp_path / "faces"
     faces.mkdir()
     z = torch.randn(3, 32, generator=torch.Generator().manual_seed(8))
@@ -272,6 +273,17 @@ def test_the_command_line_trains_and_translates(planted_config, tmp_path, capsys
     assert sorted(p.name for p in out.iterdir()) == ["face0.png", "face1.png", "face2.png"]
     with Image.open(out / "face1.png") as image:
         assert image.size == (16, 16) and image.mode == "RGB"
+    # strength 0: the identity model's output (as PNG bytes of uint8 pixels)
+    assert main(argv[:-4] + ["--strength", "0", "--out", str(tmp_path / "kept")]) == 0
+    identity = load_translator(tmp_path / "models" / "identity.pt", generator)
+    from interfacegan.images import load_face
+
+    batch = torch.stack([load_face(faces / f"face{i}.png", 16) for i in range(3)])  # one batch, as translate runs them
+    with Image.open(tmp_path / "kept" / "face2.png") as image:
+        assert np.array_equal(np.asarray(image), to_uint8(run(identity, batch, 500))[2])
+    Image.fromarray(to_uint8(generator.synthesize(z[:1]))[0]).save(faces / "face0.jpg")
+    assert main(argv) == 2
+    assert "would be written as face0.png" in capsys.readouterr().err
 
 
 def test_command_line_errors_are_one_line(planted_config, tmp_path, capsys):

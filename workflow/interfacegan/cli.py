@@ -305,7 +305,7 @@ def add_translator_commands(commands) -> None:
     train.add_argument("--seed", type=int, help="seed of the weights and the training pairs (default: the config's seed + 1; never the config's own)")
     train.add_argument("--perceptual", type=float, default=10.0, help="weight of the LPIPS (VGG16) term (default: 10; 0: off)")
     train.add_argument("--pixel", type=float, default=10.0, help="weight of the L1 pixel term (default: 10; 0: off)")
-    train.add_argument("--channels", type=int, default=32, help="the translator's first width (default: 32)")
+    train.add_argument("--channels", type=int, default=32, help="the translator's first width (default: 32; a boundary model takes its identity model's architecture)")
     train.add_argument("--downsamples", type=int, default=2, help="strided convolutions down, as many up (default: 2)")
     train.add_argument("--blocks", type=int, default=4, help="residual blocks (default: 4)")
     train.add_argument("--held-out", type=int, default=64, help="held-out pairs for the report's PSNR (default: 64)")
@@ -384,17 +384,17 @@ def run_translate(args: argparse.Namespace) -> None:
     if out.exists() and not out.is_dir():
         raise ArtifactError(f"--out {args.out} is a file; name a folder")
     paths = image_paths(args.images)
-    names = [p.name for p in paths]
+    names = [p.with_suffix(".png").name for p in paths]  # the image's name, as a PNG
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
-        raise ArtifactError(f"--images: several images are named {', '.join(twice[:3])}; the outputs would overwrite each other")
+        raise ArtifactError(f"--images: several images would be written as {', '.join(twice[:3])}; the outputs would overwrite each other")
     cfg = config.load(args.config)
     models = Models(cfg, with_predictor=False)
     images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
     edited = to_uint8(translate(args.translator, models.generator, images, args.strength, cfg["batch_size"]))
     with all_or_nothing():
         for name, image in zip(names, edited):
-            with atomic_path(out / Path(name).with_suffix(".png").name) as tmp:
+            with atomic_path(out / name) as tmp:
                 Image.fromarray(image).save(tmp, format="PNG")
 
 
