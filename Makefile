@@ -3,6 +3,8 @@
 VENV ?= .venv
 CORES ?= all
 STAMP := $(VENV)/.installed
+# `make run PHOTOS=DIR`: also align, invert and edit the face photos in DIR (real_images.images)
+PHOTO_CONFIG := $(if $(PHOTOS),--config 'real_images={images: $(abspath $(PHOTOS))}')
 
 .PHONY: run test dry-run
 
@@ -10,10 +12,10 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 run: $(STAMP)
-	snakemake --cores $(CORES) --workflow-profile workflow/profiles/default
+	snakemake --cores $(CORES) --workflow-profile workflow/profiles/default $(PHOTO_CONFIG)
 
 dry-run: $(STAMP)
-	snakemake -n --workflow-profile workflow/profiles/default
+	snakemake -n --workflow-profile workflow/profiles/default $(PHOTO_CONFIG)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest
