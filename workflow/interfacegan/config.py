@@ -97,6 +97,37 @@ def check_consistency(config: dict) -> None:
         raise ConfigError("config: edit.wp_layers: W+ edits use the w boundaries; add w to spaces")
     check_selection(config)
     check_real_images(config)
+    check_translator(config)
+
+
+def check_translator(config: dict) -> None:
+    """Translators are trained for boundaries of the run, in a space it has boundaries for,
+    on pairs drawn with a seed other than the run's (whose first latents are the faces they are measured on)."""
+    options = config["translator"]
+    if options is None:
+        return
+    names = boundary_names(config)
+    for name in options["boundaries"]:
+        if name not in names:
+            raise ConfigError(f"config: translator.boundaries: '{name}' is not one of the run's boundaries ({', '.join(names)})")
+        if name == "identity":
+            raise ConfigError("config: translator.boundaries: 'identity' is the identity model's name; a boundary named so cannot have a translator")
+    if boundary_space(options["space"]) not in config["spaces"]:
+        raise ConfigError(
+            f"config: translator.space: {options['space']} codes are edited along the {boundary_space(options['space'])} "
+            f"boundaries; add {boundary_space(options['space'])} to spaces"
+        )
+    if translator_seed(config) == config["seed"]:
+        raise ConfigError(
+            f"config: translator.seed: {config['seed']} is the run's seed, whose latents are the faces the translators are "
+            "measured on; training pairs need another seed"
+        )
+
+
+def translator_seed(config: dict) -> int:
+    """The seed of the translators' training pairs: translator.seed, or the run's seed + 1."""
+    seed = config["translator"]["seed"]
+    return config["seed"] + 1 if seed is None else seed
 
 
 def check_real_images(config: dict) -> None:

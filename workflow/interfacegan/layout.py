@@ -48,6 +48,13 @@ class Layout:
     def real_edit_grid(self, boundary: str) -> Path:
         return self.dir / "real" / "edits" / f"{boundary}.png"
 
+    def translator(self, name: str) -> Path:
+        """A translator checkpoint STEM.pt (its STEM.json beside it): identity, or a boundary's."""
+        return self.dir / "translators" / f"{name}.pt"
+
+    def translation_grid(self, boundary: str) -> Path:
+        return self.dir / "translations" / f"{boundary}.png"
+
     @property
     def summary(self) -> Path:
         return self.dir / "summary.html"

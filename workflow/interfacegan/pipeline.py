@@ -73,6 +73,20 @@ def encoder(config: dict) -> list[str]:
     return [path, str(Path(path).with_suffix(".json"))] if path else []
 
 
+def has_translator(config: dict) -> bool:
+    return config["translator"] is not None
+
+
+def translator_files(layout: Layout, name: str) -> list:
+    """A translator's STEM.pt and STEM.json."""
+    checkpoint = layout.translator(name)
+    return [checkpoint, checkpoint.with_suffix(".json")]
+
+
+# What determines the identity translator: its pairs (seed, space, generator) and its training.
+TRANSLATOR_TRAINING = tuple(f"translator.{key}" for key in ("seed", "space", "identity_steps", "batch_size", "lr", "perceptual", "pixel", "architecture"))
+
+
 STAGES = {
     stage.name: stage
     for stage in [
@@ -191,13 +205,37 @@ STAGES = {
             models=("generator", "predictor"), when=has_real_images, category="Real faces",
         ),
         Stage(
+            "train_identity_translator", "translation:train_identity", ("seed", "generator", "device", *TRANSLATOR_TRAINING), (),
+            inputs=lambda c, lay: [], outputs=lambda c, lay: translator_files(lay, "identity"),
+            models=("generator",), when=has_translator,
+        ),
+        Stage(
+            "train_translator", "translation:train_boundary", ("translator.alpha", "translator.steps"),
+            ("train_identity_translator", "boundary", "conditional_boundary"),
+            inputs=lambda c, lay, translator_boundary: [
+                *translator_files(lay, "identity"), lay.boundary(translator_boundary, boundary_space(c["translator"]["space"]))],
+            outputs=lambda c, lay, translator_boundary: translator_files(lay, translator_boundary),
+            wildcards=("translator_boundary",), models=("generator",), when=has_translator,
+        ),
+        Stage(
+            "translation_table", "translation:table",
+            ("translator.boundaries", "translator.strengths", "translator.faces", "attributes", "predictor", *IMAGES),
+            ("train_translator", "merge_scores", "sample", "align_real"),
+            inputs=lambda c, lay: [
+                *(path for name in ["identity", *c["translator"]["boundaries"]] for path in translator_files(lay, name)),
+                lay.merged_scores, *latents(c, lay), *([lay.aligned] if has_real_images(c) else []),
+            ],
+            outputs=lambda c, lay: [lay.table("translation"), *(lay.translation_grid(name) for name in c["translator"]["boundaries"])],
+            models=("generator", "predictor"), when=has_translator, category="Translator",
+        ),
+        Stage(
             "summary", "report:run", ("edit", "real_data"),
             ("separability_table", "cosine_table", "correlation_table", "rescoring_table", "linearity_table", "edit_grids",
-             "correlation_real_table", "real_reconstruction_table", "real_edits"),
+             "correlation_real_table", "real_reconstruction_table", "real_edits", "translation_table"),
             inputs=lambda c, lay: [
                 path for name in ("separability_table", "cosine_table", "correlation_table", "rescoring_table",
                                   "linearity_table", "edit_grids", "correlation_real_table", "real_reconstruction_table",
-                                  "real_edits")
+                                  "real_edits", "translation_table")
                 if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)
             ],
             outputs=lambda c, lay: [lay.summary],
@@ -256,6 +294,7 @@ def wildcard_values(config: dict, name: str) -> list:
         "space": lambda: list(config["spaces"]),
         "boundary": lambda: boundary_names(config)[len(config["attributes"]) :],
         "photo_shard": lambda: list(range(photo_shards(config))),
+        "translator_boundary": lambda: list(config["translator"]["boundaries"]) if has_translator(config) else [],
     }[name]()
 
 

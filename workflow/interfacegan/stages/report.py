@@ -50,6 +50,8 @@ def run(view: dict, layout: Layout) -> None:
                      f"<p>{html.escape(edit_caption(view, name, space))}</p>"]
     if view["real_images"]:
         body += real_faces(view, layout)
+    if view["translator"]:
+        body += translation(view, layout)
     with atomic_path(layout.summary) as tmp:
         tmp.write_text(PAGE.format(title=html.escape(view["run"]), body="\n".join(body)), encoding="utf-8")
 
@@ -66,6 +68,15 @@ def real_faces(view: dict, layout: Layout) -> list[str]:
             "<h3>Re-scoring of real faces (score SDs per unit of edit)</h3>", table_html(rescoring)]
     for name in boundary_names(view):
         body += [f"<h3>{html.escape(name)}</h3>", image_tag(layout, layout.real_edit_grid(name), name)]
+    return body
+
+
+def translation(view: dict, layout: Layout) -> list[str]:
+    """Feed-forward editing: the translators against the latent edits, and their grids."""
+    body = ["<h2>Feed-forward editing (translator)</h2>", f"<p>{html.escape(caption('translation_table'))}</p>",
+            table_html(pd.read_csv(layout.table("translation")))]
+    for name in view["translator"]["boundaries"]:
+        body += [f"<h3>{html.escape(name)}</h3>", image_tag(layout, layout.translation_grid(name), name)]
     return body
 
 

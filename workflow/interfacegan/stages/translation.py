@@ -1,0 +1,181 @@
+"""Feed-forward editing in the pipeline: translators trained on the run's own edit pairs, then
+measured against the latent edits they imitate.
+
+The identity model learns pairs (G(c), G(c)), each boundary's model is fine-tuned from it on
+pairs (G(c), G(c + alpha n)); all pairs are drawn with `translator.seed` (default: the run's
+seed + 1), never the run's seed, so the run's first latents, on which the table measures the
+translators, are faces no translator has seen. A translator's JSON records the digest of its
+stage's config keys; a translator of another config is refused when read.
+"""
+
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import figures, pipeline, runtime
+from .. import translator as tr
+from ..artifacts import ArtifactError, differences, provenance, write_csv
+from ..config import ConfigError, boundary_names, boundary_space, conditional_name, translator_seed
+from ..encoder import psnr
+from ..layout import Layout
+from ..metrics.identity import THRESHOLD, Identity
+from ..metrics.lpips import LPIPS
+from ..models import Models, fit_size, to_uint8
+from .boundary import read_boundary
+from .edits import Editor
+from .score import read_merged
+
+IDENTITY = "identity"
+
+
+def train_identity(view: dict, layout: Layout) -> None:
+    """The identity model: the translator trained on pairs (x, x) of the translator seed's latents."""
+    models = Models(view, with_predictor=False)
+    train(view, layout, "train_identity_translator", models, IDENTITY, None, 0.0, view["translator"]["identity_steps"], None)
+
+
+def train_boundary(view: dict, boundary: str, layout: Layout) -> None:
+    """A boundary's model: the identity model fine-tuned on pairs (G(c), G(c + alpha n))."""
+    options = view["translator"]
+    models = Models(view, with_predictor=False)
+    identity = load_checked(view, layout, IDENTITY, models)
+    normal = read_boundary(view, layout, boundary, boundary_space(options["space"]), "normal")["normal"]
+    init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
+    train(view, layout, "train_translator", models, boundary, normal, options["alpha"], options["steps"], init)
+
+
+def train(view: dict, layout: Layout, stage: str, models: Models, name: str, normal, alpha: float, steps: int, init: dict | None) -> None:
+    options = view["translator"]
+    seed = translator_seed(view)
+    try:
+        translator, report = tr.train_translator(
+            models.generator, normal, alpha, options["space"], steps, options["batch_size"], options["lr"], seed, init=init,
+            perceptual=options["perceptual"], pixel=options["pixel"], architecture=options["architecture"],
+        )
+    except ValueError as err:  # a space the generator lacks, a resolution the architecture cannot halve, the held-out seed
+        raise ConfigError(f"config: translator: {' '.join(str(err).split())}") from err
+    info = provenance(view, stage) | {
+        "boundary": name, "alpha": alpha, "space": options["space"], "generator": models.generator.name,
+        "generator_config": view["generator"], "pairs_seed": seed, "report": report,
+    }
+    tr.save_translator(translator, layout.translator(name), info, identity=None if name == IDENTITY else layout.translator(IDENTITY))
+
+
+def check_translator(view: dict, meta: dict, meta_path: Path, name: str) -> None:
+    """One ArtifactError line unless the translator's JSON is this run's `name` model, made
+    from the same config keys (as `artifacts.check_belongs` does for HDF5 artifacts)."""
+    stage = "train_identity_translator" if name == IDENTITY else "train_translator"
+    if meta.get("stage") != stage or meta.get("boundary") != name:
+        raise ArtifactError(f"{meta_path} is not this run's {name} translator (stage {meta.get('stage')!r}, boundary "
+                            f"{meta.get('boundary')!r}); delete it and re-run")
+    wanted = pipeline.pick(view, pipeline.content_keys(stage))
+    if meta.get("config_digest") != pipeline.content_digest(view, stage):
+        raise ArtifactError(f"translator {meta_path} does not belong to this run: {differences(wanted, meta.get('config'))}; delete it and re-run")
+
+
+def load_checked(view: dict, layout: Layout, name: str, models: Models) -> tr.Translator:
+    """The run's translator `name` (its identity model, for a boundary's, there with its sha256), checked to belong."""
+    translator, meta, meta_path = tr.load_one(layout.translator(name), models.generator)
+    check_translator(view, meta, meta_path, name)
+    if meta["identity"] is not None:
+        tr.identity_path(meta, meta_path)
+    return translator
+
+
+def table(view: dict, layout: Layout) -> None:
+    """Every configured boundary's translator at each strength t, on the run's first `faces`
+    generated faces (beside the latent edit G(c + alpha n), the ground truth) and on the
+    aligned photos of real_images: score changes in SDs of the run's synthesized scores,
+    PSNR and LPIPS against the latent edit, dlib's identity distance to the input, speed."""
+    options = view["translator"]
+    space, alpha, strengths = options["space"], options["alpha"], [float(t) for t in options["strengths"]]
+    editor = Editor(view, layout)
+    spread = np.nanstd(read_merged(view, layout)["scores"], axis=0)
+    codes = editor.first_codes(options["faces"], space)
+    sets = {"generated": to_tensor(editor, codes, space)}
+    if view["real_images"]:
+        from .real_faces import as_tensor, read_aligned
+
+        sets["real"] = as_tensor(read_aligned(view, layout)[1])
+    before = {name: score_images(editor, images) for name, images in sets.items()}
+    identity = load_checked(view, layout, IDENTITY, editor)
+    lpips, faces_id, rows = LPIPS().to(editor.device), Identity(), []
+    for boundary in options["boundaries"]:
+        target = view["attributes"].index(primal_of(view, boundary))
+        others = [j for j in range(len(view["attributes"])) if j != target]
+        model = load_checked(view, layout, boundary, editor)
+        normal = editor.normal(boundary, boundary_space(space)).reshape(-1)
+        edited_codes = codes + alpha * normal
+        latent = to_tensor(editor, edited_codes, space)
+        latent_change = (editor.score(edited_codes, space, f"latent edit {boundary}") - before["generated"]) / spread
+        latent_distance = faces_id.distance(to_uint8(sets["generated"]), to_uint8(latent))
+        tiles = {name: [to_uint8(images)] for name, images in sets.items()}
+        tiles["generated"].append(to_uint8(latent))
+        if "real" in tiles:  # no ground truth: a blank tile where the latent edit would be
+            tiles["real"].append(np.full_like(tiles["real"][0], 255))
+        for t in strengths:
+            at = copy.deepcopy(model)
+            at.load_state_dict(tr.interpolate(identity.state_dict(), model.state_dict(), t))
+            at.eval()
+            for name, images in sets.items():
+                began = time.perf_counter()
+                out = tr.run(at, images, view["batch_size"])
+                speed = len(images) / (time.perf_counter() - began)
+                tiles[name].append(to_uint8(out))
+                change = (score_images(editor, out) - before[name]) / spread
+                distance = faces_id.distance(to_uint8(images), to_uint8(out))
+                row = {"boundary": boundary, "set": name, "strength": t, "faces": len(images),
+                       "target_change": change[:, target].mean(), "latent_target_change": np.nan, "ratio": np.nan,
+                       "other_change": np.abs(change[:, others]).mean() if others else np.nan, "latent_other_change": np.nan,
+                       "psnr": np.nan, "lpips": np.nan, "psnr_input": psnr(out, images).mean().item(),
+                       "identity_distance": distance.mean(), "same_person": (distance < THRESHOLD).mean(),
+                       "latent_identity_distance": np.nan, "images_per_second": speed}
+                if name == "generated":
+                    row |= {"latent_target_change": latent_change[:, target].mean(),
+                            "latent_other_change": np.abs(latent_change[:, others]).mean() if others else np.nan,
+                            "psnr": psnr(out, latent).mean().item(), "lpips": lpips_of(lpips, out, latent, editor),
+                            "latent_identity_distance": latent_distance.mean()}
+                    row["ratio"] = row["target_change"] / row["latent_target_change"] if row["latent_target_change"] else np.nan
+                rows.append(row)
+        grid = np.concatenate([np.stack(parts, axis=1) for parts in tiles.values() if parts])
+        figures.image_grid(grid, layout.translation_grid(boundary), marked_column=0)
+    write_csv(layout.table("translation"), pd.DataFrame(rows))
+
+
+def primal_of(view: dict, boundary: str) -> str:
+    """The attribute a boundary moves: itself, or a conditional boundary's primal."""
+    for c in view["conditions"]:
+        if conditional_name(c["primal"], c["conditions"]) == boundary:
+            return c["primal"]
+    if boundary not in view["attributes"]:
+        raise ConfigError(f"config: translator.boundaries: '{boundary}' is not one of the run's boundaries ({', '.join(boundary_names(view))})")
+    return boundary
+
+
+def to_tensor(models: Models, codes: np.ndarray, space: str) -> torch.Tensor:
+    """Float images in [-1, 1] (N, 3, R, R) of codes, on the CPU (the translators' inputs and targets)."""
+    codes = torch.from_numpy(np.asarray(codes, dtype=np.float32))
+    with torch.inference_mode():
+        return torch.cat([models.synthesize(codes[rows], space).cpu() for rows in runtime.batches(len(codes), models.view["batch_size"], "generate")])
+
+
+def score_images(models: Models, images: torch.Tensor) -> np.ndarray:
+    """The predictor's scores (N, m) of the run's attributes for float images in [-1, 1]."""
+    out = np.empty((len(images), len(models.columns)), dtype=np.float32)
+    with torch.inference_mode():
+        for rows in runtime.batches(len(images), models.view["batch_size"], "score"):
+            batch = fit_size(images[rows].to(models.device), models.predictor.input_size)
+            with runtime.autocast(models.device, models.view["precision"]):
+                out[rows] = models.predictor(batch)[:, models.columns].float().cpu().numpy()
+    return out
+
+
+def lpips_of(lpips: LPIPS, a: torch.Tensor, b: torch.Tensor, models: Models) -> float:
+    """The mean LPIPS (VGG16) between paired images."""
+    with torch.inference_mode():
+        return float(torch.cat([lpips(a[rows].to(models.device), b[rows].to(models.device)).cpu()
+                                for rows in runtime.batches(len(a), models.view["batch_size"], "lpips")]).mean())
