@@ -47,6 +47,7 @@ wildcard_constraints:
     space="|".join(config["spaces"]),
     boundary="|".join(pipeline.wildcard_values(config, "boundary")) or "(?!)",
     photo_shard=r"\d{5}",
+    translator_boundary="|".join(pipeline.wildcard_values(config, "translator_boundary")) or "(?!)",
 
 
 rule all:
@@ -67,3 +68,8 @@ include: "rules/report.smk"
 if config["real_images"]:
 
     include: "rules/real.smk"
+
+
+if config["translator"]:
+
+    include: "rules/translator.smk"
