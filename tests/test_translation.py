@@ -97,6 +97,10 @@ def test_the_jobs_train_the_identity_model_first_then_each_boundary_then_measure
     assert "--translator-boundary {wildcards.translator_boundary}" in pipeline.command("train_translator")
     with pytest.raises(configuration.ConfigError, match="--translator_boundary age is not one of this run's"):
         pipeline.check_wildcards(config, "train_translator", {"translator_boundary": "age"})
+    # what a rule's job gets is its view, which holds no translator.boundaries: any boundary of the run passes there
+    pipeline.check_wildcards(pipeline.view(config, "train_translator"), "train_translator", {"translator_boundary": "smile"})
+    with pytest.raises(configuration.ConfigError, match="--translator_boundary beard is not one of this run's"):
+        pipeline.check_wildcards(pipeline.view(config, "train_translator"), "train_translator", {"translator_boundary": "beard"})
     # a changed strength list re-measures, it retrains nothing
     other = translator_config(strengths=[0, 2])
     assert pipeline.view(other, "train_translator") == pipeline.view(config, "train_translator")
@@ -186,3 +190,23 @@ def test_the_summary_shows_the_translators(finished):
     page = "\n".join(report.translation(pipeline.view(config, "summary"), layout))
     assert "Feed-forward editing (translator)" in page and "psnr_input" in page and "eyeglasses_c_age" in page
     assert all(f"translations/{name}.png" in page for name in BOUNDARIES)
+
+
+def test_the_table_reads_only_the_inputs_its_rule_declares(finished, monkeypatch):
+    import builtins
+
+    import h5py
+
+    config, layout = finished
+    opened, real_h5, real_open = set(), h5py.File, builtins.open
+
+    def record(path, mode):
+        if isinstance(path, (str, type(layout.dir))) and "r" in mode and layout.dir.resolve() in type(layout.dir)(path).resolve().parents:
+            opened.add(type(layout.dir)(path).resolve())
+
+    monkeypatch.setattr(h5py, "File", lambda path, mode="r", *a, **k: (record(path, mode), real_h5(path, mode, *a, **k))[1])
+    monkeypatch.setattr(builtins, "open", lambda path, mode="r", *a, **k: (record(path, mode), real_open(path, mode, *a, **k))[1])
+    pipeline.run(config, "translation_table", {}, layout)
+    declared = {type(layout.dir)(p).resolve() for p in pipeline.inputs(config, layout, "translation_table", {})}
+    assert layout.translator("smile").resolve() in opened and layout.aligned.resolve() in opened  # the trace sees reads
+    assert opened <= declared, sorted(map(str, opened - declared))

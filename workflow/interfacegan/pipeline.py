@@ -77,6 +77,15 @@ def has_translator(config: dict) -> bool:
     return config["translator"] is not None
 
 
+def translator_boundaries(config: dict) -> list[str]:
+    """The boundaries with a translator; a train_translator job's view holds no translator.boundaries
+    (adding a boundary must not retrain the others), so there it is any boundary of the run."""
+    if not has_translator(config):
+        return []
+    options = config["translator"]
+    return list(options["boundaries"]) if "boundaries" in options else boundary_names(config)
+
+
 def translator_files(layout: Layout, name: str) -> list:
     """A translator's STEM.pt and STEM.json."""
     checkpoint = layout.translator(name)
@@ -223,6 +232,7 @@ STAGES = {
             ("train_translator", "merge_scores", "sample", "align_real"),
             inputs=lambda c, lay: [
                 *(path for name in ["identity", *c["translator"]["boundaries"]] for path in translator_files(lay, name)),
+                *(lay.boundary(name, boundary_space(c["translator"]["space"])) for name in c["translator"]["boundaries"]),
                 lay.merged_scores, *latents(c, lay), *([lay.aligned] if has_real_images(c) else []),
             ],
             outputs=lambda c, lay: [lay.table("translation"), *(lay.translation_grid(name) for name in c["translator"]["boundaries"])],
@@ -294,7 +304,7 @@ def wildcard_values(config: dict, name: str) -> list:
         "space": lambda: list(config["spaces"]),
         "boundary": lambda: boundary_names(config)[len(config["attributes"]) :],
         "photo_shard": lambda: list(range(photo_shards(config))),
-        "translator_boundary": lambda: list(config["translator"]["boundaries"]) if has_translator(config) else [],
+        "translator_boundary": lambda: translator_boundaries(config),
     }[name]()
 
 
