@@ -38,14 +38,14 @@ def train_identity(view: dict, layout: Layout) -> None:
     train(view, layout, "train_identity_translator", models, IDENTITY, None, 0.0, view["translator"]["identity_steps"], None)
 
 
-def train_boundary(view: dict, boundary: str, layout: Layout) -> None:
+def train_boundary(view: dict, translator_boundary: str, layout: Layout) -> None:
     """A boundary's model: the identity model fine-tuned on pairs (G(c), G(c + alpha n))."""
     options = view["translator"]
     models = Models(view, with_predictor=False)
     identity = load_checked(view, layout, IDENTITY, models)
-    normal = read_boundary(view, layout, boundary, boundary_space(options["space"]), "normal")["normal"]
+    normal = read_boundary(view, layout, translator_boundary, boundary_space(options["space"]), "normal")["normal"]
     init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
-    train(view, layout, "train_translator", models, boundary, normal, options["alpha"], options["steps"], init)
+    train(view, layout, "train_translator", models, translator_boundary, normal, options["alpha"], options["steps"], init)
 
 
 def train(view: dict, layout: Layout, stage: str, models: Models, name: str, normal, alpha: float, steps: int, init: dict | None) -> None:
