@@ -64,7 +64,9 @@ def test_the_workflow_gives_what_the_stages_give(tmp_path):
     (tmp_path / "photos").mkdir()
     planted_photos(tmp_path / "photos", 3)
     real = {"images": str(tmp_path / "photos"), "align": False, "steps": 30, "shard_size": 2}
-    config = copy.deepcopy(PLANTED) | {"n_samples": 4000, "real_images": real}
+    translator = {"boundaries": ["smile", "eyeglasses_c_age"], "identity_steps": 4, "steps": 3, "batch_size": 4, "perceptual": 0.0,
+                  "architecture": {"channels": 8, "downsamples": 1, "blocks": 1}, "faces": 3, "strengths": [0, 1]}
+    config = copy.deepcopy(PLANTED) | {"n_samples": 4000, "real_images": real, "translator": translator}
     done = snakemake(config, tmp_path, "--cores", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     run = tmp_path / "results" / config["run"]
@@ -78,6 +80,7 @@ def test_the_workflow_gives_what_the_stages_give(tmp_path):
         assert (run / "benchmarks" / "boundary" / f"{attribute}_z.tsv").exists()
     assert (run / "planted_truth.h5").exists()
     assert len(pd.read_csv(run / "tables" / "real_reconstruction.csv")) == 3 and (run / "real" / "codes" / "shard_00001.h5").exists()
+    assert len(pd.read_csv(run / "tables" / "translation.csv")) == 2 * 2 * 2 and (run / "translators" / "eyeglasses_c_age.json").exists()
     again = snakemake(config, tmp_path, "--cores", "2", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
     check_the_report(config, tmp_path)
@@ -94,8 +97,10 @@ def check_the_report(config: dict, workdir: Path) -> None:
     items = [Path(p) for stage in pipeline.STAGES.values() if stage.category and stage.when(validated)
              for p in stage.outputs(validated, layout)]
     grids = len(pipeline.boundary_names(validated))
-    # separability, cosine, correlation, rescoring, linearity, the edit grids; real faces: 3 tables, the grids
-    assert len(items) == 3 + 2 + 2 + 2 + 2 + grids + (3 + grids) * bool(validated["real_images"])
+    # separability, cosine, correlation, rescoring, linearity, the edit grids; real faces: 3 tables, the grids;
+    # translator: its table and a grid per boundary
+    translated = len(validated["translator"]["boundaries"]) if validated["translator"] else 0
+    assert len(items) == 3 + 2 + 2 + 2 + 2 + grids + (3 + grids) * bool(validated["real_images"]) + (1 + translated) * bool(translated)
     for item in items:
         assert item.name in page, item
     stages = [stage.name for stage in pipeline.STAGES.values() if stage.category and stage.when(validated)]
