@@ -28,9 +28,11 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--view", help="the stage's view of a validated config, as JSON (what the rules pass)")
     stage.add_argument("--results", default="results", help="root folder of the runs (default: results)")
     stage.add_argument("--shard", type=int, help="shard number (sample, score)")
+    stage.add_argument("--photo-shard", type=int, help="shard number of the real photos (invert_real)")
     stage.add_argument("--attribute", help="attribute name (select, boundary)")
     stage.add_argument("--space", help="latent space (boundary, conditional_boundary)")
     stage.add_argument("--boundary", help="conditional boundary name, e.g. age_c_gender (conditional_boundary)")
+    stage.add_argument("--translator-boundary", help="the boundary of a translator (train_translator)")
     stage.add_argument("--threads", type=int, default=1, help="CPU threads of the job (what Snakemake grants it; default 1)")
     generate = commands.add_parser("generate", help="images from saved codes (like the official generate_data.py -i)")
     generate.add_argument("--config", required=True, help="YAML config file: its generator is used")
@@ -239,6 +241,7 @@ def run_invert(args: argparse.Namespace) -> None:
 
     from .images import load_face
     from .inversion import invert
+    from .metrics.lpips import weighted_lpips
     from .models import Models
 
     check_out(args.out)
@@ -259,22 +262,12 @@ def run_invert(args: argparse.Namespace) -> None:
         from .encoder import encode, load_encoder
 
         init = encode(load_encoder(args.encoder, models.generator, args.space), images, cfg["batch_size"])
-    result = invert(models.generator, images, args.space, args.steps, args.lr, seed, perceptual_term(args.perceptual, models.device),
+    result = invert(models.generator, images, args.space, args.steps, args.lr, seed, weighted_lpips(args.perceptual, models.device),
                     prior_weight=args.prior_weight, init=init, batch_size=cfg["batch_size"])
     attrs = {"space": args.space, "generator": models.generator.name, "encoder": args.encoder or "",
              "generator_config": json.dumps(cfg["generator"], sort_keys=True), "steps": args.steps, "lr": args.lr, "seed": seed,
              "prior_weight": args.prior_weight, "perceptual": args.perceptual} | software()
     write_h5(args.out, {"codes": result.codes, "psnr": result.psnr, "images": [str(p) for p in paths]}, attrs)
-
-
-def perceptual_term(weight: float, device):
-    """`weight` times LPIPS (VGG16), or None when the weight is 0."""
-    if not weight:
-        return None
-    from .metrics.lpips import LPIPS
-
-    lpips = LPIPS().to(device)
-    return lambda x, y: weight * lpips(x, y)
 
 
 def run_stage(args: argparse.Namespace) -> None:

@@ -57,11 +57,11 @@ def as_tensor(faces: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
-def invert_shard(view: dict, shard: int, layout: Layout) -> None:
+def invert_shard(view: dict, photo_shard: int, layout: Layout) -> None:
     """Codes of one shard of photos: Adam from the encoder's codes, or from random z (row i of
     the run's N(0, I) draws) or the mean w, for `real_images.steps` steps."""
     options = view["real_images"]
-    start, stop = photo_rows(view, shard)
+    start, stop = photo_rows(view, photo_shard)
     _, faces = read_aligned(view, layout, start, stop)
     models = Models(view, with_predictor=False)
     images = as_tensor(faces)
@@ -69,7 +69,7 @@ def invert_shard(view: dict, shard: int, layout: Layout) -> None:
     result = invert(models.generator, images, options["space"], options["steps"], options["lr"], perceptual=weighted_lpips(options["perceptual"], models.device),
                     prior_weight=options["prior_weight"], init=init, batch_size=view["batch_size"])
     datasets = {"codes": result.codes, "psnr": result.psnr, "loss": result.loss}
-    write_h5(layout.real_codes(shard), datasets, provenance(view, "invert_real") | {"start": start, "stop": stop, "space": options["space"]})
+    write_h5(layout.real_codes(photo_shard), datasets, provenance(view, "invert_real") | {"start": start, "stop": stop, "space": options["space"]})
 
 
 def photo_rows(view: dict, shard: int) -> tuple[int, int]:
