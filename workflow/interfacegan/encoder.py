@@ -204,7 +204,7 @@ def train_encoder(
     encoder.code_scale.copy_((codes - codes.mean(0)).pow(2).mean().sqrt())
     untrained = evaluate(encoder, generator, space, held_out, batch_size)
 
-    params = [p for p in encoder.parameters()]
+    params = list(encoder.parameters())
     adam = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     scale = encoder.code_scale
     losses, window = [], []
