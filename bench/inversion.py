@@ -102,7 +102,8 @@ def measure_targets(args) -> None:
 
 
 def edits(models: Models, identity: Identity, results: str, truth: np.ndarray, codes: np.ndarray, originals: np.ndarray) -> None:
-    print("| boundary | score change, true code | inverted code | ratio | same person at -1.5 and +1.5 |\n| --- | --- | --- | --- | --- |")
+    print("| boundary | score change, true code | inverted code | ratio | same person at -1.5 and +1.5: inverted | true code |\n"
+          "| --- | --- | --- | --- | --- | --- |")
     attributes = models.view["attributes"]
     for column, attribute in enumerate(attributes):
         normal = read_h5(Path(results) / "boundaries" / "z" / f"{attribute}.h5")["normal"].ravel()
@@ -110,10 +111,11 @@ def edits(models: Models, identity: Identity, results: str, truth: np.ndarray, c
         for name, base in (("true", truth), ("inverted", codes)):
             plus, minus = (models.score(base + sign * EDIT * normal) for sign in (1, -1))
             change[name] = np.mean(plus[:, column] - minus[:, column])
-        ends = [models.images(codes + sign * EDIT * normal) for sign in (-1, 1)]
-        kept = np.logical_and(*(identity.same_person(originals, end) for end in ends))
+        kept = {name: np.logical_and(*(identity.same_person(originals, models.images(base + sign * EDIT * normal)) for sign in (-1, 1)))
+                for name, base in (("true", truth), ("inverted", codes))}
         ratio = change["inverted"] / change["true"]
-        print(f"| {attribute} | {change['true']:.3f} | {change['inverted']:.3f} | {ratio:.0%} | {kept.mean():.0%} |", flush=True)
+        print(f"| {attribute} | {change['true']:.3f} | {change['inverted']:.3f} | {ratio:.0%} | {kept['inverted'].mean():.0%} | "
+              f"{kept['true'].mean():.0%} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Saved as STEM.pt (a plain state dict) and STEM.json:
 """
 
 import json
-import logging
 import math
 import sys
 from pathlib import Path
@@ -35,7 +34,6 @@ from .checkpoints import load_state_dict
 from .generators import Generator
 from .predictors.multihead import BasicBlock
 
-log = logging.getLogger("interfacegan")
 
 FORMAT = "interfacegan-encoder/1"
 HELD_OUT_SEED = 2_000_000_011  # the held-out draws' seed; training draws come from the caller's seed
@@ -312,59 +310,3 @@ def load_encoder(path: str | Path, generator: Generator, space: str) -> Encoder:
         raise CheckpointError(" ".join(str(err).split())) from err
     encoder.load_state_dict(state)
     return encoder.to(device_of(generator)).eval()
-
-
-def compare_starts(generator: Generator, encoder: Encoder, faces: int = 64, seed: int = 1, runs=((None, 1000), ("encoder", 0), ("encoder", 100), ("encoder", 250)),
-                   lr: float = 0.1, batch_size: int = 16) -> list[dict]:
-    """Inversion of `faces` images the generator makes from z of `seed`, from random z (seed 0)
-    or from the encoder's codes, for each (start, steps) of `runs`: PSNR statistics and
-    seconds per face (the encoder's time included). Used for the encoder's RESULTS section."""
-    import time
-
-    from .inversion import invert
-
-    _, images = draw(generator, "z", torch.Generator().manual_seed(seed), faces, device_of(generator))
-    rows = []
-    for start, steps in runs:
-        began = time.perf_counter()
-        init = encode(encoder, images, batch_size) if start else None
-        result = invert(generator, images, "z", steps, lr=lr, seed=0, init=init, batch_size=batch_size)
-        seconds = (time.perf_counter() - began) / faces
-        db = result.psnr.astype(np.float64)
-        rows.append({"start": start or "random", "steps": steps, "psnr_median": float(np.median(db)), "psnr_mean": float(db.mean()),
-                     "psnr_min": float(db.min()), "at_least_30": float((db >= 30).mean()), "at_least_35": float((db >= 35).mean()), "s_per_face": seconds})
-        log.info("%s", rows[-1])
-    return rows
-
-
-def main() -> None:
-    """python -m interfacegan.encoder --config config.yaml --encoder models/dcgan_faces/encoder.pt: the table of `compare_starts`."""
-    import argparse
-
-    import yaml
-
-    from . import runtime
-    from .generators import build_generator
-
-    p = argparse.ArgumentParser(description=main.__doc__)
-    p.add_argument("--config", default="config.yaml")
-    p.add_argument("--encoder", default="models/dcgan_faces/encoder.pt")
-    p.add_argument("--faces", type=int, default=64)
-    p.add_argument("--seed", type=int, default=1, help="seed of the faces' z (training used 0 and HELD_OUT_SEED)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--threads", type=int, default=2)
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    generator = runtime.for_inference(build_generator(yaml.safe_load(Path(args.config).read_text())["generator"]))
-    encoder = load_encoder(args.encoder, generator, "z")
-    rows = compare_starts(generator, encoder, args.faces, args.seed, batch_size=args.batch_size)
-    print(f"{generator.name}, {args.faces} faces (z seed {args.seed}), batch {args.batch_size}, {torch.get_num_threads()} threads, lr 0.1\n")
-    print("| start | steps | median PSNR (dB) | mean | min | >= 30 dB | >= 35 dB | s / face |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for r in rows:
-        print(f"| {r['start']} | {r['steps']} | {r['psnr_median']:.1f} | {r['psnr_mean']:.1f} | {r['psnr_min']:.1f} | "
-              f"{100 * r['at_least_30']:.0f} % | {100 * r['at_least_35']:.0f} % | {r['s_per_face']:.2f} |")
-
-
-if __name__ == "__main__":
-    main()
