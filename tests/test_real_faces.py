@@ -121,6 +121,13 @@ def test_bad_real_images_sections_are_config_errors(truth, options, message):
         real_config(truth[0], **options)
 
 
+def test_photos_whose_crops_would_share_a_name_are_a_config_error(tmp_path):
+    for name in ("face.png", "face.jpg"):
+        Image.new("RGB", (80, 80)).save(tmp_path / name)
+    with pytest.raises(configuration.ConfigError, match=r"photos named face\.\* more than once"):
+        real_config(tmp_path)
+
+
 def test_a_folder_without_photos_is_a_config_error(tmp_path):
     (tmp_path / "readme.txt").write_text("no photos here")
     with pytest.raises(configuration.ConfigError, match="holds no .png/.jpg photos"):
@@ -147,6 +154,8 @@ def test_the_photos_are_aligned_to_the_generators_faces(tmp_path):
     assert aligned["images"].shape == (2, 64, 64, 3) and aligned["images"].dtype == np.uint8
     assert list(aligned["names"]) == ["astronaut.png", "grace_hopper.jpg"]
     assert aligned["attrs"]["count"] == 2 and aligned["attrs"]["stage"] == "align_real"
+    for name, face in zip(["astronaut", "grace_hopper"], aligned["images"]):  # the crops as PNGs, the same pixels
+        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "dcgan_faces" / "real" / "aligned" / f"{name}.png")), face)
 
 
 @pytest.mark.parametrize("mode, message", [("L", "is greyscale"), ("tiny", "smaller than the generator's"), ("blank", "no face found")])

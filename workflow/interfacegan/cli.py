@@ -367,8 +367,8 @@ def run_train_translator(args: argparse.Namespace) -> None:
 
 def run_translate(args: argparse.Namespace) -> None:
     import torch
-    from PIL import Image
 
+    from .figures import save_png
     from .images import load_face
     from .models import Models, to_uint8
     from .translator import translate
@@ -387,8 +387,7 @@ def run_translate(args: argparse.Namespace) -> None:
     edited = to_uint8(translate(args.translator, models.generator, images, args.strength, cfg["batch_size"]))
     with all_or_nothing():
         for name, image in zip(names, edited):
-            with atomic_path(out / name) as tmp:
-                Image.fromarray(image).save(tmp, format="PNG")
+            save_png(image, out / name)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,7 +142,10 @@ def check_real_images(config: dict) -> None:
         )
     if real["steps"] == 0 and not real["encoder"]:
         raise ConfigError("config: real_images.steps: 0 steps needs an encoder (its codes are then the inversion)")
-    photos(real, "real_images")
+    stems = [p.stem for p in photos(real, "real_images")]
+    twins = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if twins:
+        raise ConfigError(f"config: real_images.images: photos named {twins[0]}.* more than once (their crops would share {twins[0]}.png)")
 
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")

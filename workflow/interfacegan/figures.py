@@ -75,5 +75,10 @@ def image_grid(images: np.ndarray, path, marked_column: int | None = None, cell:
         if j == marked_column:
             canvas[top - 2 : top + cell + 2, left - 2 : left + cell + 2] = (220, 30, 30)
         canvas[top : top + cell, left : left + cell] = tile
+    save_png(canvas, path)
+
+
+def save_png(image: np.ndarray, path) -> None:
+    """A uint8 (H, W, 3) image as a PNG, written atomically."""
     with atomic_path(path) as tmp:
-        Image.fromarray(canvas).save(tmp, format="PNG")
+        Image.fromarray(image).save(tmp, format="PNG")

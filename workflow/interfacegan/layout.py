@@ -42,6 +42,10 @@ class Layout:
         """The real photos' faces, aligned and cropped like the generator's."""
         return self.dir / "real" / "aligned.h5"
 
+    def aligned_face(self, photo: str) -> Path:
+        """One aligned crop as a PNG, named as its photo (photo.jpg -> photo.png)."""
+        return self.dir / "real" / "aligned" / f"{Path(photo).stem}.png"
+
     def real_codes(self, shard: int | str) -> Path:
         return self.dir / "real" / "codes" / f"{shard_name(shard)}.h5"
 

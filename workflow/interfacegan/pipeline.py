@@ -188,7 +188,8 @@ STAGES = {
         Stage(
             "align_real", "real_faces:align",
             ("real_images.images", "real_images.limit", "real_images.align", "generator", *IMAGES), (),
-            inputs=lambda c, lay: photos(c["real_images"], "real_images"), outputs=lambda c, lay: [lay.aligned],
+            inputs=lambda c, lay: photos(c["real_images"], "real_images"),
+            outputs=lambda c, lay: [lay.aligned, *(lay.aligned_face(p.name) for p in photos(c["real_images"], "real_images"))],
             models=("generator",), when=has_real_images,
         ),
         Stage(

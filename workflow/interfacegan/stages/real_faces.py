@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 
 from .. import figures, runtime
+from ..figures import save_png
 from ..artifacts import ArtifactError, open_artifact, provenance, read_artifact, write_csv, write_h5
 from ..config import boundary_names, boundary_space, photos
 from ..images import load_face
@@ -40,6 +41,8 @@ def align(view: dict, layout: Layout) -> None:
                      "face_sides": aligned.face_sides, "template": aligned.template}
     else:
         datasets["images"] = to_uint8(torch.stack([load_face(p, generator.resolution) for p in paths]))
+    for path, face in zip(paths, datasets["images"]):
+        save_png(face, layout.aligned_face(path.name))
     write_h5(layout.aligned, datasets, provenance(view, "align_real") | {"count": len(paths)})
 
 
