@@ -123,10 +123,11 @@ def run_train_encoder(args: argparse.Namespace) -> None:
         raise config.ConfigError("train-encoder: --blocks needs one count per --widths entry")
     import torch
 
-    from .encoder import paths, save_encoder, train_encoder
+    from .checkpoints import stem_paths
+    from .encoder import save_encoder, train_encoder
     from .models import Models
 
-    for path in paths(args.out):
+    for path in stem_paths(args.out):
         check_out(str(path))
     cfg = config.load(args.config)
     if args.device:
@@ -324,10 +325,10 @@ def run_train_translator(args: argparse.Namespace) -> None:
     import torch
 
     from . import translator as tr
-    from .encoder import paths
+    from .checkpoints import stem_paths
     from .models import Models
 
-    for path in paths(args.out):
+    for path in stem_paths(args.out):
         check_out(str(path))
     cfg = config.load(args.config)
     seed = cfg["seed"] + 1 if args.seed is None else args.seed
@@ -361,7 +362,7 @@ def run_train_translator(args: argparse.Namespace) -> None:
         raise config.ConfigError(f"train-translator: {err}") from err
     info = {"boundary": args.boundary, "alpha": alpha, "space": args.space, "generator": models.generator.name,
             "generator_config": cfg["generator"], "report": report} | software()
-    checkpoint = tr.save_translator(translator, args.out, info, identity=None if identity_model else tr.paths(args.identity)[0])
+    checkpoint = tr.save_translator(translator, args.out, info, identity=None if identity_model else stem_paths(args.identity)[0])
     print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
 
 

@@ -17,20 +17,18 @@ Saved as STEM.pt (a plain state dict) and STEM.json:
      "training": {...}, "report": {...}}
 """
 
-import json
 import math
 import sys
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from .artifacts import CheckpointError, atomic_path
-from .checkpoints import load_state_dict
+from .artifacts import CheckpointError
+from .checkpoints import load_state_dict, read_metadata, save_with_metadata
 from .generators import Generator
 from .predictors.multihead import BasicBlock
 
@@ -246,53 +244,23 @@ def train_encoder(
     return encoder, report
 
 
-def paths(stem: str | Path) -> tuple[Path, Path]:
-    """STEM.pt and STEM.json (a STEM given as STEM.pt or STEM.json names the same pair)."""
-    stem = Path(stem)
-    if stem.suffix in (".pt", ".json"):
-        stem = stem.with_suffix("")
-    return stem.parent / f"{stem.name}.pt", stem.parent / f"{stem.name}.json"
-
-
 def save_encoder(encoder: Encoder, stem: str | Path, info: dict) -> Path:
     """Write STEM.pt (the state dict, on the CPU) and STEM.json (architecture, space, code
     shape, resolution and `info`: generator, generator_config, training, report), each
     atomically; return STEM.pt."""
-    checkpoint, meta_path = paths(stem)
     meta = {
         "format": FORMAT, "architecture": encoder.architecture, "space": info["space"], "code_shape": list(encoder.code_shape),
         "resolution": encoder.resolution, **{k: v for k, v in info.items() if k != "space"},
     }
-    with atomic_path(checkpoint) as tmp:
-        torch.save({key: value.detach().cpu().contiguous() for key, value in encoder.state_dict().items()}, tmp)
-    with atomic_path(meta_path) as tmp:
-        tmp.write_text(json.dumps(meta, indent=2))
-    return checkpoint
-
-
-def read_metadata(checkpoint: Path, meta_path: Path) -> dict:
-    if not checkpoint.is_file():
-        raise CheckpointError(f"encoder checkpoint not found: {checkpoint}")
-    if not meta_path.is_file():
-        raise CheckpointError(f"encoder metadata not found: {meta_path} (expected beside {checkpoint})")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as err:
-        raise CheckpointError(f"encoder metadata {meta_path} cannot be read as JSON ({err})") from err
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(METADATA_SCHEMA).iter_errors(meta))
-    if error is not None:
-        where = ".".join(str(part) for part in error.absolute_path) or "top level"
-        raise CheckpointError(f"encoder metadata {meta_path}: {where}: {error.message}")
-    if len(meta["architecture"]["widths"]) != len(meta["architecture"]["blocks"]):
-        raise CheckpointError(f"encoder metadata {meta_path}: architecture: widths and blocks must be equally long")
-    return meta
+    return save_with_metadata(encoder, stem, meta)
 
 
 def load_encoder(path: str | Path, generator: Generator, space: str) -> Encoder:
     """The encoder saved at STEM.pt (its STEM.json beside it) for `generator`'s `space`, in
     eval mode on the generator's device; one CheckpointError line for each way it can be wrong."""
-    checkpoint, meta_path = paths(path)
-    meta = read_metadata(checkpoint, meta_path)
+    checkpoint, meta_path, meta = read_metadata(path, METADATA_SCHEMA, "encoder")
+    if len(meta["architecture"]["widths"]) != len(meta["architecture"]["blocks"]):
+        raise CheckpointError(f"encoder metadata {meta_path}: architecture: widths and blocks must be equally long")
     expected = {"generator": generator.name, "resolution": generator.resolution, "space": space}
     for key, value in expected.items():
         if meta[key] != value:

@@ -25,7 +25,6 @@ Saved as STEM.pt (a plain state dict) and STEM.json:
 
 import copy
 import hashlib
-import json
 import logging
 import math
 import os
@@ -34,7 +33,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -42,9 +40,9 @@ from torch import nn
 from tqdm import tqdm
 
 from . import latents
-from .artifacts import CheckpointError, atomic_path
-from .checkpoints import check_fits, load_state_dict
-from .encoder import device_of, paths, psnr
+from .artifacts import CheckpointError
+from .checkpoints import check_fits, load_state_dict, read_metadata, save_with_metadata, stem_paths
+from .encoder import device_of, psnr
 from .generators import Generator
 
 log = logging.getLogger("interfacegan")
@@ -421,41 +419,20 @@ def save_translator(translator: Translator, stem: str | Path, info: dict, identi
     """Write STEM.pt (the state dict, on the CPU) and STEM.json (architecture, resolution,
     `info`: boundary, alpha, space, generator, generator_config, report...; for a boundary
     model `identity`'s file name relative to STEM.json and its sha256), each atomically; return STEM.pt."""
-    checkpoint, meta_path = paths(stem)
     reference = None
     if identity is not None:
-        identity_pt, _ = paths(identity)
+        identity_pt, _ = stem_paths(identity)
         if not identity_pt.is_file():
             raise CheckpointError(f"identity translator not found: {identity_pt}")
-        reference = {"file": os.path.relpath(identity_pt.absolute(), meta_path.absolute().parent), "sha256": sha256(identity_pt)}
+        meta_dir = stem_paths(stem)[1].absolute().parent
+        reference = {"file": os.path.relpath(identity_pt.absolute(), meta_dir), "sha256": sha256(identity_pt)}
     meta = {"format": FORMAT, "architecture": translator.architecture, "resolution": translator.resolution, **info, "identity": reference}
-    with atomic_path(checkpoint) as tmp:
-        torch.save({key: value.detach().cpu().contiguous() for key, value in translator.state_dict().items()}, tmp)
-    with atomic_path(meta_path) as tmp:
-        tmp.write_text(json.dumps(meta, indent=2))
-    return checkpoint
-
-
-def read_metadata(checkpoint: Path, meta_path: Path) -> dict:
-    if not checkpoint.is_file():
-        raise CheckpointError(f"translator checkpoint not found: {checkpoint}")
-    if not meta_path.is_file():
-        raise CheckpointError(f"translator metadata not found: {meta_path} (expected beside {checkpoint})")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as err:
-        raise CheckpointError(f"translator metadata {meta_path} cannot be read as JSON ({err})") from err
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(METADATA_SCHEMA).iter_errors(meta))
-    if error is not None:
-        where = ".".join(str(part) for part in error.absolute_path) or "top level"
-        raise CheckpointError(f"translator metadata {meta_path}: {where}: {error.message}")
-    return meta
+    return save_with_metadata(translator, stem, meta)
 
 
 def load_one(path: str | Path, generator: Generator) -> tuple[Translator, dict, Path]:
     """A translator (eval mode, on the generator's device), its metadata and its STEM.json, unchecked identity."""
-    checkpoint, meta_path = paths(path)
-    meta = read_metadata(checkpoint, meta_path)
+    checkpoint, meta_path, meta = read_metadata(path, METADATA_SCHEMA, "translator")
     for key, value in {"generator": generator.name, "resolution": generator.resolution}.items():
         if meta[key] != value:
             raise CheckpointError(f"translator {checkpoint} was trained for {key} {meta[key]!r}, not {value!r}")
