@@ -121,10 +121,25 @@ def run_train_encoder(args: argparse.Namespace) -> None:
         raise config.ConfigError("train-encoder: --steps, --batch-size and --held-out must be >= 1, --lr > 0 and --image-weight >= 0")
     if args.blocks and len(args.blocks) != len(args.widths):
         raise config.ConfigError("train-encoder: --blocks needs one count per --widths entry")
+    from .encoder import save_encoder, train_encoder
+
+    cfg, models = training_setup(args)
+    encoder, report = train_encoder(
+        models.generator, args.space, args.steps, args.batch_size, args.lr, args.seed, args.image_weight,
+        widths=tuple(args.widths), blocks=tuple(args.blocks) if args.blocks else None, held_out=args.held_out,
+    )
+    info = {"space": args.space, "generator": models.generator.name, "generator_config": cfg["generator"], "training": report["training"],
+            "report": {key: value for key, value in report.items() if key != "training"}} | software()
+    checkpoint = save_encoder(encoder, args.out, info)
+    print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
+
+
+def training_setup(args: argparse.Namespace):
+    """(config, its generator) for a training command: --out's STEM.pt and STEM.json can be
+    written, --device and --threads applied, and the generator has --space."""
     import torch
 
     from .checkpoints import stem_paths
-    from .encoder import save_encoder, train_encoder
     from .models import Models
 
     for path in stem_paths(args.out):
@@ -136,14 +151,7 @@ def run_train_encoder(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
     models = Models(cfg, with_predictor=False)
     code_shape(models, args.space)  # the generator has the space
-    encoder, report = train_encoder(
-        models.generator, args.space, args.steps, args.batch_size, args.lr, args.seed, args.image_weight,
-        widths=tuple(args.widths), blocks=tuple(args.blocks) if args.blocks else None, held_out=args.held_out,
-    )
-    info = {"space": args.space, "generator": models.generator.name, "generator_config": cfg["generator"], "training": report["training"],
-            "report": {key: value for key, value in report.items() if key != "training"}} | software()
-    checkpoint = save_encoder(encoder, args.out, info)
-    print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
+    return cfg, models
 
 
 def load_codes(path: str, models, space: str) -> np.ndarray:
@@ -322,24 +330,13 @@ def run_train_translator(args: argparse.Namespace) -> None:
     identity_model = args.boundary == "identity"
     if identity_model == bool(args.identity):
         raise config.ConfigError("train-translator: --identity (the identity model to fine-tune) is needed with a boundary, and not with --boundary identity")
-    import torch
-
     from . import translator as tr
     from .checkpoints import stem_paths
-    from .models import Models
 
-    for path in stem_paths(args.out):
-        check_out(str(path))
-    cfg = config.load(args.config)
+    cfg, models = training_setup(args)
     seed = cfg["seed"] + 1 if args.seed is None else args.seed
     if seed in (cfg["seed"], tr.HELD_OUT_SEED):
         raise config.ConfigError(f"train-translator: --seed {seed} would draw the run's own latents or the held-out pairs; choose another")
-    if args.device:
-        cfg["device"] = args.device
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    models = Models(cfg, with_predictor=False)
-    code_shape(models, args.space)  # the generator has the space
     architecture = {"channels": args.channels, "downsamples": args.downsamples, "blocks": args.blocks}
     normal, init, alpha = None, None, 0.0
     if not identity_model:
