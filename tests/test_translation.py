@@ -14,7 +14,7 @@ from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan import translator as tr
 from interfacegan.artifacts import ArtifactError
-from interfacegan.encoder import psnr
+from interfacegan.inversion import psnr
 from interfacegan.layout import Layout
 from interfacegan.stages import report
 from interfacegan.stages.edits import Editor

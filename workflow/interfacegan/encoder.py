@@ -27,16 +27,17 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from . import runtime
 from .artifacts import CheckpointError
 from .checkpoints import load_state_dict, read_metadata, save_with_metadata
 from .generators import Generator
+from .inversion import psnr
 from .predictors.multihead import BasicBlock
 
 
 FORMAT = "interfacegan-encoder/1"
 HELD_OUT_SEED = 2_000_000_011  # the held-out draws' seed; training draws come from the caller's seed
 STATS_SAMPLES = 2048  # draws (of the training seed) that set the codes' mean and spread
-PEAK = 4.0  # (max - min)^2 of images in [-1, 1], for the PSNR (as inversion)
 WARM_UP = 0.02  # fraction of the steps with a linear learning-rate ramp, then a cosine decay
 
 COUNTS = {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}}
@@ -100,11 +101,7 @@ class Encoder(nn.Module):
 def code_shape(generator: Generator, space: str) -> tuple[int, ...]:
     if space not in generator.spaces:
         raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
-    return tuple(draw_codes(generator, space, torch.Generator().manual_seed(0), 1, device_of(generator)).shape[1:])
-
-
-def device_of(module: nn.Module) -> torch.device:
-    return next(iter(module.state_dict().values())).device
+    return tuple(draw_codes(generator, space, torch.Generator().manual_seed(0), 1, runtime.device_of(generator)).shape[1:])
 
 
 @torch.no_grad()
@@ -121,15 +118,10 @@ def draw(generator: Generator, space: str, rng: torch.Generator, n: int, device)
     return codes, generator.synthesize(codes, space).float()
 
 
-def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """(N,) dB between image batches in [-1, 1]."""
-    return 10 * torch.log10(PEAK / F.mse_loss(x, y, reduction="none").flatten(1).mean(1))
-
-
 @torch.no_grad()
 def encode(encoder: Encoder, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
     """Codes of `images` (on the CPU), `batch_size` at a time on the encoder's device, in eval mode."""
-    device, was_training = device_of(encoder), encoder.training
+    device, was_training = runtime.device_of(encoder), encoder.training
     encoder.eval()
     try:
         images = torch.as_tensor(images, dtype=torch.float32)
@@ -142,7 +134,7 @@ def encode(encoder: Encoder, images: torch.Tensor, batch_size: int = 64) -> torc
 def evaluate(encoder: Encoder, generator: Generator, space: str, n: int = 256, batch_size: int = 64) -> dict:
     """Held-out metrics on `n` draws of HELD_OUT_SEED: code MSE (per coordinate), relative code
     error |E(x) - c| / |c| (mean), and the PSNR of G(E(x)) against x (mean, median, min)."""
-    rng, device = torch.Generator().manual_seed(HELD_OUT_SEED), device_of(generator)
+    rng, device = torch.Generator().manual_seed(HELD_OUT_SEED), runtime.device_of(generator)
     sq, rel, db = [], [], []
     for start in range(0, n, batch_size):
         codes, images = draw(generator, space, rng, min(batch_size, n - start), device)
@@ -187,7 +179,7 @@ def train_encoder(
     """
     if steps < 1 or batch_size < 1 or not lr > 0 or image_weight < 0:
         raise ValueError(f"train-encoder: steps and batch size must be >= 1, lr > 0, image weight >= 0 (got {steps}, {batch_size}, {lr}, {image_weight})")
-    device = device_of(generator)
+    device = runtime.device_of(generator)
     shape = code_shape(generator, space)
     blocks = tuple(blocks or (1,) * len(widths))
     torch.manual_seed(seed)
@@ -277,4 +269,4 @@ def load_encoder(path: str | Path, generator: Generator, space: str) -> Encoder:
     except CheckpointError as err:  # torch's reasons span lines
         raise CheckpointError(" ".join(str(err).split())) from err
     encoder.load_state_dict(state)
-    return encoder.to(device_of(generator)).eval()
+    return encoder.to(runtime.device_of(generator)).eval()

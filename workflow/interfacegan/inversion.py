@@ -48,7 +48,7 @@ def invert(
     or the mean W. Each image's code depends only on its image and start (not the batch)."""
     if space not in generator.spaces:
         raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
-    device = next(iter(generator.state_dict().values())).device
+    device = runtime.device_of(generator)
     images = torch.as_tensor(images, dtype=torch.float32)
     stats = w_stats(generator, device) if space != "z" else None
     start = initial_codes(generator, space, len(images), seed, stats, init)
@@ -67,7 +67,16 @@ def invert(
     codes, mse, loss = (torch.cat(parts) for parts in zip(*results))
     if space == "z":
         codes = generator.prepare_z(codes)
-    return Inversion(codes.cpu().numpy(), (10 * torch.log10(PEAK / mse)).cpu().numpy(), loss.cpu().numpy())
+    return Inversion(codes.cpu().numpy(), psnr_of_mse(mse).cpu().numpy(), loss.cpu().numpy())
+
+
+def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(N,) dB between image batches in [-1, 1]."""
+    return psnr_of_mse(F.mse_loss(x, y, reduction="none").flatten(1).mean(1))
+
+
+def psnr_of_mse(mse: torch.Tensor) -> torch.Tensor:
+    return 10 * torch.log10(PEAK / mse)
 
 
 def optimise(objective, code: torch.Tensor, steps: int, lr: float) -> tuple[torch.Tensor, ...]:

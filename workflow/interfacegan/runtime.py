@@ -84,6 +84,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def device_of(module: nn.Module) -> torch.device:
+    """The device a network's weights are on."""
+    return next(iter(module.state_dict().values())).device
+
+
 def batches(total: int, size: int, label: str) -> Iterator[slice]:
     """Slices of `size` rows with a progress bar (written to stderr, i.e. the job's log)."""
     with tqdm(total=total, desc=label, unit="img", file=sys.stderr, mininterval=5) as bar:

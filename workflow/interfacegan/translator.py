@@ -39,10 +39,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from . import latents
+from . import latents, runtime
 from .artifacts import CheckpointError
 from .checkpoints import check_fits, load_state_dict, read_metadata, save_with_metadata, stem_paths
-from .encoder import device_of, psnr
+from .inversion import psnr
 from .generators import Generator
 
 log = logging.getLogger("interfacegan")
@@ -111,7 +111,7 @@ def pairs(generator: Generator, normal, alpha: float, space: str = "z", seed: in
         raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
     if batch_size < 1 or offset < 0:
         raise ValueError(f"pairs: batch size must be >= 1 and offset >= 0 (got {batch_size}, {offset})")
-    device = device_of(generator)
+    device = runtime.device_of(generator)
     direction = None if alpha == 0 else edit_direction(generator, normal, space, device)
     start, stop = offset, None if count is None else offset + count
     while stop is None or start < stop:
@@ -300,7 +300,7 @@ def train_translator(
         raise ValueError(f"train-translator: seed {seed} is the held-out pairs' seed")
     if normal is None:
         alpha = 0.0
-    device = device_of(generator)
+    device = runtime.device_of(generator)
     architecture = DEFAULT_ARCHITECTURE | (architecture or {})
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -446,7 +446,7 @@ def load_one(path: str | Path, generator: Generator) -> tuple[Translator, dict, 
         raise CheckpointError(" ".join(str(err).split())) from err
     translator.load_state_dict(state)
     translator.meta = meta
-    return translator.to(device_of(generator)).eval(), meta, meta_path
+    return translator.to(runtime.device_of(generator)).eval(), meta, meta_path
 
 
 def identity_path(meta: dict, meta_path: Path) -> Path:
@@ -499,7 +499,7 @@ def translate(translator_path: str | Path, generator: Generator, images: torch.T
 @torch.inference_mode()
 def run(translator: Translator, images: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
     """The translator's outputs for `images`, `batch_size` at a time on its device, on the CPU."""
-    device = device_of(translator)
+    device = runtime.device_of(translator)
     images = torch.as_tensor(images, dtype=torch.float32)
     if not len(images):
         return images.clone()

@@ -20,7 +20,7 @@ from .. import figures, pipeline, runtime
 from .. import translator as tr
 from ..artifacts import ArtifactError, differences, provenance, write_csv
 from ..config import ConfigError, boundary_names, boundary_space, conditional_name, translator_seed
-from ..encoder import psnr
+from ..inversion import psnr
 from ..layout import Layout
 from ..metrics.identity import THRESHOLD, Identity
 from ..metrics.lpips import LPIPS
