@@ -29,20 +29,17 @@ from .boundary import read_boundary
 from .edits import Editor
 from .score import read_merged
 
-IDENTITY = "identity"
-
-
 def train_identity(view: dict, layout: Layout) -> None:
     """The identity model: the translator trained on pairs (x, x) of the translator seed's latents."""
     models = Models(view, with_predictor=False)
-    train(view, layout, "train_identity_translator", models, IDENTITY, None, 0.0, view["translator"]["identity_steps"], None)
+    train(view, layout, "train_identity_translator", models, tr.IDENTITY, None, 0.0, view["translator"]["identity_steps"], None)
 
 
 def train_boundary(view: dict, translator_boundary: str, layout: Layout) -> None:
     """A boundary's model: the identity model fine-tuned on pairs (G(c), G(c + alpha n))."""
     options = view["translator"]
     models = Models(view, with_predictor=False)
-    identity = load_checked(view, layout, IDENTITY, models)
+    identity = load_checked(view, layout, tr.IDENTITY, models)
     normal = read_boundary(view, layout, translator_boundary, boundary_space(options["space"]), "normal")["normal"]
     init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
     train(view, layout, "train_translator", models, translator_boundary, normal, options["alpha"], options["steps"], init)
@@ -62,13 +59,13 @@ def train(view: dict, layout: Layout, stage: str, models: Models, name: str, nor
         "boundary": name, "alpha": alpha, "space": options["space"], "generator": models.generator.name,
         "generator_config": view["generator"], "pairs_seed": seed, "report": report,
     }
-    tr.save_translator(translator, layout.translator(name), info, identity=None if name == IDENTITY else layout.translator(IDENTITY))
+    tr.save_translator(translator, layout.translator(name), info, identity=None if name == tr.IDENTITY else layout.translator(tr.IDENTITY))
 
 
 def check_translator(view: dict, meta: dict, meta_path: Path, name: str) -> None:
     """One ArtifactError line unless the translator's JSON is this run's `name` model, made
     from the same config keys (as `artifacts.check_belongs` does for HDF5 artifacts)."""
-    stage = "train_identity_translator" if name == IDENTITY else "train_translator"
+    stage = "train_identity_translator" if name == tr.IDENTITY else "train_translator"
     if meta.get("stage") != stage or meta.get("boundary") != name:
         raise ArtifactError(f"{meta_path} is not this run's {name} translator (stage {meta.get('stage')!r}, boundary "
                             f"{meta.get('boundary')!r}); delete it and re-run")
@@ -102,7 +99,7 @@ def table(view: dict, layout: Layout) -> None:
 
         sets["real"] = as_tensor(read_aligned(view, layout)[1])
     before = {name: score_images(editor, images) for name, images in sets.items()}
-    identity = load_checked(view, layout, IDENTITY, editor)
+    identity = load_checked(view, layout, tr.IDENTITY, editor)
     lpips, faces_id, rows = LPIPS().to(editor.device), Identity(), []
     for boundary in options["boundaries"]:
         target = view["attributes"].index(primal_of(view, boundary))
