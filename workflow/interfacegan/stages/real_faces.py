@@ -140,14 +140,15 @@ def edits(view: dict, layout: Layout) -> None:
     amounts = np.linspace(options["start"], options["end"], options["steps"])
     spread = np.nanstd(read_merged(view, layout)["scores"], axis=0)
     identity, rows, matrix = Identity(), [], []
+    photo_descriptors, rebuilt = identity(faces)[:, None], models.images(codes, space)[:, None]  # once, not per boundary
     for name in boundary_names(view):
         normal = read_boundary(view, layout, name, boundary_space(space), "normal")["normal"]
         edited = interpolate(codes, normal, options["start"], options["end"], options["steps"], options["mode"])
         flat = edited.reshape(-1, *codes.shape[1:])
         images = models.images(flat, space).reshape(*edited.shape[:2], *faces.shape[1:])
-        grid = np.concatenate([faces[:, None], models.images(codes, space)[:, None], images], axis=1)
+        grid = np.concatenate([faces[:, None], rebuilt, images], axis=1)
         figures.image_grid(grid, layout.real_edit_grid(name), marked_column=0)
-        distance = identity.distance(np.repeat(faces, len(amounts), axis=0), images.reshape(-1, *faces.shape[1:]))
+        distance = np.linalg.norm(identity(images.reshape(-1, *faces.shape[1:])).reshape(*edited.shape[:2], -1) - photo_descriptors, axis=-1).ravel()
         rows.append(pd.DataFrame({"boundary": name, "image": np.repeat(names, len(amounts)), "step": np.tile(amounts, len(names)),
                                   "identity_distance": distance, "same_person": distance < THRESHOLD}))
         scores = models.score(flat, space, f"rescore {name}").reshape(*edited.shape[:2], -1)
