@@ -170,3 +170,15 @@ def test_a_bad_photo_stops_the_alignment_with_one_line_naming_it(tmp_path, capsy
     errors = capsys.readouterr().err.strip().splitlines()
     assert errors[-1].startswith("interfacegan: error:") and message in errors[-1] and "bad.png" in errors[-1]
     assert not list((tmp_path / "dcgan_faces").rglob("*.h5*"))
+
+
+def test_invert_aligns_photos_when_asked(tmp_path, capsys):
+    config, out = dcgan_config(tmp_path, ROOT / "data" / "real_faces"), tmp_path / "codes.h5"
+    photos = [str(ROOT / "data" / "real_faces" / name) for name in ("grace_hopper.jpg", "astronaut.png")]
+    assert main(["invert", "--config", str(config), "--images", *photos, "--align", "--steps", "1", "--out", str(out)]) == 0
+    codes = read_h5(out)
+    assert codes["codes"].shape == (2, 100) and list(codes["images"]) == photos and codes["attrs"]["aligned"]
+    grey = tmp_path / "grey.png"
+    Image.open(photos[0]).convert("L").save(grey)
+    assert main(["invert", "--config", str(config), "--images", str(grey), "--align", "--out", str(tmp_path / "grey.h5")]) == 2
+    assert "is greyscale" in capsys.readouterr().err and not (tmp_path / "grey.h5").exists()

@@ -57,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
     invert.add_argument("--perceptual", type=float, default=0.0, help="weight of the LPIPS (VGG16) term beside the pixel MSE (default: 0, off)")
     invert.add_argument("--seed", type=int, help="seed of the random z starts (default: the config's seed)")
     invert.add_argument("--encoder", help="encoder checkpoint STEM.pt (from train-encoder): its codes start the optimisation")
+    invert.add_argument("--align", action="store_true", help="align each photo's face like the generator's (dlib landmarks) instead of a centre crop")
     add_train_arguments(commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set"))
     encoder = commands.add_parser("train-encoder", help="train an image -> code encoder on pairs the config's generator makes")
     encoder.add_argument("--config", required=True, help="YAML config file: its generator is used")
@@ -264,7 +265,13 @@ def run_invert(args: argparse.Namespace) -> None:
     cfg = config.load(args.config)
     models = Models(cfg, with_predictor=False)
     code_shape(models, args.space)  # the generator has the space
-    images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
+    if args.align:
+        from .alignment import align_faces
+        from .stages.real_faces import as_tensor
+
+        images = as_tensor(align_faces(paths, models.generator).images)
+    else:
+        images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
     seed = cfg["seed"] if args.seed is None else args.seed
     init = None
     if args.encoder:
@@ -275,7 +282,7 @@ def run_invert(args: argparse.Namespace) -> None:
                     prior_weight=args.prior_weight, init=init, batch_size=cfg["batch_size"])
     attrs = {"space": args.space, "generator": models.generator.name, "encoder": args.encoder or "",
              "generator_config": json.dumps(cfg["generator"], sort_keys=True), "steps": args.steps, "lr": args.lr, "seed": seed,
-             "prior_weight": args.prior_weight, "perceptual": args.perceptual} | software()
+             "prior_weight": args.prior_weight, "perceptual": args.perceptual, "aligned": args.align} | software()
     write_h5(args.out, {"codes": result.codes, "psnr": result.psnr, "images": [str(p) for p in paths]}, attrs)
 
 
