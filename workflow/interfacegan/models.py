@@ -30,10 +30,22 @@ class Models:
         scores = np.empty((len(flat), len(self.columns)), dtype=np.float32)
         with torch.inference_mode():
             for rows in runtime.batches(len(flat), self.view["batch_size"], label):
-                images = fit_size(self.synthesize(flat[rows], space), self.predictor.input_size)
-                with runtime.autocast(self.device, self.view["precision"]):
-                    scores[rows] = self.predictor(images)[:, self.columns].float().cpu().numpy()
+                scores[rows] = self.predict(self.synthesize(flat[rows], space))
         return scores.reshape(*codes.shape[:-1], -1)
+
+    def score_images(self, images: torch.Tensor) -> np.ndarray:
+        """Scores (N, m) float32 of float images (N, 3, H, W) in [-1, 1], in batches on the device."""
+        scores = np.empty((len(images), len(self.columns)), dtype=np.float32)
+        with torch.inference_mode():
+            for rows in runtime.batches(len(images), self.view["batch_size"], "score"):
+                scores[rows] = self.predict(images[rows].to(self.device))
+        return scores
+
+    def predict(self, images: torch.Tensor) -> np.ndarray:
+        """The run's attribute scores of one batch of images on the device (resized to the predictor's input)."""
+        images = fit_size(images, self.predictor.input_size)
+        with runtime.autocast(self.device, self.view["precision"]):
+            return self.predictor(images)[:, self.columns].float().cpu().numpy()
 
     def images(self, codes: np.ndarray, space: str = "z") -> np.ndarray:
         """uint8 NHWC images of codes (n, d) or W+ codes (n, layers, d), with the official

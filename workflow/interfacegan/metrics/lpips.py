@@ -238,3 +238,14 @@ def weighted_lpips(weight: float, device) -> Callable[[torch.Tensor, torch.Tenso
         return None
     lpips = LPIPS().to(device)
     return lambda x, y: weight * lpips(x, y)
+
+
+def paired_distances(lpips: LPIPS, a: torch.Tensor, b: torch.Tensor, batch_size: int) -> np.ndarray:
+    """LPIPS (N,) of paired image batches in [-1, 1], `batch_size` pairs at a time on `lpips`'s device."""
+    device = lpips.shift.device
+    out = np.empty(len(a), np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(a), batch_size):
+            rows = slice(start, start + batch_size)
+            out[rows] = lpips(a[rows].to(device), b[rows].to(device)).cpu().numpy()
+    return out

@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import figures, runtime
-from ..figures import save_png
+from .. import figures
 from ..artifacts import ArtifactError, open_artifact, provenance, read_artifact, write_csv, write_h5
 from ..config import boundary_names, boundary_space, photos
 from ..images import load_face
@@ -20,7 +19,7 @@ from ..latents import standard_normal
 from ..layout import Layout, shard_count, shard_rows
 from ..manipulation import interpolate
 from ..metrics.identity import THRESHOLD, Identity
-from ..metrics.lpips import LPIPS, weighted_lpips
+from ..metrics.lpips import LPIPS, paired_distances, weighted_lpips
 from ..models import Models, to_uint8
 from .analysis import matrix_frame
 from .boundary import read_boundary
@@ -42,7 +41,7 @@ def align(view: dict, layout: Layout) -> None:
     else:
         datasets["images"] = to_uint8(torch.stack([load_face(p, generator.resolution) for p in paths]))
     for path, face in zip(paths, datasets["images"]):
-        save_png(face, layout.aligned_face(path.name))
+        figures.save_png(face, layout.aligned_face(path.name))
     write_h5(layout.aligned, datasets, provenance(view, "align_real") | {"count": len(paths)})
 
 
@@ -117,11 +116,7 @@ def reconstruction(view: dict, layout: Layout) -> None:
     codes, optimiser_psnr = read_codes(view, layout)
     models = Models(view, with_predictor=False)
     rebuilt = models.images(codes, view["real_images"]["space"])
-    lpips, perceptual_distance = LPIPS().to(models.device), np.empty(len(faces), np.float32)
-    with torch.inference_mode():
-        for rows in runtime.batches(len(faces), view["batch_size"], "lpips"):
-            pair = (as_tensor(side[rows]).to(models.device) for side in (faces, rebuilt))
-            perceptual_distance[rows] = lpips(*pair).cpu().numpy()
+    perceptual_distance = paired_distances(LPIPS().to(models.device), as_tensor(faces), as_tensor(rebuilt), view["batch_size"])
     identity = Identity().distance(faces, rebuilt)
     frame = pd.DataFrame({"image": names, "psnr": psnr_uint8(faces, rebuilt), "optimiser_psnr": optimiser_psnr, "lpips": perceptual_distance,
                           "identity_distance": identity, "same_person": identity < THRESHOLD})

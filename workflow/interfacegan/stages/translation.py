@@ -19,12 +19,12 @@ import torch
 from .. import figures, pipeline, runtime
 from .. import translator as tr
 from ..artifacts import ArtifactError, differences, provenance, write_csv
-from ..config import ConfigError, boundary_names, boundary_space, conditional_name, translator_seed
+from ..config import ConfigError, boundary_space, translator_seed
 from ..inversion import psnr
 from ..layout import Layout
 from ..metrics.identity import THRESHOLD, Identity
-from ..metrics.lpips import LPIPS
-from ..models import Models, fit_size, to_uint8
+from ..metrics.lpips import LPIPS, paired_distances
+from ..models import Models, to_uint8
 from .boundary import read_boundary
 from .edits import Editor
 from .score import read_merged
@@ -98,7 +98,7 @@ def table(view: dict, layout: Layout) -> None:
         from .real_faces import as_tensor, read_aligned
 
         sets["real"] = as_tensor(read_aligned(view, layout)[1])
-    before = {name: score_images(editor, images) for name, images in sets.items()}
+    before = {name: editor.score_images(images) for name, images in sets.items()}
     identity = load_checked(view, layout, tr.IDENTITY, editor)
     lpips, faces_id, rows = LPIPS().to(editor.device), Identity(), []
     for boundary in options["boundaries"]:
@@ -123,7 +123,7 @@ def table(view: dict, layout: Layout) -> None:
                 out = tr.run(at, images, view["batch_size"])
                 speed = len(images) / (time.perf_counter() - began)
                 tiles[name].append(to_uint8(out))
-                change = (score_images(editor, out) - before[name]) / spread
+                change = (editor.score_images(out) - before[name]) / spread
                 distance = faces_id.distance(to_uint8(images), to_uint8(out))
                 row = {"boundary": boundary, "set": name, "strength": t, "faces": len(images),
                        "target_change": change[:, target].mean(), "latent_target_change": np.nan, "ratio": np.nan,
@@ -134,7 +134,7 @@ def table(view: dict, layout: Layout) -> None:
                 if name == "generated":
                     row |= {"latent_target_change": latent_change[:, target].mean(),
                             "latent_other_change": np.abs(latent_change[:, others]).mean() if others else np.nan,
-                            "psnr": psnr(out, latent).mean().item(), "lpips": lpips_of(lpips, out, latent, editor),
+                            "psnr": psnr(out, latent).mean().item(), "lpips": float(paired_distances(lpips, out, latent, view["batch_size"]).mean()),
                             "latent_identity_distance": latent_distance.mean()}
                     row["ratio"] = row["target_change"] / row["latent_target_change"] if row["latent_target_change"] else np.nan
                 rows.append(row)
@@ -144,13 +144,9 @@ def table(view: dict, layout: Layout) -> None:
 
 
 def primal_of(view: dict, boundary: str) -> str:
-    """The attribute a boundary moves: itself, or a conditional boundary's primal."""
-    for c in view["conditions"]:
-        if conditional_name(c["primal"], c["conditions"]) == boundary:
-            return c["primal"]
-    if boundary not in view["attributes"]:
-        raise ConfigError(f"config: translator.boundaries: '{boundary}' is not one of the run's boundaries ({', '.join(boundary_names(view))})")
-    return boundary
+    """The attribute a boundary moves: itself, or a conditional boundary's primal (the config
+    has checked that it is one of the run's boundaries)."""
+    return boundary if boundary in view["attributes"] else pipeline.conditions_of(view, boundary)[0]
 
 
 def to_tensor(models: Models, codes: np.ndarray, space: str) -> torch.Tensor:
@@ -158,21 +154,3 @@ def to_tensor(models: Models, codes: np.ndarray, space: str) -> torch.Tensor:
     codes = torch.from_numpy(np.asarray(codes, dtype=np.float32))
     with torch.inference_mode():
         return torch.cat([models.synthesize(codes[rows], space).cpu() for rows in runtime.batches(len(codes), models.view["batch_size"], "generate")])
-
-
-def score_images(models: Models, images: torch.Tensor) -> np.ndarray:
-    """The predictor's scores (N, m) of the run's attributes for float images in [-1, 1]."""
-    out = np.empty((len(images), len(models.columns)), dtype=np.float32)
-    with torch.inference_mode():
-        for rows in runtime.batches(len(images), models.view["batch_size"], "score"):
-            batch = fit_size(images[rows].to(models.device), models.predictor.input_size)
-            with runtime.autocast(models.device, models.view["precision"]):
-                out[rows] = models.predictor(batch)[:, models.columns].float().cpu().numpy()
-    return out
-
-
-def lpips_of(lpips: LPIPS, a: torch.Tensor, b: torch.Tensor, models: Models) -> float:
-    """The mean LPIPS (VGG16) between paired images."""
-    with torch.inference_mode():
-        return float(torch.cat([lpips(a[rows].to(models.device), b[rows].to(models.device)).cpu()
-                                for rows in runtime.batches(len(a), models.view["batch_size"], "lpips")]).mean())
