@@ -24,11 +24,11 @@ from conftest import PLANTED, planted_photos, run_chain
 BOUNDARIES = ["smile", "eyeglasses_c_age"]  # a plain and a conditional boundary
 FACES, PHOTOS = 4, 3
 TRANSLATOR = {
-    "boundaries": BOUNDARIES, "identity_steps": 8, "steps": 5, "batch_size": 4, "perceptual": 0.0,
+    "boundaries": BOUNDARIES, "alpha": {"smile": 3.0, "eyeglasses_c_age": 2.5}, "identity_steps": 8, "steps": 5, "batch_size": 4, "perceptual": 0.0,
     "architecture": {"channels": 8, "downsamples": 1, "blocks": 1}, "faces": FACES,
 }
 TRAINED = ("train_identity_translator", "train_translator", "translation_table")
-COLUMNS = ["boundary", "set", "strength", "faces", "target_change", "latent_target_change", "ratio", "other_change",
+COLUMNS = ["boundary", "alpha", "set", "strength", "faces", "target_change", "latent_target_change", "ratio", "other_change",
            "latent_other_change", "psnr", "lpips", "psnr_input", "identity_distance", "same_person", "latent_identity_distance",
            "images_per_second"]
 
@@ -62,6 +62,9 @@ def finished(tmp_path_factory):
         ({"space": "w"}, "translator.space: w codes are edited along the w boundaries; add w to spaces"),
         ({"space": "wp"}, "translator.space: wp codes are edited along the w boundaries; add w to spaces"),
         ({"strengths": []}, "translator.strengths"),
+        ({"alpha": {"smile": 2.0}}, "translator.alpha: the mapping must name exactly translator.boundaries; missing eyeglasses_c_age$"),
+        ({"alpha": {"smile": 2.0, "eyeglasses_c_age": 1.0, "age": 1.0}}, "translator.alpha: .*; not a translator boundary: age$"),
+        ({"alpha": {"smile": "far", "eyeglasses_c_age": 1.0}}, "translator.alpha.smile: 'far' is not of type 'number'"),
         ({"architecture": {"width": 8}}, "translator.architecture.width: Additional properties"),
     ],
 )
@@ -112,7 +115,7 @@ def test_the_translators_record_their_config_and_their_identity_model(finished):
     meta = json.loads(layout.translator("smile").with_suffix(".json").read_text())
     assert meta["stage"] == "train_translator" and meta["boundary"] == "smile"
     assert meta["config_digest"] == pipeline.content_digest(config, "train_translator")
-    assert meta["pairs_seed"] == PLANTED["seed"] + 1 and meta["report"]["steps"] == TRANSLATOR["steps"]
+    assert meta["pairs_seed"] == PLANTED["seed"] + 1 and meta["report"]["steps"] == TRANSLATOR["steps"] and meta["alpha"] == 3.0
     assert meta["identity"]["sha256"] == tr.sha256(layout.translator("identity"))
     identity = json.loads(layout.translator("identity").with_suffix(".json").read_text())
     assert identity["identity"] is None and identity["report"]["steps"] == TRANSLATOR["identity_steps"]
@@ -128,10 +131,12 @@ def test_the_table_measures_every_boundary_set_and_strength(finished):
         (b, s) for b in BOUNDARIES for s in ("generated", "real")]
     generated, real = table[table["set"] == "generated"], table[table["set"] == "real"]
     assert (generated["faces"] == FACES).all() and (real["faces"] == PHOTOS).all()
-    # the latent edit: +3 along a unit normal moves the planted score by 3 cos(n, truth) (about 1 for smile,
-    # 0.8 for eyeglasses made orthogonal to age, which has cosine 0.6 with it) plus the noise term's change,
-    # 0.3 * sqrt(2) * (sin - sin), at most 0.85; all in SDs of sqrt(1 + 0.3^2) = 1.044 (measured 2.93 and 2.24)
-    assert generated["latent_target_change"].between((2.4 - 0.85) / 1.044, (3 + 0.85) / 1.044).all()
+    # the latent edit: +alpha along a unit normal moves the planted score by alpha cos(n, truth) (about 1 for
+    # smile, 0.8 for eyeglasses made orthogonal to age, which has cosine 0.6 with it) plus the noise term's change,
+    # 0.3 * sqrt(2) * (sin - sin), at most 0.85; all in SDs of sqrt(1 + 0.3^2) = 1.044 (measured 2.93 at alpha 3 and 1.87 at 2.5)
+    assert table.groupby("boundary")["alpha"].first().to_dict() == TRANSLATOR["alpha"]
+    alpha = generated["alpha"]
+    assert (generated["latent_target_change"] > (0.8 * alpha - 0.85) / 1.044).all() and (generated["latent_target_change"] < (alpha + 0.85) / 1.044).all()
     assert (generated["latent_target_change"] > 4 * generated["latent_other_change"]).all()  # it moves its own attribute (measured 8x, 15x)
     np.testing.assert_allclose(generated["ratio"], generated["target_change"] / generated["latent_target_change"], rtol=1e-4)  # CSV's 6 decimals
     assert generated[["psnr", "lpips", "latent_other_change", "latent_identity_distance"]].notna().all().all()
@@ -159,7 +164,8 @@ def test_t0_is_the_identity_models_psnr_and_t1_the_boundary_models(finished):
     reproduced = psnr(tr.run(identity, faces, config["batch_size"]), faces).mean().item()
     for boundary in BOUNDARIES:
         assert table.loc[(boundary, "generated", 0), "psnr_input"] == pytest.approx(reproduced, abs=2e-6)  # the CSV's 6 decimals
-        edit = to_tensor(editor, editor.first_codes(FACES, "z") + 3.0 * editor.normal(boundary, "z").reshape(-1), "z")
+        alpha = TRANSLATOR["alpha"][boundary]
+        edit = to_tensor(editor, editor.first_codes(FACES, "z") + alpha * editor.normal(boundary, "z").reshape(-1), "z")
         translated = tr.translate(layout.translator(boundary), editor.generator, faces, 1.0, config["batch_size"])
         assert table.loc[(boundary, "generated", 1), "psnr"] == pytest.approx(psnr(translated, edit).mean().item(), abs=2e-6)
 

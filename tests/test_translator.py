@@ -26,7 +26,7 @@ torch.set_num_threads(1)  # tiny networks: threads cost more than they give
 # 16x16 noise-like planted images: no downsampling (a 2x2-strided bottleneck cannot pass their detail on in a few steps)
 TINY = {"channels": 8, "downsamples": 0, "blocks": 2, "max_channels": 32}
 CRITIC = {"channels": 8, "layers": 2}
-FAST = dict(batch_size=8, lr=2e-3, perceptual=0.0, pixel=100.0, architecture=TINY, discriminator=CRITIC, held_out=32)
+FAST = dict(batch_size=8, lr=1e-3, perceptual=0.0, pixel=100.0, architecture=TINY, discriminator=CRITIC, held_out=32)
 ALPHA = 3.0
 
 
@@ -88,8 +88,11 @@ def test_identity_pairs_are_equal(planted):
 def test_the_networks_have_pix2pixhd_shapes():
     net = Translator(64)  # the default: 32 channels, 2 downsamples, 4 residual blocks
     x = torch.rand(2, 3, 64, 64) * 2 - 1
+    tr.initialise(net)
+    assert torch.equal(net(x), x)  # untrained, the residual network is the identity: its last conv is zero
+    torch.nn.init.normal_(net.net[-1].weight, 0.0, 0.02)
     y = net(x)
-    assert y.shape == x.shape and y.abs().max() <= 1
+    assert y.shape == x.shape and not torch.equal(y, x) and run(net, x).abs().max() <= 1
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     assert convs[0].kernel_size == (7, 7) and convs[-1].kernel_size == (7, 7) and convs[1].stride == (2, 2)
     assert sum(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules()) == 2
@@ -110,14 +113,15 @@ def test_the_networks_have_pix2pixhd_shapes():
 
 def test_training_learns_the_latent_edit(planted, models):
     identity, identity_report, boundary, report = models
-    # measured (held-out PSNR against the edit's image): untrained identity model 8.2 dB, trained 21.5 dB against x itself;
-    # the fine-tuned boundary model: 12.5 dB at its start -> 13.3; the unedited source: 13.2 dB
-    assert identity_report["held_out"]["psnr_mean"] > identity_report["before"]["psnr_mean"] + 8
-    assert report["held_out"]["psnr_mean"] > report["before"]["psnr_mean"]
+    # measured (held-out PSNR against the edit's image): the untrained identity model is exact (no finite PSNR),
+    # trained it keeps 41.9 dB against x itself; the fine-tuned boundary model: 13.2 dB at its start -> 14.7;
+    # the unedited source: 13.2 dB
+    assert identity_report["before"]["psnr_mean"] is None and identity_report["held_out"]["psnr_mean"] > 30
+    assert report["held_out"]["psnr_mean"] > report["before"]["psnr_mean"] + 0.5
     assert report["final_losses"]["g_pixel"] < report["losses"][0]["g_pixel"]
     assert report["steps"] == 300 and report["seconds"] > 0 and report["held_out"]["seed"] == tr.HELD_OUT_SEED
     # the semantic edit: the planted score of a (row 0) rises by alpha, b's (row 1) stays
-    # (measured: target +3.03, boundary model +3.4 (b: +0.3), identity model -0.04)
+    # (measured: target +3.03, boundary model +3.10 (b: -0.09), identity model -0.02)
     source, target = next(pairs(planted, planted.normals[0].numpy(), ALPHA, seed=77, batch_size=64))
     wanted = (score_rows(target) - score_rows(source)).mean(0)
     got = (score_rows(run(boundary, source)) - score_rows(source)).mean(0)
@@ -220,6 +224,7 @@ def test_each_bad_checkpoint_is_one_clear_error(planted, models, tmp_path):
         "its identity model": variant("noidentity", lambda m: m["identity"].update(file="gone.pt")),
         "has sha256": variant("swapped", lambda m: m["identity"].update(file="elsewhere/identity.pt")),
         "architecture": variant("noarch", lambda m: m.pop("architecture")),
+        "format: 'interfacegan-translator/2' was expected": variant("oldformat", lambda m: m.update(format="interfacegan-translator/1")),
     }
     for message, path in cases.items():
         with pytest.raises(CheckpointError, match=message) as err:

@@ -112,6 +112,11 @@ def check_translator(config: dict) -> None:
             raise ConfigError(f"config: translator.boundaries: '{name}' is not one of the run's boundaries ({', '.join(names)})")
         if name == "identity":
             raise ConfigError("config: translator.boundaries: 'identity' is the identity model's name; a boundary named so cannot have a translator")
+    alpha = options["alpha"]
+    if isinstance(alpha, dict) and alpha.keys() != set(options["boundaries"]):
+        missing, extra = sorted(set(options["boundaries"]) - alpha.keys()), sorted(alpha.keys() - set(options["boundaries"]))
+        raise ConfigError(f"config: translator.alpha: the mapping must name exactly translator.boundaries"
+                          f"{'; missing ' + ', '.join(missing) if missing else ''}{'; not a translator boundary: ' + ', '.join(extra) if extra else ''}")
     if boundary_space(options["space"]) not in config["spaces"]:
         raise ConfigError(
             f"config: translator.space: {options['space']} codes are edited along the {boundary_space(options['space'])} "
@@ -122,6 +127,12 @@ def check_translator(config: dict) -> None:
             f"config: translator.seed: {config['seed']} is the run's seed, whose latents are the faces the translators are "
             "measured on; training pairs need another seed"
         )
+
+
+def translator_alpha(config: dict, boundary: str) -> float:
+    """The edit strength of `boundary`'s translator: translator.alpha, or its entry in the mapping."""
+    alpha = config["translator"]["alpha"]
+    return float(alpha[boundary] if isinstance(alpha, dict) else alpha)
 
 
 def translator_seed(config: dict) -> int:

@@ -19,7 +19,7 @@ import torch
 from .. import figures, pipeline, runtime
 from .. import translator as tr
 from ..artifacts import ArtifactError, differences, provenance, write_csv
-from ..config import ConfigError, boundary_space, translator_seed
+from ..config import ConfigError, boundary_space, translator_alpha, translator_seed
 from ..inversion import psnr
 from ..layout import Layout
 from ..metrics.identity import THRESHOLD, Identity
@@ -42,7 +42,7 @@ def train_boundary(view: dict, translator_boundary: str, layout: Layout) -> None
     identity = load_checked(view, layout, tr.IDENTITY, models)
     normal = read_boundary(view, layout, translator_boundary, boundary_space(options["space"]), "normal")["normal"]
     init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
-    train(view, layout, "train_translator", models, translator_boundary, normal, options["alpha"], options["steps"], init)
+    train(view, layout, "train_translator", models, translator_boundary, normal, translator_alpha(view, translator_boundary), options["steps"], init)
 
 
 def train(view: dict, layout: Layout, stage: str, models: Models, name: str, normal, alpha: float, steps: int, init: dict | None) -> None:
@@ -89,7 +89,7 @@ def table(view: dict, layout: Layout) -> None:
     aligned photos of real_images: score changes in SDs of the run's synthesized scores,
     PSNR and LPIPS against the latent edit, dlib's identity distance to the input, speed."""
     options = view["translator"]
-    space, alpha, strengths = options["space"], options["alpha"], [float(t) for t in options["strengths"]]
+    space, strengths = options["space"], [float(t) for t in options["strengths"]]
     editor = Editor(view, layout)
     spread = np.nanstd(read_merged(view, layout)["scores"], axis=0)
     codes = editor.first_codes(options["faces"], space)
@@ -106,6 +106,7 @@ def table(view: dict, layout: Layout) -> None:
         others = [j for j in range(len(view["attributes"])) if j != target]
         model = load_checked(view, layout, boundary, editor)
         normal = editor.normal(boundary, boundary_space(space)).reshape(-1)
+        alpha = translator_alpha(view, boundary)
         edited_codes = codes + alpha * normal
         latent = to_tensor(editor, edited_codes, space)
         latent_change = (editor.score(edited_codes, space, f"latent edit {boundary}") - before["generated"]) / spread
@@ -125,7 +126,7 @@ def table(view: dict, layout: Layout) -> None:
                 tiles[name].append(to_uint8(out))
                 change = (editor.score_images(out) - before[name]) / spread
                 distance = faces_id.distance(to_uint8(images), to_uint8(out))
-                row = {"boundary": boundary, "set": name, "strength": t, "faces": len(images),
+                row = {"boundary": boundary, "alpha": alpha, "set": name, "strength": t, "faces": len(images),
                        "target_change": change[:, target].mean(), "latent_target_change": np.nan, "ratio": np.nan,
                        "other_change": np.abs(change[:, others]).mean() if others else np.nan, "latent_other_change": np.nan,
                        "psnr": np.nan, "lpips": np.nan, "psnr_input": psnr(out, images).mean().item(),
