@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # `make run PHOTOS=DIR`: also align, invert and edit the face photos in DIR (real_images.images)
 PHOTO_CONFIG := $(if $(PHOTOS),--config 'real_images={images: $(abspath $(PHOTOS))}')
 
-.PHONY: run test dry-run
+.PHONY: run test dry-run translators
 
 # The jobs run the venv's `interfacegan`.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -16,6 +16,12 @@ run: $(STAMP)
 
 dry-run: $(STAMP)
 	snakemake -n --workflow-profile workflow/profiles/default $(PHOTO_CONFIG)
+
+# `make translators`: the default run plus configs/translator.yaml's translators (about 80 min
+# on 2 CPU cores), copied to models/dcgan_faces/translators/ (2 threads per job, as shipped)
+translators: $(STAMP)
+	snakemake --cores $(CORES) --workflow-profile workflow/profiles/default --configfile configs/translator.yaml --config threads=2
+	cp results/dcgan_faces/translators/*.pt results/dcgan_faces/translators/*.json models/dcgan_faces/translators/
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

@@ -30,7 +30,7 @@ TRANSLATOR = {
 TRAINED = ("train_identity_translator", "train_translator", "translation_table")
 COLUMNS = ["boundary", "alpha", "set", "strength", "faces", "target_change", "latent_target_change", "ratio", "other_change",
            "latent_other_change", "psnr", "lpips", "psnr_input", "identity_distance", "same_person", "latent_identity_distance",
-           "images_per_second"]
+           "latent_same_person", "images_per_second"]
 
 
 def translator_config(photos=None, **options) -> dict:
@@ -139,8 +139,8 @@ def test_the_table_measures_every_boundary_set_and_strength(finished):
     assert (generated["latent_target_change"] > (0.8 * alpha - 0.85) / 1.044).all() and (generated["latent_target_change"] < (alpha + 0.85) / 1.044).all()
     assert (generated["latent_target_change"] > 4 * generated["latent_other_change"]).all()  # it moves its own attribute (measured 8x, 15x)
     np.testing.assert_allclose(generated["ratio"], generated["target_change"] / generated["latent_target_change"], rtol=1e-4)  # CSV's 6 decimals
-    assert generated[["psnr", "lpips", "latent_other_change", "latent_identity_distance"]].notna().all().all()
-    assert real[["latent_target_change", "ratio", "psnr", "lpips", "latent_identity_distance"]].isna().all().all()
+    assert generated[["psnr", "lpips", "latent_other_change", "latent_identity_distance", "latent_same_person"]].notna().all().all()
+    assert real[["latent_target_change", "ratio", "psnr", "lpips", "latent_identity_distance", "latent_same_person"]].isna().all().all()
     assert table[["target_change", "other_change", "psnr_input", "identity_distance"]].notna().all().all()
     assert table["same_person"].between(0, 1).all() and (table["images_per_second"] > 0).all()
     # even 5 fine-tuning steps pull the target's score rows toward the latent edit's, and outputs move about

@@ -247,9 +247,6 @@ def image_paths(paths: list[str]) -> list[Path]:
 
 
 def run_invert(args: argparse.Namespace) -> None:
-    import torch
-
-    from .images import load_face
     from .inversion import invert
     from .metrics.lpips import weighted_lpips
     from .models import Models
@@ -265,13 +262,7 @@ def run_invert(args: argparse.Namespace) -> None:
     cfg = config.load(args.config)
     models = Models(cfg, with_predictor=False)
     code_shape(models, args.space)  # the generator has the space
-    if args.align:
-        from .alignment import align_faces
-        from .stages.real_faces import as_tensor
-
-        images = as_tensor(align_faces(paths, models.generator).images)
-    else:
-        images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
+    images = input_faces(paths, models.generator, args.align)
     seed = cfg["seed"] if args.seed is None else args.seed
     init = None
     if args.encoder:
@@ -327,6 +318,7 @@ def add_translator_commands(commands) -> None:
     edit.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's files in sorted order)")
     edit.add_argument("--strength", type=float, default=1.0, help="0: the identity model, 1: the boundary model, between or beyond: interpolated weights")
     edit.add_argument("--out", required=True, help="folder: one PNG per image, with the image's file name")
+    edit.add_argument("--align", action="store_true", help="align each photo's face like the generator's (dlib landmarks) instead of a centre crop")
 
 
 def run_train_translator(args: argparse.Namespace) -> None:
@@ -370,11 +362,22 @@ def run_train_translator(args: argparse.Namespace) -> None:
     print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
 
 
-def run_translate(args: argparse.Namespace) -> None:
+def input_faces(paths: list[Path], generator, align: bool):
+    """The photos as float images (N, 3, R, R) in [-1, 1]: aligned like the generator's faces, or centre-cropped."""
     import torch
 
-    from .figures import save_png
+    if align:
+        from .alignment import align_faces
+        from .stages.real_faces import as_tensor
+
+        return as_tensor(align_faces(paths, generator).images)
     from .images import load_face
+
+    return torch.stack([load_face(path, generator.resolution) for path in paths])
+
+
+def run_translate(args: argparse.Namespace) -> None:
+    from .figures import save_png
     from .models import Models, to_uint8
     from .translator import translate
 
@@ -388,7 +391,7 @@ def run_translate(args: argparse.Namespace) -> None:
         raise ArtifactError(f"--images: several images would be written as {', '.join(twice[:3])}; the outputs would overwrite each other")
     cfg = config.load(args.config)
     models = Models(cfg, with_predictor=False)
-    images = torch.stack([load_face(path, models.generator.resolution) for path in paths])
+    images = input_faces(paths, models.generator, args.align)
     edited = to_uint8(translate(args.translator, models.generator, images, args.strength, cfg["batch_size"]))
     with all_or_nothing():
         for name, image in zip(names, edited):

@@ -131,12 +131,12 @@ def table(view: dict, layout: Layout) -> None:
                        "other_change": np.abs(change[:, others]).mean() if others else np.nan, "latent_other_change": np.nan,
                        "psnr": np.nan, "lpips": np.nan, "psnr_input": psnr(out, images).mean().item(),
                        "identity_distance": distance.mean(), "same_person": (distance < THRESHOLD).mean(),
-                       "latent_identity_distance": np.nan, "images_per_second": speed}
+                       "latent_identity_distance": np.nan, "latent_same_person": np.nan, "images_per_second": speed}
                 if name == "generated":
                     row |= {"latent_target_change": latent_change[:, target].mean(),
                             "latent_other_change": np.abs(latent_change[:, others]).mean() if others else np.nan,
                             "psnr": psnr(out, latent).mean().item(), "lpips": float(paired_distances(lpips, out, latent, view["batch_size"]).mean()),
-                            "latent_identity_distance": latent_distance.mean()}
+                            "latent_identity_distance": latent_distance.mean(), "latent_same_person": (latent_distance < THRESHOLD).mean()}
                     row["ratio"] = row["target_change"] / row["latent_target_change"] if row["latent_target_change"] else np.nan
                 rows.append(row)
         grid = np.concatenate([np.stack(parts, axis=1) for parts in tiles.values() if parts])
