@@ -318,6 +318,14 @@ def test_command_line_errors_are_one_line(planted_config, tmp_path, capsys):
     assert err.count("\n") == 1 and "translator checkpoint not found" in err
     assert main(argv[:-4] + ["--images", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 2
     assert "cannot be read" in capsys.readouterr().err  # a missing image file
+    # strength beyond the config's translator.strength_range (here the default [0, 2]: the config has no translator section)
+    assert main(argv + ["--strength", "2.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--strength: strength 2.5 is outside translator.strength_range [0, 2]" in err
+    wide = tmp_path / "wide.yaml"
+    wide.write_text(yaml.safe_dump(PLANTED | {"translator": {"boundaries": ["smile"], "strength_range": [-1, 3]}}))
+    assert main(["translate", "--config", str(wide), *argv[3:], "--strength", "2.5"]) == 2
+    assert "translator checkpoint not found" in capsys.readouterr().err  # the strength passed: the next check speaks
     assert not list(tmp_path.glob("t.*")) and not (tmp_path / "o").exists()
 
 

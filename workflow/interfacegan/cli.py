@@ -316,7 +316,7 @@ def add_translator_commands(commands) -> None:
     edit.add_argument("--config", required=True, help="YAML config file: its generator (resolution) and batch_size are used")
     edit.add_argument("--translator", required=True, help="translator checkpoint STEM.pt (from train-translator)")
     edit.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's files in sorted order)")
-    edit.add_argument("--strength", type=float, default=1.0, help="0: the identity model, 1: the boundary model, between or beyond: interpolated weights")
+    edit.add_argument("--strength", type=float, default=1.0, help="0: the identity model, 1: the boundary model, between or beyond: interpolated weights (within the config's translator.strength_range, default [0, 2])")
     edit.add_argument("--out", required=True, help="folder: one PNG per image, with the image's file name")
     edit.add_argument("--align", action="store_true", help="align each photo's face like the generator's (dlib landmarks) instead of a centre crop")
 
@@ -390,6 +390,7 @@ def run_translate(args: argparse.Namespace) -> None:
     if twice:
         raise ArtifactError(f"--images: several images would be written as {', '.join(twice[:3])}; the outputs would overwrite each other")
     cfg = config.load(args.config)
+    config.check_strength(cfg, args.strength, "--strength")
     models = Models(cfg, with_predictor=False)
     images = input_faces(paths, models.generator, args.align)
     edited = to_uint8(translate(args.translator, models.generator, images, args.strength, cfg["batch_size"]))

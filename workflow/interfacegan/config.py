@@ -112,6 +112,11 @@ def check_translator(config: dict) -> None:
             raise ConfigError(f"config: translator.boundaries: '{name}' is not one of the run's boundaries ({', '.join(names)})")
         if name == "identity":
             raise ConfigError("config: translator.boundaries: 'identity' is the identity model's name; a boundary named so cannot have a translator")
+    low, high = options["strength_range"]
+    if low > high:
+        raise ConfigError(f"config: translator.strength_range: [{low:g}, {high:g}] is empty; write [low, high]")
+    for t in options["strengths"]:
+        check_strength(config, t, "translator.strengths")
     alpha = options["alpha"]
     if isinstance(alpha, dict) and alpha.keys() != set(options["boundaries"]):
         missing, extra = sorted(set(options["boundaries"]) - alpha.keys()), sorted(alpha.keys() - set(options["boundaries"]))
@@ -127,6 +132,15 @@ def check_translator(config: dict) -> None:
             f"config: translator.seed: {config['seed']} is the run's seed, whose latents are the faces the translators are "
             "measured on; training pairs need another seed"
         )
+
+
+def check_strength(config: dict, t: float, where: str) -> None:
+    """One ConfigError line unless the translator strength t lies in translator.strength_range
+    (the schema's default range where the config has no translator section)."""
+    options = config["translator"] or {}
+    low, high = options.get("strength_range") or schema()["properties"]["translator"]["properties"]["strength_range"]["default"]
+    if not low <= t <= high:
+        raise ConfigError(f"config: {where}: strength {t:g} is outside translator.strength_range [{low:g}, {high:g}]")
 
 
 def translator_alpha(config: dict, boundary: str) -> float:
