@@ -31,11 +31,12 @@ from interfacegan.encoder import encode, load_encoder
 from interfacegan.inversion import invert
 from interfacegan.layout import Layout
 from interfacegan.stages.edits import Editor
-from interfacegan.stages.score import read_merged
+from interfacegan.stages.score import score_spread
+
+from inversion import HELD_OUT_SEED, faces_of  # bench/inversion.py: the same held-out faces
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models" / "dcgan_faces"
-HELD_OUT_SEED = 2027
 
 
 def main() -> None:
@@ -57,7 +58,7 @@ def main() -> None:
 
 
 def strengths(editor: Editor, args) -> None:
-    spread = np.nanstd(read_merged(editor.view, Layout(editor.view["run"], args.results))["scores"], axis=0)
+    spread = score_spread(editor.view, editor.layout)
     codes = editor.first_codes(args.faces, "z")
     before = editor.score(codes, "z", "faces")
     print(f"the run's first {args.faces} faces, mean target change in score SDs at +alpha\n")
@@ -73,9 +74,7 @@ def strengths(editor: Editor, args) -> None:
 
 def speeds(editor: Editor, args) -> None:
     generator = editor.generator
-    z = generator.prepare_z(torch.randn(args.faces, generator.latent_dim, generator=torch.Generator().manual_seed(HELD_OUT_SEED)))
-    with torch.no_grad():
-        faces = generator.synthesize(z)
+    _, faces = faces_of(generator, args.faces, HELD_OUT_SEED)
     path = MODELS / "translators" / f"{args.boundary}.pt"
     alpha = tr.load_translator(path, generator).meta["alpha"]
     began = time.perf_counter()

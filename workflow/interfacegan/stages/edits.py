@@ -16,7 +16,7 @@ from ..manipulation import interpolate
 from ..models import Models
 from .analysis import matrix_frame
 from .boundary import read_boundary
-from .score import read_merged
+from .score import score_spread
 
 
 class Editor(Models):
@@ -46,7 +46,7 @@ def rescoring(view: dict, layout: Layout) -> None:
     """Mean change of every attribute's score when codes move by +-a along each boundary,
     per +a, in standard deviations of that attribute's score over all samples."""
     editor = Editor(view, layout)
-    spread = np.nanstd(read_merged(view, layout)["scores"], axis=0)
+    spread = score_spread(view, layout)
     step = view["analysis"]["rescoring_step"]
     names = boundary_names(view)
     blocks = {}

@@ -23,7 +23,7 @@ from ..metrics.lpips import LPIPS, paired_distances, weighted_lpips
 from ..models import Models, to_uint8
 from .analysis import matrix_frame
 from .boundary import read_boundary
-from .score import read_merged
+from .score import score_spread
 
 
 def align(view: dict, layout: Layout) -> None:
@@ -133,7 +133,7 @@ def edits(view: dict, layout: Layout) -> None:
     models = Models(view)
     space, options = view["real_images"]["space"], view["edit"]
     amounts = np.linspace(options["start"], options["end"], options["steps"])
-    spread = np.nanstd(read_merged(view, layout)["scores"], axis=0)
+    spread = score_spread(view, layout)
     identity, rows, matrix = Identity(), [], []
     photo_descriptors, rebuilt = identity(faces)[:, None], models.images(codes, space)[:, None]  # once, not per boundary
     for name in boundary_names(view):

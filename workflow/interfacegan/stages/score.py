@@ -32,3 +32,8 @@ def merge(view: dict, layout: Layout) -> None:
 def read_merged(view: dict, layout: Layout) -> dict:
     """The run's merged scores (n_samples, m) and their attribute names, checked to be this run's."""
     return read_artifact(layout.merged_scores, view, "scores", "attributes", stage="merge_scores", start=0, stop=view["n_samples"])
+
+
+def score_spread(view: dict, layout: Layout) -> np.ndarray:
+    """Each attribute's score SD over the run's synthesized samples (NaNs left out): the unit of every score change."""
+    return np.nanstd(read_merged(view, layout)["scores"], axis=0)

@@ -27,7 +27,7 @@ from ..metrics.lpips import LPIPS, paired_distances
 from ..models import Models, to_uint8
 from .boundary import read_boundary
 from .edits import Editor
-from .score import read_merged
+from .score import score_spread
 
 def train_identity(view: dict, layout: Layout) -> None:
     """The identity model: the translator trained on pairs (x, x) of the translator seed's latents."""
@@ -91,7 +91,7 @@ def table(view: dict, layout: Layout) -> None:
     options = view["translator"]
     space, strengths = options["space"], [float(t) for t in options["strengths"]]
     editor = Editor(view, layout)
-    spread = np.nanstd(read_merged(view, layout)["scores"], axis=0)
+    spread = score_spread(view, layout)
     codes = editor.first_codes(options["faces"], space)
     sets = {"generated": to_tensor(editor, codes, space)}
     if view["real_images"]:
