@@ -46,7 +46,9 @@ def ours(config: dict, workdir: Path, cores: int) -> tuple[float, dict]:
                "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(path)]  # --configfile takes several
     start = time.perf_counter()
     path = {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}  # the jobs' `interfacegan`
-    subprocess.run(command, check=True, capture_output=True, env=os.environ | path)
+    run = subprocess.run(command, capture_output=True, text=True, env=os.environ | path)
+    if run.returncode:
+        sys.exit(f"our run failed:\n{run.stderr}")
     seconds = time.perf_counter() - start
     return seconds, {a: read_h5(workdir / t)["attrs"]["val_accuracy"] for a, t in zip(config["attributes"], targets)}
 
@@ -89,6 +91,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=os.cpu_count())
     args = parser.parse_args()
     config = configuration.load(args.config)
+    config.pop("real_images", None)  # the comparison ends at the boundaries
     config = copy.deepcopy(config) | {"n_samples": args.n, "shard_size": min(config["shard_size"], args.n), "run": "bench"}
     config["shard_size"] -= config["shard_size"] % config["batch_size"]
     for section in (config["generator"], config["predictor"]):  # the runs work in a temporary folder
