@@ -72,3 +72,40 @@ def test_only_inference_batchnorm_is_folded_and_channels_last_is_asked_for():
 
     plain = runtime.for_inference(Plain(nn.Conv2d(3, 4, 3)).eval())
     assert plain[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_transposed_convolutions_are_replaced_by_faster_equivalents(bias):
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.ConvTranspose2d(10, 16, 4, 1, 0, bias=bias), nn.ReLU(),  # a latent code to 4x4: one matrix product
+        nn.ConvTranspose2d(16, 8, 4, 2, 1, bias=bias), nn.ReLU(),  # 8 channels: kept as it is
+        nn.ConvTranspose2d(8, 3, 4, 2, 1, bias=bias), nn.Tanh(),  # to an image: a sub-pixel convolution
+    )
+    z = torch.randn(7, 10, 1, 1, requires_grad=True)
+    expected = net(z)
+    fast = runtime.for_inference(copy.deepcopy(net))
+    assert [type(m).__name__ for m in fast[::2]] == ["PointTransposedConv", "ConvTranspose2d", "SubpixelTransposedConv"]
+    out = fast(z)
+    # the same products summed in another order: float32 rounding of activations of order 1
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
+    # differentiable in the input (inversion back-propagates through the generator)
+    torch.testing.assert_close(torch.autograd.grad(out.sum(), z)[0], torch.autograd.grad(expected.sum(), z)[0], rtol=1e-5, atol=1e-5)
+    # any input size: the sub-pixel form exactly doubles it, the point form falls back to the convolution off 1x1
+    x = torch.randn(2, 8, 5, 3)
+    torch.testing.assert_close(fast[4](x), net[4](x), rtol=1e-5, atol=1e-6)
+    y = torch.randn(2, 10, 2, 2)
+    torch.testing.assert_close(fast[0](y), net[0](y), rtol=1e-5, atol=1e-6)
+
+
+def test_the_residual_block_in_place_is_the_same_function_and_trains():
+    from interfacegan.predictors.multihead import BasicBlock
+
+    torch.manual_seed(0)
+    block = BasicBlock(4, 8, 2)
+    x = torch.randn(3, 4, 8, 8, requires_grad=True)
+    out = block(x)
+    expected = torch.relu(block.body(x) + block.shortcut(x))
+    assert torch.equal(out, expected)
+    out.sum().backward()  # the in-place add and ReLU leave autograd's saved tensors intact
+    assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -64,7 +64,9 @@ class BasicBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.body(x) + self.shortcut(x))
+        out = self.body(x)
+        out += self.shortcut(x)  # in place: two fewer activation-sized tensors to allocate and fill
+        return out.relu_()
 
 
 class MultiHeadNet(nn.Module):
