@@ -1,6 +1,7 @@
 """The Snakemake workflow itself: planning, running, bad configs, kills."""
 
 import copy
+import importlib.util
 import os
 import re
 import shutil
@@ -83,7 +84,20 @@ def test_the_workflow_gives_what_the_stages_give(tmp_path):
     assert len(pd.read_csv(run / "tables" / "translation.csv")) == 2 * 2 * 2 and (run / "translators" / "eyeglasses_c_age.json").exists()
     again = snakemake(config, tmp_path, "--cores", "2", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    check_the_usage_lines(run)
     check_the_report(config, tmp_path)
+
+
+def check_the_usage_lines(run: Path) -> None:
+    """Each job's log ends with its CPU time and page faults, which bench/stages.py adds up per stage."""
+    spec = importlib.util.spec_from_file_location("stages_bench", ROOT / "bench" / "stages.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    logs = sorted((run / "logs").rglob("*.log"))
+    assert all(bench.USAGE.search(log.read_text().splitlines()[-1]) for log in logs)
+    totals = bench.usage_by_stage(run)
+    assert sum(jobs for jobs, *_ in totals.values()) == len(logs)
+    assert totals["score"][0] == len(list((run / "logs" / "score").glob("0*.log"))) and totals["score"][1] > 0
 
 
 def check_the_report(config: dict, workdir: Path) -> None:

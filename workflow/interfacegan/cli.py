@@ -286,6 +286,17 @@ def run_stage(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
     with all_or_nothing():
         pipeline.run(source, args.name, wildcards, Layout(source["run"], args.results))
+    log_usage(args.name)
+
+
+def log_usage(stage: str) -> None:
+    """The job's CPU time, split into user and kernel, and its minor page faults: the last
+    line of its log (bench/stages.py adds them up per stage)."""
+    import resource  # POSIX
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    logging.getLogger("interfacegan").info(
+        "stage %s used: user %.2f s, sys %.2f s, minor page faults %d", stage, usage.ru_utime, usage.ru_stime, usage.ru_minflt)
 
 
 # --- feed-forward editing: train-translator, translate (interfacegan.translator) ---
