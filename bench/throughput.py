@@ -5,7 +5,9 @@ peak, measured in the same run.
 
 Each row times two score jobs: one of a single batch and one of --n images. The job's
 rate is n / its wall time (start-up included); the steady rate, (n - batch) / the
-difference of the two wall times, is the rate once the job is running.
+difference of the two wall times, is the rate once the job is running. The work per image
+is counted on the networks as defined; "gain" times them against the stage's prepared
+networks (runtime.for_inference), alternated in one process.
 
 Run by hand: .venv/bin/python bench/throughput.py [CONFIG ...] [--generator JSON ...]
   [--n 4000] [--threads 1 2] [--batch-size 250 ...] [--precision fp32 bf16] [--device auto]
@@ -20,6 +22,7 @@ import argparse
 import copy
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,8 +36,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch.utils.mkldnn import to_mkldnn
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, runtime
+from interfacegan.generators import Generator, build_generator
 from interfacegan.models import Models, fit_size
+from interfacegan.predictors import Predictor, build_predictor
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "interfacegan.cli"]
@@ -74,16 +79,47 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+def networks(config: dict, prepared: bool) -> tuple[Generator, Predictor]:
+    """The stage's generator and predictor: as the score stage runs them (`prepared`:
+    runtime.for_inference) or as defined."""
+    view = pipeline.view(config, "score")
+    if prepared:
+        models = Models(view)
+        return models.generator, models.predictor
+    device = runtime.resolve_device(view["device"])
+    return build_generator(view["generator"], device), build_predictor(view["predictor"], device)
+
+
 def flops_per_image(config: dict) -> tuple[float, float]:
-    """FLOP of the generator's and the predictor's pass over one image (the stage's networks)."""
-    models = Models(pipeline.view(config, "score"))
-    z = torch.randn(1, models.generator.latent_dim, device=models.device)
+    """FLOP of the generator's and the predictor's pass over one image, as the networks
+    define them (not what runtime.for_inference's rewrites execute)."""
+    generator, predictor = networks(config, prepared=False)
+    z = torch.randn(1, generator.latent_dim, device=runtime.device_of(generator))
     with torch.inference_mode():
-        with FlopCounterMode(display=False) as generator:
-            images = models.synthesize(z, "z")
-        with FlopCounterMode(display=False) as predictor:
-            models.predictor(fit_size(images, models.predictor.input_size))
-    return generator.get_total_flops(), predictor.get_total_flops()
+        with FlopCounterMode(display=False) as generator_count:
+            images = generator.synthesize(z)
+        with FlopCounterMode(display=False) as predictor_count:
+            predictor(fit_size(images, predictor.input_size))
+    return generator_count.get_total_flops(), predictor_count.get_total_flops()
+
+
+def prepared_vs_plain(config: dict, threads: int, repeats: int = 7) -> dict[str, float]:
+    """Median seconds per batch of the networks as defined and as the stage runs them,
+    alternated in one process (the gain of runtime.for_inference, free of drift)."""
+    torch.set_num_threads(threads)
+    pairs = {"plain": networks(config, prepared=False), "prepared": networks(config, prepared=True)}
+    generator = pairs["plain"][0]
+    z = torch.randn(config["batch_size"], generator.latent_dim, device=runtime.device_of(generator))
+    times = {name: [] for name in pairs}
+    with torch.inference_mode(), runtime.autocast(z.device, config["precision"]):
+        for _ in range(repeats + 1):  # the first round warms up
+            for name, (generator, predictor) in pairs.items():
+                sync(z.device)
+                start = time.perf_counter()
+                predictor(fit_size(generator.synthesize(z), predictor.input_size))
+                sync(z.device)
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(seconds[1:]) for name, seconds in times.items()}
 
 
 def score_job(config: dict, n: int, threads: int, folder: Path) -> tuple[float, float, float]:
@@ -128,8 +164,9 @@ def main() -> None:
     peaks = {t: matmul_peak(t, device) for t in args.threads}
     print(f"device {device}; fp32 matmul peak " + ", ".join(f"{rate / 1e9:.0f} GFLOP/s with {t} threads ({library})"
                                                         for t, (rate, library) in peaks.items()))
-    header = ("generator", "prec", "batch", "thr", "job img/s", "steady", "GFLOP gen", "pred", "GFLOP/s", "of peak", "sys/user")
-    print("{:<34} {:<5} {:>5} {:>3} {:>9} {:>7} {:>9} {:>6} {:>8} {:>8} {:>8}".format(*header))
+    header = ("generator", "prec", "batch", "thr", "job img/s", "steady", "GFLOP gen", "pred", "GFLOP/s", "of peak", "sys/user",
+              "plain ms", "prep. ms", "gain")
+    print("{:<34} {:<5} {:>5} {:>3} {:>9} {:>7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>5}".format(*header))
     for label, base in configs(args):
         for precision in args.precision:
             for batch in args.batch_size:
@@ -142,10 +179,14 @@ def main() -> None:
                     steady = (args.n - batch) / (wall - one_batch)
                     achieved = steady * (generator_flops + predictor_flops)
                     of_peak = f"{achieved / peaks[threads][0]:.1%}" if precision == "fp32" else "-"
+                    batch_s = prepared_vs_plain(config, threads)
                     print(f"{label[:34]:<34} {precision:<5} {batch:>5} {threads:>3} {args.n / wall:>9.1f} {steady:>7.1f}"
                           f" {generator_flops / 1e9:>9.3f} {predictor_flops / 1e9:>6.3f} {achieved / 1e9:>8.1f} {of_peak:>8}"
-                          f" {system / user:>8.1%}", flush=True)
-    print("job img/s: n / the job's wall time; steady: once started (see the docstring); of peak: fp32 only")
+                          f" {system / user:>8.1%} {1e3 * batch_s['plain']:>8.1f} {1e3 * batch_s['prepared']:>8.1f}"
+                          f" {batch_s['plain'] / batch_s['prepared']:>5.2f}", flush=True)
+    print("job img/s: n / the job's wall time; steady: once started (see the docstring); of peak: fp32 only;\n"
+          "plain / prep. ms: one batch through the networks as defined / as the stage runs them (runtime.for_inference),\n"
+          "median of 7 alternated in one process; gain: their ratio")
 
 
 if __name__ == "__main__":
