@@ -93,8 +93,8 @@ def networks(config: dict, prepared: bool) -> tuple[Generator, Predictor]:
 def flops_per_image(config: dict) -> tuple[float, float]:
     """FLOP of the generator's and the predictor's pass over one image, as the networks
     define them (not what runtime.for_inference's rewrites execute)."""
-    generator, predictor = networks(config, prepared=False)
-    z = torch.randn(1, generator.latent_dim, device=runtime.device_of(generator))
+    generator, predictor = (net.requires_grad_(False) for net in networks(config, prepared=False))  # FlopCounterMode's
+    z = torch.randn(1, generator.latent_dim, device=runtime.device_of(generator))  # module hooks fail on parameters that need grad
     with torch.inference_mode():
         with FlopCounterMode(display=False) as generator_count:
             images = generator.synthesize(z)
