@@ -91,7 +91,7 @@ def replace_transposed_convolutions(module: nn.Module) -> None:
 
 class PointTransposedConv(nn.Module):
     """An unpadded transposed convolution; of a 1x1 input (a latent code) it is one matrix
-    product, 4x faster than oneDNN's convolution for DCGAN's first layer."""
+    product, twice as fast as oneDNN's convolution for DCGAN's first layer."""
 
     def __init__(self, conv: nn.ConvTranspose2d):
         super().__init__()
