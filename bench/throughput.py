@@ -10,9 +10,10 @@ is counted on the networks as defined; "gain" times them against the stage's pre
 networks (runtime.for_inference), alternated in one process.
 
 Run by hand: .venv/bin/python bench/throughput.py [CONFIG ...] [--generator JSON ...]
-  [--n 4000] [--threads 1 2] [--batch-size 250 ...] [--precision fp32 bf16] [--device auto]
-  On a GPU node: --device cuda --threads 1 --precision fp32 bf16 --batch-size 8 16 32 64 --n 512
-  --generator '{"name": "pggan", "resolution": 1024}' (and stylegan, stylegan2 likewise).
+  [--generators-only] [--n 4000] [--threads 1 2] [--batch-size 250 ...] [--precision fp32 bf16]
+  [--device auto]
+  On a GPU node: bench/gpu.sh (DCGAN, PGGAN, StyleGAN and StyleGAN2 at 1024², fp32 and bf16,
+  batch 8-64).
   CONFIG: pipeline configs (default: config.yaml), each measured with its generator and
   predictor. --generator '{"name": "stylegan2", "resolution": 256}' adds a generator (random
   weights when no checkpoint is given) scored by the first config's predictor.
@@ -45,20 +46,28 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "interfacegan.cli"]
 
 
-def matmul_peak(threads: int, device: torch.device, repeats: int = 5) -> tuple[float, str]:
-    """fp32 FLOP/s of a square matmul with `threads` threads, the best of `repeats`, and the
-    library that reached it. On the CPU, torch.matmul (MKL) and oneDNN's matmul are both
-    tried: on AMD CPUs MKL takes its AVX2 path, half of what oneDNN (our convolutions'
-    library) reaches with AVX-512."""
+def matmul_peak(threads: int, device: torch.device, precision: str, repeats: int = 5) -> tuple[float, str]:
+    """FLOP/s of a square matmul in the arithmetic the networks run in, with `threads` threads,
+    the best of `repeats`, and the library that reached it. fp32 on a GPU is TF32 where cuDNN
+    runs the convolutions so (torch's default). On the CPU, torch.matmul (MKL) and oneDNN's
+    matmul are both tried: on AMD CPUs MKL takes its AVX2 path, half of what oneDNN (our
+    convolutions' library) reaches with AVX-512."""
     torch.set_num_threads(threads)
     size = 8192 if device.type == "cuda" else 2048
-    a, b = (torch.randn(size, size, device=device) for _ in range(2))
-    candidates = {"torch.matmul": lambda: a @ b}
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, b = (torch.randn(size, size, device=device, dtype=dtype) for _ in range(2))
+    tf32 = device.type == "cuda" and dtype == torch.float32 and torch.backends.cudnn.allow_tf32
+    candidates = {"torch.matmul (TF32)" if tf32 else "torch.matmul": lambda: a @ b}
     if device.type == "cpu" and torch.backends.mkldnn.is_available():
-        linear, a_onednn = to_mkldnn(nn.Linear(size, size, bias=False)), a.to_mkldnn()
+        linear, a_onednn = to_mkldnn(nn.Linear(size, size, bias=False), dtype), a.to_mkldnn()
         candidates["oneDNN"] = lambda: linear(a_onednn)
-    with torch.inference_mode():
-        rates = {name: 2 * size**3 / best_time(run, device, repeats) for name, run in candidates.items()}
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    try:
+        with torch.inference_mode():
+            rates = {name: 2 * size**3 / best_time(run, device, repeats) for name, run in candidates.items()}
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
     return max(rates.values()), max(rates, key=rates.get)
 
 
@@ -145,8 +154,9 @@ def configs(args) -> list[tuple[str, dict]]:
         for section in (config["generator"], config["predictor"]):
             if section.get("checkpoint"):
                 section["checkpoint"] = str(ROOT / section["checkpoint"])
-    out = [(f"{c['generator']['name']} ({Path(p).name})", c) for p, c in zip(args.configs, loaded)]
-    out += [(json.dumps(json.loads(g)), copy.deepcopy(loaded[0]) | {"generator": json.loads(g)}) for g in args.generator]
+    out = [] if args.generators_only else [(f"{c['generator']['name']} ({Path(p).name})", c) for p, c in zip(args.configs, loaded)]
+    for section in map(json.loads, args.generator):
+        out.append((", ".join(f"{key}={value}" for key, value in section.items()), copy.deepcopy(loaded[0]) | {"generator": section}))
     return out
 
 
@@ -154,23 +164,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("configs", nargs="*", default=[str(ROOT / "config.yaml")])
     parser.add_argument("--generator", action="append", default=[], help="a generator section as JSON")
+    parser.add_argument("--generators-only", action="store_true", help="only the --generator rows (CONFIG gives the predictor)")
     parser.add_argument("--n", type=int, default=4000, help="images of the timed job")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch-size", type=int, nargs="+", default=[250])
     parser.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16"])
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
+    if any(args.n % batch or args.n < 4 * batch for batch in args.batch_size):
+        parser.error(f"--n {args.n} must be a multiple of each --batch-size and at least 4 of them (the steady rate)")
     device = Models(pipeline.view(configuration.load(args.configs[0]) | {"device": args.device}, "score"), with_predictor=False).device
-    peaks = {t: matmul_peak(t, device) for t in args.threads}
-    print(f"device {device}; fp32 matmul peak " + ", ".join(f"{rate / 1e9:.0f} GFLOP/s with {t} threads ({library})"
-                                                        for t, (rate, library) in peaks.items()))
+    peaks = {(p, t): matmul_peak(t, device, p) for p in args.precision for t in args.threads}
+    print(f"device {device}; matmul peak " + ", ".join(f"{p} {rate / 1e9:.0f} GFLOP/s with {t} threads ({library})"
+                                                   for (p, t), (rate, library) in peaks.items()))
     header = ("generator", "prec", "batch", "thr", "job img/s", "steady", "GFLOP gen", "pred", "GFLOP/s", "of peak", "sys/user",
               "plain ms", "prep. ms", "gain")
     print("{:<34} {:<5} {:>5} {:>3} {:>9} {:>7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>5}".format(*header))
     for label, base in configs(args):
         for precision in args.precision:
             for batch in args.batch_size:
-                config = configuration.validate(base | {"precision": precision, "batch_size": batch, "device": args.device})
+                config = configuration.validate(base | {"precision": precision, "batch_size": batch, "device": args.device,
+                                                        "n_samples": args.n, "shard_size": args.n})  # n: a multiple of the batch
                 generator_flops, predictor_flops = flops_per_image(config)
                 for threads in args.threads:
                     with tempfile.TemporaryDirectory() as tmp:
@@ -178,13 +192,13 @@ def main() -> None:
                         wall, user, system = score_job(config, args.n, threads, Path(tmp))
                     steady = (args.n - batch) / (wall - one_batch)
                     achieved = steady * (generator_flops + predictor_flops)
-                    of_peak = f"{achieved / peaks[threads][0]:.1%}" if precision == "fp32" else "-"
+                    of_peak = f"{achieved / peaks[precision, threads][0]:.1%}"
                     batch_s = prepared_vs_plain(config, threads)
                     print(f"{label[:34]:<34} {precision:<5} {batch:>5} {threads:>3} {args.n / wall:>9.1f} {steady:>7.1f}"
                           f" {generator_flops / 1e9:>9.3f} {predictor_flops / 1e9:>6.3f} {achieved / 1e9:>8.1f} {of_peak:>8}"
                           f" {system / user:>8.1%} {1e3 * batch_s['plain']:>8.1f} {1e3 * batch_s['prepared']:>8.1f}"
                           f" {batch_s['plain'] / batch_s['prepared']:>5.2f}", flush=True)
-    print("job img/s: n / the job's wall time; steady: once started (see the docstring); of peak: fp32 only;\n"
+    print("job img/s: n / the job's wall time; steady: once started (see the docstring); of peak: of the row's precision;\n"
           "plain / prep. ms: one batch through the networks as defined / as the stage runs them (runtime.for_inference),\n"
           "median of 7 alternated in one process; gain: their ratio")
 

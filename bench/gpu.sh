@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The GPU rows of bench/RESULTS.md ("throughput"): bench/throughput.py on CUDA for the default
+# DCGAN and for PGGAN, StyleGAN and StyleGAN2 at 1024² (random weights in their checkpoint
+# formats), fp32 and bf16, batch 8-64, against the GPU's matmul peak in each precision.
+#
+#   bench/gpu.sh [dcgan] [pggan] [stylegan] [stylegan2]   (default: all four, in that order)
+#   environment: OUT (default results/gpu-bench), N (images per timed job, 2048; DCGAN's:
+#   N_DCGAN, 32768: a few seconds of work each, against the jitter of a job's start-up),
+#   RESOLUTION (1024), DEVICE (cuda)
+#
+# Made for a bare GPU machine that has torch, h5py, scipy and the like but not the project:
+# it runs the project from this checkout (PYTHONPATH=workflow), first installing the wheels
+# in .whl/ if there are any (README, "Benchmarks"). Each generator's table is written to
+# $OUT/throughput-NAME.txt as it is measured, so a run cut short keeps the rows it made.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-results/gpu-bench}
+mkdir -p "$out"
+if compgen -G ".whl/*.whl" >/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+    export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=$PWD/workflow${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+generators=("$@")
+[ $# -gt 0 ] || generators=(dcgan pggan stylegan stylegan2)
+grid=(--device "${DEVICE:-cuda}" --threads 1 --precision fp32 bf16 --batch-size 8 16 32 64)
+for generator in "${generators[@]}"; do
+    rows=(--n "${N_DCGAN:-32768}")
+    [ "$generator" = dcgan ] ||
+        rows=(--n "${N:-2048}" --generators-only --generator "{\"name\": \"$generator\", \"resolution\": ${RESOLUTION:-1024}}")
+    python3 bench/throughput.py "${grid[@]}" "${rows[@]}" 2>&1 | tee "$out/throughput-$generator.txt"
+done
