@@ -11,7 +11,8 @@
 # Made for a bare GPU machine that has torch, h5py, scipy and the like but not the project:
 # it runs the project from this checkout (PYTHONPATH=workflow), first installing the wheels
 # in .whl/ if there are any (README, "Benchmarks"). Each generator's table is written to
-# $OUT/throughput-NAME.txt as it is measured, so a run cut short keeps the rows it made.
+# $OUT/throughput-NAME.txt as it is measured, so a run cut short keeps the rows it made; a
+# generator that fails does not stop the others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-results/gpu-bench}
@@ -21,12 +22,14 @@ if compgen -G ".whl/*.whl" >/dev/null; then
     export PYTHONPATH=/tmp/site
 fi
 export PYTHONPATH=$PWD/workflow${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
-generators=("$@")
+generators=("$@") failed=0
 [ $# -gt 0 ] || generators=(dcgan pggan stylegan stylegan2)
 grid=(--device "${DEVICE:-cuda}" --threads 1 --precision fp32 bf16 --batch-size 8 16 32 64)
 for generator in "${generators[@]}"; do
     rows=(--n "${N_DCGAN:-32768}")
     [ "$generator" = dcgan ] ||
         rows=(--n "${N:-2048}" --generators-only --generator "{\"name\": \"$generator\", \"resolution\": ${RESOLUTION:-1024}}")
-    python3 bench/throughput.py "${grid[@]}" "${rows[@]}" 2>&1 | tee "$out/throughput-$generator.txt"
+    python3 bench/throughput.py "${grid[@]}" "${rows[@]}" 2>&1 | tee "$out/throughput-$generator.txt" ||
+        { echo "bench/gpu.sh: $generator failed (its output: $out/throughput-$generator.txt)" >&2; failed=1; }
 done
+exit $failed
