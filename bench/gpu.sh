@@ -4,8 +4,8 @@
 # formats), fp32 and bf16, batch 8-64, against the GPU's matmul peak in each precision.
 #
 #   bench/gpu.sh [dcgan] [pggan] [stylegan] [stylegan2]   (default: all four, in that order)
-#   environment: OUT (default results/gpu-bench), N (images per timed job, 2048; DCGAN's:
-#   N_DCGAN, 32768: a few seconds of work each, against the jitter of a job's start-up),
+#   environment: OUT (default results/gpu-bench), N (images per timed job, 1024; DCGAN's:
+#   N_DCGAN, 16384: each at least a second of batches after the first, the rate the job logs),
 #   RESOLUTION (1024), DEVICE (cuda)
 #
 # Made for a bare GPU machine that has torch, h5py, scipy and the like but not the project:
@@ -26,9 +26,9 @@ generators=("$@") failed=0
 [ $# -gt 0 ] || generators=(dcgan pggan stylegan stylegan2)
 grid=(--device "${DEVICE:-cuda}" --threads 1 --precision fp32 bf16 --batch-size 8 16 32 64)
 for generator in "${generators[@]}"; do
-    rows=(--n "${N_DCGAN:-32768}")
+    rows=(--n "${N_DCGAN:-16384}")
     [ "$generator" = dcgan ] ||
-        rows=(--n "${N:-2048}" --generators-only --generator "{\"name\": \"$generator\", \"resolution\": ${RESOLUTION:-1024}}")
+        rows=(--n "${N:-1024}" --generators-only --generator "{\"name\": \"$generator\", \"resolution\": ${RESOLUTION:-1024}}")
     python3 bench/throughput.py "${grid[@]}" "${rows[@]}" 2>&1 | tee "$out/throughput-$generator.txt" ||
         { echo "bench/gpu.sh: $generator failed (its output: $out/throughput-$generator.txt)" >&2; failed=1; }
 done

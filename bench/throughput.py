@@ -3,10 +3,10 @@ process, as Snakemake starts it), its CPU time split into user and sys, the work
 of generator and predictor, and the achieved FLOP/s as a fraction of this machine's matmul
 peak, measured in the same run.
 
-Each row times two score jobs: one of a single batch and one of --n images. The job's
-rate is n / its wall time (start-up included); the steady rate, (n - batch) / the
-difference of the two wall times, is the rate once the job is running. The work per image
-is counted on the networks as defined; "gain" times them against the stage's prepared
+Each row times one score job of --n images: its rate is n / its wall time (start-up
+included); its steady rate, the rate once it is running, is what the job logs at its end
+(the rows after the first batch over their time: `runtime.batches`). The work per image is
+counted on the networks as defined; "gain" times them against the stage's prepared
 networks (runtime.for_inference), alternated in one process.
 
 Run by hand: .venv/bin/python bench/throughput.py [CONFIG ...] [--generator JSON ...]
@@ -22,6 +22,7 @@ Run by hand: .venv/bin/python bench/throughput.py [CONFIG ...] [--generator JSON
 import argparse
 import copy
 import json
+import re
 import resource
 import statistics
 import subprocess
@@ -131,8 +132,8 @@ def prepared_vs_plain(config: dict, threads: int, repeats: int = 7) -> dict[str,
     return {name: statistics.median(seconds[1:]) for name, seconds in times.items()}
 
 
-def score_job(config: dict, n: int, threads: int, folder: Path) -> tuple[float, float, float]:
-    """(wall, user, sys) seconds of one score job over n sampled images."""
+def score_job(config: dict, n: int, threads: int, folder: Path) -> tuple[float, float, float, float]:
+    """Wall, user and sys seconds of one score job over n sampled images, and its steady rate."""
     config = config | {"run": f"n{n}", "n_samples": n, "shard_size": n}
     path = folder / f"n{n}.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -142,10 +143,11 @@ def score_job(config: dict, n: int, threads: int, folder: Path) -> tuple[float, 
     subprocess.run(stage("sample"), check=True, capture_output=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(stage("score"), check=True, capture_output=True)
+    job = subprocess.run(stage("score"), check=True, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    steady = float(re.search(r"([0-9.]+) rows/s after the first batch", job.stderr).group(1))
+    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime, steady
 
 
 def configs(args) -> list[tuple[str, dict]]:
@@ -171,8 +173,8 @@ def main() -> None:
     parser.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16"])
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
-    if any(args.n % batch or args.n < 4 * batch for batch in args.batch_size):
-        parser.error(f"--n {args.n} must be a multiple of each --batch-size and at least 4 of them (the steady rate)")
+    if any(args.n % batch or args.n < 2 * batch for batch in args.batch_size):
+        parser.error(f"--n {args.n} must be a multiple of each --batch-size and at least 2 of them (the steady rate)")
     device = Models(pipeline.view(configuration.load(args.configs[0]) | {"device": args.device}, "score"), with_predictor=False).device
     peaks = {(p, t): matmul_peak(t, device, p) for p in args.precision for t in args.threads}
     print(f"device {device}; matmul peak " + ", ".join(f"{p} {rate / 1e9:.0f} GFLOP/s with {t} threads ({library})"
@@ -184,13 +186,11 @@ def main() -> None:
         for precision in args.precision:
             for batch in args.batch_size:
                 config = configuration.validate(base | {"precision": precision, "batch_size": batch, "device": args.device,
-                                                        "n_samples": args.n, "shard_size": args.n})  # n: a multiple of the batch
+                                                        "n_samples": args.n, "shard_size": args.n})
                 generator_flops, predictor_flops = flops_per_image(config)
                 for threads in args.threads:
                     with tempfile.TemporaryDirectory() as tmp:
-                        one_batch = score_job(config, batch, threads, Path(tmp))[0]
-                        wall, user, system = score_job(config, args.n, threads, Path(tmp))
-                    steady = (args.n - batch) / (wall - one_batch)
+                        wall, user, system, steady = score_job(config, args.n, threads, Path(tmp))
                     achieved = steady * (generator_flops + predictor_flops)
                     of_peak = f"{achieved / peaks[precision, threads][0]:.1%}"
                     batch_s = prepared_vs_plain(config, threads)
@@ -198,7 +198,7 @@ def main() -> None:
                           f" {generator_flops / 1e9:>9.3f} {predictor_flops / 1e9:>6.3f} {achieved / 1e9:>8.1f} {of_peak:>8}"
                           f" {system / user:>8.1%} {1e3 * batch_s['plain']:>8.1f} {1e3 * batch_s['prepared']:>8.1f}"
                           f" {batch_s['plain'] / batch_s['prepared']:>5.2f}", flush=True)
-    print("job img/s: n / the job's wall time; steady: once started (see the docstring); of peak: of the row's precision;\n"
+    print("job img/s: n / the job's wall time; steady: after its first batch, as the job logs it; of peak: of the row's precision;\n"
           "plain / prep. ms: one batch through the networks as defined / as the stage runs them (runtime.for_inference),\n"
           "median of 7 alternated in one process; gain: their ratio")
 

@@ -2,7 +2,9 @@
 prepared for inference."""
 
 import copy
+import logging
 import platform
+import re
 import subprocess
 import sys
 
@@ -44,6 +46,16 @@ def test_batches_reuse_freed_memory_instead_of_faulting_it_in_again():
     pages = (64 << 20) // 4096
     assert faults_per_round("default") > pages // 2  # glibc's default: unmapped on free, faulted in again
     assert faults_per_round("keep") < pages // 100
+
+
+def test_batches_cover_the_rows_and_log_the_rate_after_the_first(caplog):
+    caplog.set_level(logging.INFO, logger="interfacegan")
+    assert [(b.start, b.stop) for b in runtime.batches(10, 4, "score 3")] == [(0, 4), (4, 8), (8, 10)]
+    lines = [r.getMessage() for r in caplog.records if "after the first batch" in r.getMessage()]
+    assert len(lines) == 1 and re.fullmatch(r"score 3: 10 rows, [0-9.]+ rows/s after the first batch", lines[0])
+    caplog.clear()
+    assert len(list(runtime.batches(4, 4, "one batch"))) == 1  # no rate: nothing after the first batch
+    assert not [r for r in caplog.records if "after the first batch" in r.getMessage()]
 
 
 def test_batchnorm_is_folded_into_the_convolutions_before_it():

@@ -6,6 +6,7 @@ import functools
 import itertools
 import logging
 import sys
+import time
 from collections.abc import Iterator
 
 import torch
@@ -148,9 +149,15 @@ def device_of(module: nn.Module) -> torch.device:
 
 
 def batches(total: int, size: int, label: str) -> Iterator[slice]:
-    """Slices of `size` rows with a progress bar (written to stderr, i.e. the job's log)."""
+    """Slices of `size` rows with a progress bar (written to stderr, i.e. the job's log), and
+    at the end the rate after the first batch (which pays for warm-up: allocation, kernel
+    choice), the job's steady speed that bench/throughput.py reads."""
+    first = None  # (rows, time) when the first batch was done
     with tqdm(total=total, desc=label, unit="img", file=sys.stderr, mininterval=5) as bar:
         for start in range(0, total, size):
             stop = min(start + size, total)
             yield slice(start, stop)
             bar.update(stop - start)
+            first = first or (stop, time.perf_counter())
+    if first and first[0] < total:
+        log.info("%s: %d rows, %.1f rows/s after the first batch", label, total, (total - first[0]) / (time.perf_counter() - first[1]))
