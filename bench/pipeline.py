@@ -3,8 +3,8 @@ at the same n, side by side in one run.
 
 The baseline does what the official scripts do: batches of 4 images on the device, one
 JPEG per image written to disk, then every image read back and scored, then sklearn's
-SVC(kernel="linear") on the top/bottom samples. Ours is `snakemake --cores N` up to the
-boundaries, with the configured solver.
+SVC(kernel="linear") on the top/bottom samples. Ours is `snakemake --cores N` with the
+local profile (as `make run` runs it) up to the boundaries, with the configured solver.
 
 Run by hand: .venv/bin/python bench/pipeline.py [--config config.yaml] [--n 20000] [--cores 2]
 """
@@ -43,7 +43,8 @@ def ours(config: dict, workdir: Path, cores: int) -> tuple[float, dict]:
     path.write_text(yaml.safe_dump(config))
     targets = [f"results/{config['run']}/boundaries/z/{a}.h5" for a in config["attributes"]]
     command = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores), "-q",  # targets first:
-               "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(path)]  # --configfile takes several
+               "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(path),  # --configfile takes several
+               "--workflow-profile", str(ROOT / "workflow" / "profiles" / "default")]
     start = time.perf_counter()
     path = {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}  # the jobs' `interfacegan`
     run = subprocess.run(command, capture_output=True, text=True, env=os.environ | path)
@@ -70,7 +71,7 @@ def baseline(config: dict, workdir: Path) -> tuple[float, dict]:
                 Image.fromarray(image).save(images_dir / f"{i + j:06d}.jpg", quality=95)
         scores = []
         for i in range(len(z)):
-            image = np.asarray(Image.open(images_dir / f"{i:06d}.jpg").convert("RGB"))
+            image = np.array(Image.open(images_dir / f"{i:06d}.jpg").convert("RGB"))  # writable, as torch wants
             x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 127.5 - 1
             scores.append(predictor(fit_size(x.to(device), predictor.input_size))[0, columns].cpu().numpy())
     scores = np.stack(scores)

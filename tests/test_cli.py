@@ -1,4 +1,6 @@
 import csv
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -74,6 +76,17 @@ def test_bad_inputs_are_one_line_errors(config_file, tmp_path, capsys):
 def test_a_stage_runs_from_the_command_line(config_file, tmp_path):
     assert main(["stage", "sample", "--config", str(config_file), "--shard", "1", "--results", str(tmp_path)]) == 0
     assert (tmp_path / PLANTED["run"] / "latents" / "shard_00001.h5").is_file()
+
+
+def test_jobs_without_images_start_light():
+    """The short jobs (merge, selection, boundaries) import only what they use: given their
+    view as JSON, they need neither torch nor the config's YAML and schema readers, nor
+    scikit-learn before an SVC is fitted."""
+    code = (
+        "import sys, interfacegan.cli, interfacegan.stages.score, interfacegan.stages.select, interfacegan.stages.boundary; "
+        "heavy = {'torch', 'jsonschema', 'yaml', 'sklearn'} & set(sys.modules); assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_score_reads_image_files_in_the_order_given(config_file, tmp_path, capsys):

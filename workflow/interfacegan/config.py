@@ -1,12 +1,13 @@
-"""Load, validate and digest the pipeline configuration."""
+"""Load, validate and digest the pipeline configuration.
+
+jsonschema and yaml are imported where a config is read or checked: a job that is given
+its validated view as JSON never needs them (and starts 0.1 s sooner).
+"""
 
 import copy
 import hashlib
 import json
 from pathlib import Path
-
-import jsonschema
-import yaml
 
 from .layout import shard_count
 
@@ -18,11 +19,15 @@ class ConfigError(ValueError):
 
 
 def schema() -> dict:
+    import yaml
+
     return yaml.safe_load(SCHEMA_PATH.read_text())
 
 
 def load(path: str | Path) -> dict:
     """Read a YAML config file, fill defaults and validate it."""
+    import yaml
+
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -35,7 +40,7 @@ def load(path: str | Path) -> dict:
     return validate({} if config is None else config)
 
 
-def yaml_problem(err: yaml.YAMLError) -> str:
+def yaml_problem(err) -> str:
     """A YAML error in one line, with its position (1-based) when known."""
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or str(err)
@@ -43,13 +48,15 @@ def yaml_problem(err: yaml.YAMLError) -> str:
     return where + " ".join(problem.split())
 
 
-# Whole-number floats (6000.0) are no integers here: they would reach range() and HDF5.
-Validator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
-        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
-    ),
-)
+def schema_error(the_schema: dict, config: dict):
+    """The most relevant jsonschema error of `config`, or None. Whole-number floats (6000.0)
+    are no integers here: they would reach range() and HDF5."""
+    import jsonschema
+
+    draft = jsonschema.Draft202012Validator
+    integer = draft.TYPE_CHECKER.redefine("integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    validator = jsonschema.validators.extend(draft, type_checker=integer)
+    return jsonschema.exceptions.best_match(validator(the_schema).iter_errors(config))
 
 
 def validate(config: dict) -> dict:
@@ -59,7 +66,7 @@ def validate(config: dict) -> dict:
     config = copy.deepcopy(config)
     the_schema = schema()
     fill_defaults(config, the_schema)
-    error = jsonschema.exceptions.best_match(Validator(the_schema).iter_errors(config))
+    error = schema_error(the_schema, config)
     if error is not None:
         raise ConfigError(f"config: {key_of(error)}: {error.message}")
     check_consistency(config)
@@ -74,7 +81,8 @@ def fill_defaults(node: dict, node_schema: dict) -> None:
             fill_defaults(node[key], sub)
 
 
-def key_of(error: jsonschema.ValidationError) -> str:
+def key_of(error) -> str:
+    """The dotted config key a jsonschema.ValidationError is about."""
     path = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "additionalProperties":  # name the unknown key itself
         extra = sorted(str(k) for k in set(error.instance) - set(error.schema.get("properties", {})))
