@@ -6,7 +6,7 @@ JPEG per image written to disk, then every image read back and scored, then skle
 SVC(kernel="linear") on the top/bottom samples. Ours is `snakemake --cores N` with the
 local profile (as `make run` runs it) up to the boundaries, with the configured solver.
 
-Run by hand: .venv/bin/python bench/pipeline.py [--config config.yaml] [--n 20000] [--cores 2]
+Run by hand: .venv/bin/python bench/pipeline.py [--config config.yaml] [--n 20000] [--cores 2] [--repeats 1]
 """
 
 import argparse
@@ -90,6 +90,8 @@ def main() -> None:
     parser.add_argument("--config", default=str(ROOT / "config.yaml"))
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--cores", type=int, default=os.cpu_count())
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="pairs of runs, each side first in turn: a virtual machine's speed drifts over minutes")
     args = parser.parse_args()
     config = configuration.load(args.config)
     config.pop("real_images", None)  # the comparison ends at the boundaries
@@ -99,15 +101,25 @@ def main() -> None:
         if section.get("checkpoint"):
             section["checkpoint"] = str(ROOT / section["checkpoint"])
     config = configuration.validate(config)
-    with tempfile.TemporaryDirectory() as tmp:
-        ours_s, ours_acc = ours(config, Path(tmp) / "ours", args.cores)
-        base_s, base_acc = baseline(config, Path(tmp))
     print(f"generator {config['generator']['name']}, predictor {config['predictor']['name']}, n = {args.n}, {args.cores} cores")
-    print(f"{'':<22} {'seconds':>9} {'img/s':>8}   val accuracy per attribute")
-    for label, seconds, accuracy in (("ours (" + config["boundary"]["solver"] + ")", ours_s, ours_acc), ("official-style (svc)", base_s, base_acc)):
-        accuracies = " ".join(f"{a}={v:.3f}" for a, v in accuracy.items())
-        print(f"{label:<22} {seconds:>9.1f} {args.n / seconds:>8.1f}   {accuracies}")
-    print(f"speed-up (official-style / ours): {base_s / ours_s:.2f}x")
+    print(f"{'pair':<6} {'first':<15} {'ours s':>8} {'official-style s':>17} {'speed-up':>9}")
+    runs = {"ours": [], "official-style": []}  # (seconds, accuracy per attribute) of each pair
+    with tempfile.TemporaryDirectory() as tmp:
+        for pair in range(args.repeats):
+            folder = Path(tmp) / str(pair)
+            folder.mkdir()
+            sides = {"ours": lambda: ours(config, folder / "ours", args.cores), "official-style": lambda: baseline(config, folder)}
+            order = list(sides) if pair % 2 == 0 else list(reversed(sides))
+            for name in order:
+                runs[name].append(sides[name]())
+            mine, theirs = runs["ours"][-1][0], runs["official-style"][-1][0]
+            print(f"{pair + 1:<6} {order[0]:<15} {mine:>8.1f} {theirs:>17.1f} {theirs / mine:>8.2f}x")
+    for name, label in (("ours", f"ours ({config['boundary']['solver']})"), ("official-style", "official-style (svc)")):
+        accuracy = runs[name][0][1]
+        same = "" if all(a == accuracy for _, a in runs[name]) else "  (NOT the same in every pair)"
+        print(f"val accuracy, {label}: " + " ".join(f"{a}={v:.3f}" for a, v in accuracy.items()) + same)
+    speedups = [theirs / mine for (mine, _), (theirs, _) in zip(runs["ours"], runs["official-style"])]
+    print(f"speed-up (official-style / ours): median {np.median(speedups):.2f}x, range {min(speedups):.2f}-{max(speedups):.2f}x")
 
 
 if __name__ == "__main__":
