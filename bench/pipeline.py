@@ -93,6 +93,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1,
                         help="pairs of runs, each side first in turn: a virtual machine's speed drifts over minutes")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats {args.repeats}: at least one pair")
     config = configuration.load(args.config)
     config.pop("real_images", None)  # the comparison ends at the boundaries
     config = copy.deepcopy(config) | {"n_samples": args.n, "shard_size": min(config["shard_size"], args.n), "run": "bench"}
@@ -104,6 +106,7 @@ def main() -> None:
     print(f"generator {config['generator']['name']}, predictor {config['predictor']['name']}, n = {args.n}, {args.cores} cores")
     print(f"{'pair':<6} {'first':<15} {'ours s':>8} {'official-style s':>17} {'speed-up':>9}")
     runs = {"ours": [], "official-style": []}  # (seconds, accuracy per attribute) of each pair
+    speedups = []
     with tempfile.TemporaryDirectory() as tmp:
         for pair in range(args.repeats):
             folder = Path(tmp) / str(pair)
@@ -113,12 +116,12 @@ def main() -> None:
             for name in order:
                 runs[name].append(sides[name]())
             mine, theirs = runs["ours"][-1][0], runs["official-style"][-1][0]
-            print(f"{pair + 1:<6} {order[0]:<15} {mine:>8.1f} {theirs:>17.1f} {theirs / mine:>8.2f}x")
+            speedups.append(theirs / mine)
+            print(f"{pair + 1:<6} {order[0]:<15} {mine:>8.1f} {theirs:>17.1f} {speedups[-1]:>8.2f}x")
     for name, label in (("ours", f"ours ({config['boundary']['solver']})"), ("official-style", "official-style (svc)")):
         accuracy = runs[name][0][1]
         same = "" if all(a == accuracy for _, a in runs[name]) else "  (NOT the same in every pair)"
         print(f"val accuracy, {label}: " + " ".join(f"{a}={v:.3f}" for a, v in accuracy.items()) + same)
-    speedups = [theirs / mine for (mine, _), (theirs, _) in zip(runs["ours"], runs["official-style"])]
     print(f"speed-up (official-style / ours): median {np.median(speedups):.2f}x, range {min(speedups):.2f}-{max(speedups):.2f}x")
 
 
