@@ -59,6 +59,17 @@ def test_g_ema_layout_at_1024_loads_strictly(tmp_path):
     assert model.n_latent == 18 and model.resolution == 1024
 
 
+def test_channel_multiplier_4_layout_loads(tmp_path):
+    """rosinality's table is not capped at 512: 64x64 has 256 * 4 = 1024 channels at cm=4."""
+    shapes = g_ema_shapes(res=128, cm=4, dim=64, n_mlp=2)
+    assert shapes["convs.6.conv.weight"] == (1, 1024, 512, 3, 3)
+    blur = torch.tensor(BLUR, dtype=torch.float32)
+    state = {k: blur.clone() if k.endswith("kernel") else torch.zeros(s) for k, s in shapes.items()}
+    torch.save({"g_ema": state}, tmp_path / "cm4.pt")
+    model = StyleGAN2(checkpoint=str(tmp_path / "cm4.pt"), resolution=128, latent_dim=64, n_mlp=2, channel_multiplier=4)
+    assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == shapes
+
+
 @pytest.fixture(scope="module")
 def checkpoint16(tmp_path_factory):
     """A 16x16 network in rosinality's initialisation, with its zero-initialised

@@ -168,8 +168,8 @@ class StyleGAN2(Generator):
         self.truncation_layers = self.n_latent if truncation_layers is None else truncation_layers
         self.randomize_noise = randomize_noise
 
-        def channels(res: int) -> int:
-            return min(512, 2**14 * channel_multiplier // res)
+        def channels(res: int) -> int:  # rosinality's table: 512 up to 32x32, then 2^14 * multiplier / res
+            return 512 if res <= 32 else 2**14 * channel_multiplier // res
 
         self.style = nn.Sequential(
             PixelNorm(), *[EqualLinear(latent_dim, latent_dim, lr_mul=0.01, activate=True) for _ in range(n_mlp)]
