@@ -1,0 +1,96 @@
+"""A writer of network pickles in NVIDIA's exact layout, for tests (no NVIDIA code involved).
+
+Each module becomes a persistent record reduced by `torch_utils.persistence.
+_reconstruct_persistent_obj(meta)`, with meta {type, version, module_src, class_name, state}
+and state the module's `__dict__` (children as records, init kwargs in `_init_kwargs`);
+tensors are pickled by torch itself, whose storages are legacy `torch.save` byte streams.
+The `torch_utils` and `dnnlib` modules the stream names are stand-ins that live in
+`sys.modules` only while pickling.
+"""
+
+import contextlib
+import pickle
+import sys
+import types
+
+import numpy as np
+import torch
+
+STAND_IN_SOURCE = "# stand-in module source: a reader must never run this\n"
+PLAIN = (bool, int, float, str, type(None), np.ndarray, np.generic)
+
+
+def _reconstruct_persistent_obj(meta):  # the name NVIDIA's records are reduced by
+    raise AssertionError("stand-in: never called")
+
+
+class EasyDict(dict):
+    """Pickled as `dnnlib.util.EasyDict`."""
+
+
+class PersistentRecord:
+    def __init__(self, meta: dict):
+        self.meta = meta
+
+    def __reduce__(self):
+        return _reconstruct_persistent_obj, (self.meta,)
+
+
+def record(module: torch.nn.Module, init_kwargs: dict | None = None, source: str = STAND_IN_SOURCE,
+           class_name: str | None = None) -> PersistentRecord:
+    """The persistent record of `module` and its children (init kwargs on the top one only)."""
+    state = {}
+    for key, value in vars(module).items():
+        if key == "_modules":
+            value = {name: None if child is None else record(child, source=source) for name, child in value.items()}
+        elif key in ("_parameters", "_buffers"):
+            value = dict(value)
+        elif not (isinstance(value, PLAIN) or (isinstance(value, (dict, set, tuple, list)) and key.startswith("_"))):
+            continue
+        state[key] = value
+    state["_init_args"], state["_init_kwargs"] = (), easy(init_kwargs or {})
+    meta = {"type": "class", "version": 6, "module_src": source,
+            "class_name": class_name or type(module).__name__, "state": state}
+    return PersistentRecord(meta)
+
+
+def easy(kwargs: dict) -> EasyDict:
+    """Nested kwargs as EasyDicts, as NVIDIA's training scripts pass them."""
+    return EasyDict({key: easy(value) if isinstance(value, dict) else value for key, value in kwargs.items()})
+
+
+@contextlib.contextmanager
+def stand_in_modules():
+    names = ("torch_utils", "torch_utils.persistence", "dnnlib", "dnnlib.util")
+    saved = {name: sys.modules.get(name) for name in names}
+    modules = {name: types.ModuleType(name) for name in names}
+    modules["torch_utils.persistence"]._reconstruct_persistent_obj = _reconstruct_persistent_obj
+    modules["dnnlib.util"].EasyDict = EasyDict
+    _reconstruct_persistent_obj.__module__, EasyDict.__module__ = "torch_utils.persistence", "dnnlib.util"
+    sys.modules.update(modules)
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def dumps(snapshot: dict, protocol: int = 4, old_numpy: bool = False) -> bytes:
+    """The bytes of `snapshot` (records, tensors, plain values). `old_numpy` writes numpy's
+    globals as `numpy.core.*` like the released pickles (protocol 3: names are text lines)."""
+    with stand_in_modules():
+        data = pickle.dumps(snapshot, protocol=protocol)
+    if old_numpy:
+        assert protocol <= 3, "the numpy.core spelling is written by renaming protocol-3 GLOBAL lines"
+        data = data.replace(b"cnumpy._core.", b"cnumpy.core.")
+    return data
+
+
+def snapshot(G_ema: torch.nn.Module, init_kwargs: dict, sg3: bool = False) -> dict:
+    """A training snapshot's dict in NVIDIA's key order, with only the generator filled in."""
+    networks = {"G": record(G_ema, init_kwargs), "D": None, "G_ema": record(G_ema, init_kwargs), "augment_pipe": None}
+    kwargs = EasyDict(class_name="training.dataset.ImageFolderDataset", path="ffhq.zip", resolution=64)
+    return networks | {"training_set_kwargs": kwargs} if sg3 else {"training_set_kwargs": kwargs} | networks

@@ -1,0 +1,1 @@
+"""NVIDIA StyleGAN2-ADA and StyleGAN3 generators, read from network pickles as data."""
