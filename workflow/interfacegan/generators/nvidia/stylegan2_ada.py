@@ -1,0 +1,306 @@
+"""NVIDIA's StyleGAN2-ADA generator in its state-dict layout, run in float32 on any device.
+
+Written from the StyleGAN2 and ADA papers and the public key names of NVlabs/stylegan2-ada-pytorch
+(`training.networks.Generator`), also used by the StyleGAN2 configs of NVlabs/stylegan3:
+- `synthesis.b{res}` blocks, 4 to img_resolution; `b4.const` (C, 4, 4) is the learned input;
+- each block has `conv0` (2x upsampling, not in b4) and `conv1`, each a modulated 3x3 conv with
+  `affine` (w -> styles, bias 1 at init), `weight` (O, I, 3, 3), `bias`, `noise_strength` and the
+  fixed noise map `noise_const` (res, res);
+- `torgb` (1x1, not demodulated) in every block for the "skip" architecture, in the last only
+  for "orig" and "resnet"; "resnet" adds `skip`, an upsampled 1x1 conv without bias;
+- `resample_filter` is the normalised [1, 3, 3, 1] blur, stored in blocks and upsampling layers.
+Weights are stored without their He factor. The style-modulated convolution is run by scaling
+the activations (one shared-weight conv for the whole batch), the demodulation after it.
+"""
+
+import inspect
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..stylegan2 import upfirdn2d
+from .mapping import FullyConnectedLayer, MappingNetwork
+
+NOISE_MODES = ("const", "random", "none")
+ARCHITECTURES = ("orig", "skip", "resnet")
+
+
+# ----------------------------------------------------------------------------
+# Resampling and the modulated convolution
+
+
+def resample_filter_taps(taps) -> torch.Tensor:
+    """The stored low-pass filter: taps normalised to sum 1, as an outer product when under 8 taps."""
+    f = torch.as_tensor(taps, dtype=torch.float32)
+    f = f.reshape(1) if f.ndim == 0 else f
+    if f.ndim == 1 and f.numel() < 8:
+        f = torch.outer(f, f)
+    return f / f.sum()
+
+
+def fir_kernel(f: torch.Tensor, gain: float) -> torch.Tensor:
+    """A stored (1-D separable or 2-D) filter as one 2-D kernel with total gain `gain`."""
+    return (torch.outer(f, f) if f.ndim == 1 else f) * gain
+
+
+def upsample2x(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+    """Twice the size: zero insertion, then the FIR filter at gain 4 (the image and resnet-skip path)."""
+    fh = f.shape[0]
+    return upfirdn2d(x, fir_kernel(f, 4), up=2, pad=((fh + 1) // 2, (fh - 2) // 2))
+
+
+def modulated_conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    styles: torch.Tensor,
+    demodulate: bool = True,
+    up: int = 1,
+    f: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """conv(x, weight · styles[n]) per sample n, rows scaled to unit norm when `demodulate`.
+
+    up=2 is a stride-2 transposed conv (2H + k - 2 pixels) followed by the filter `f` at gain 4,
+    padded to give exactly 2H.
+    """
+    n, cin = styles.shape
+    x = x * styles.reshape(n, cin, 1, 1)
+    if up == 1:
+        x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
+    else:
+        x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+        fh = f.shape[0]
+        x = upfirdn2d(x, fir_kernel(f, 4), up=1, pad=((fh + 1) // 2 - 1, (fh - 2) // 2))
+    if demodulate:
+        # 1/|row o of weight · styles[n]|, from the squared norms without building per-sample weights
+        dcoefs = (styles.square() @ weight.square().sum([2, 3]).t() + 1e-8).rsqrt()
+        x = x * dcoefs.reshape(n, -1, 1, 1)
+    return x
+
+
+# ----------------------------------------------------------------------------
+# Layers
+
+
+class SynthesisLayer(nn.Module):
+    """Modulated 3x3 conv, noise, bias, leaky ReLU (0.2) times √2·gain, clamped to ±conv_clamp·gain."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        w_dim: int,  # W dimensionality
+        resolution: int,  # output size
+        up: int = 1,  # 1, or 2 to upsample 2x
+        use_noise: bool = True,  # add per-pixel noise scaled by `noise_strength`
+        resample_filter=(1, 3, 3, 1),  # low-pass filter taps for the upsampling
+        conv_clamp: float | None = None,  # clamp the output to ±conv_clamp, None = no clamping
+    ):
+        super().__init__()
+        self.resolution, self.up, self.use_noise, self.conv_clamp = resolution, up, use_noise, conv_clamp
+        self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
+        if use_noise:
+            self.noise_strength = nn.Parameter(torch.zeros([]))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.register_buffer("resample_filter", resample_filter_taps(resample_filter))
+        if use_noise:
+            self.register_buffer("noise_const", torch.randn(resolution, resolution))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const", gain: float = 1) -> torch.Tensor:
+        x = modulated_conv2d(x, self.weight, self.affine(w), up=self.up, f=self.resample_filter)
+        if self.use_noise and noise_mode != "none":
+            if noise_mode == "const":
+                noise = self.noise_const
+            else:
+                noise = torch.randn(len(x), 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
+            x = x + noise * self.noise_strength
+        return bias_lrelu_clamp(x, self.bias, gain, self.conv_clamp)
+
+
+def bias_lrelu_clamp(x: torch.Tensor, bias: torch.Tensor, gain: float, clamp: float | None) -> torch.Tensor:
+    """NVIDIA's bias_act for the synthesis layers: add bias, leaky ReLU, scale by √2·gain, then clamp."""
+    x = F.leaky_relu(x + bias.reshape(1, -1, 1, 1), 0.2) * (math.sqrt(2) * gain)
+    return x if clamp is None else x.clamp(-clamp * gain, clamp * gain)
+
+
+class ToRGBLayer(nn.Module):
+    """Modulated 1x1 conv to image channels, not demodulated; bias, then the clamp."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,  # image channels
+        w_dim: int,  # W dimensionality
+        conv_clamp: float | None = None,  # clamp the output to ±conv_clamp, None = no clamping
+    ):
+        super().__init__()
+        self.conv_clamp = conv_clamp
+        self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.weight_gain = 1 / math.sqrt(in_channels)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        n, _, h, width = x.shape
+        # a 1x1 conv with per-sample weights is one batched matrix product
+        weights = self.weight[:, :, 0, 0] * (self.affine(w) * self.weight_gain).unsqueeze(1)
+        x = torch.bmm(weights, x.reshape(n, -1, h * width)).reshape(n, -1, h, width)
+        x = x + self.bias.reshape(1, -1, 1, 1)
+        return x if self.conv_clamp is None else x.clamp(-self.conv_clamp, self.conv_clamp)
+
+
+class ResidualSkip(nn.Module):
+    """The resnet architecture's shortcut: 1x1 conv (no bias), 2x upsampling, times `gain`."""
+
+    def __init__(self, in_channels: int, out_channels: int, resample_filter=(1, 3, 3, 1)):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))
+        self.register_buffer("resample_filter", resample_filter_taps(resample_filter))
+        self.weight_gain = 1 / math.sqrt(in_channels)
+
+    def forward(self, x: torch.Tensor, gain: float = 1) -> torch.Tensor:
+        x = F.conv2d(x, self.weight * (self.weight_gain * gain))
+        return upsample2x(x, self.resample_filter)
+
+
+# ----------------------------------------------------------------------------
+# Blocks and networks
+
+
+class SynthesisBlock(nn.Module):
+    """One resolution: [2x upsampling conv0,] conv1, and the image path (toRGB / upsampled image)."""
+
+    def __init__(
+        self,
+        in_channels: int,  # 0 = the first block, which starts from `const`
+        out_channels: int,
+        w_dim: int,  # W dimensionality
+        resolution: int,  # output size
+        img_channels: int,  # image channels
+        is_last: bool,  # the last block always has a toRGB
+        architecture: str = "skip",  # "orig", "skip" or "resnet"
+        resample_filter=(1, 3, 3, 1),  # low-pass filter taps for the upsampling
+        conv_clamp: float | None = None,  # clamp conv outputs to ±conv_clamp, None = no clamping
+        use_noise: bool = True,  # per-pixel noise inputs
+    ):
+        super().__init__()
+        self.in_channels, self.resolution, self.architecture = in_channels, resolution, architecture
+        self.register_buffer("resample_filter", resample_filter_taps(resample_filter))
+        layer = dict(w_dim=w_dim, resolution=resolution, resample_filter=resample_filter, conv_clamp=conv_clamp,
+                     use_noise=use_noise)
+        if in_channels == 0:
+            self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
+        else:
+            self.conv0 = SynthesisLayer(in_channels, out_channels, up=2, **layer)
+        self.conv1 = SynthesisLayer(out_channels, out_channels, **layer)
+        self.num_conv = 1 if in_channels == 0 else 2
+        self.num_torgb = int(is_last or architecture == "skip")
+        if self.num_torgb:
+            self.torgb = ToRGBLayer(out_channels, img_channels, w_dim, conv_clamp=conv_clamp)
+        if in_channels != 0 and architecture == "resnet":
+            self.skip = ResidualSkip(in_channels, out_channels, resample_filter)
+
+    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
+                noise_mode: str = "const") -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Features and image after this block; ws (N, num_conv + num_torgb, w_dim)."""
+        if self.in_channels == 0:
+            x = self.conv1(self.const.unsqueeze(0).expand(len(ws), -1, -1, -1), ws[:, 0], noise_mode)
+        elif self.architecture == "resnet":
+            shortcut = self.skip(x, gain=math.sqrt(0.5))
+            x = self.conv0(x, ws[:, 0], noise_mode)
+            x = shortcut + self.conv1(x, ws[:, 1], noise_mode, gain=math.sqrt(0.5))
+        else:
+            x = self.conv1(self.conv0(x, ws[:, 0], noise_mode), ws[:, 1], noise_mode)
+        if img is not None:
+            img = upsample2x(img, self.resample_filter)
+        if self.num_torgb:
+            rgb = self.torgb(x, ws[:, self.num_conv])
+            img = rgb if img is None else img + rgb
+        return x, img
+
+
+class SynthesisNetwork(nn.Module):
+    """W+ codes (N, num_ws, w_dim) to images (N, img_channels, R, R) in about [-1, 1]."""
+
+    def __init__(
+        self,
+        w_dim: int,  # W dimensionality
+        img_resolution: int,  # output size, a power of two >= 4
+        img_channels: int,  # image channels
+        channel_base: int = 32768,  # channels at resolution r: min(channel_base // r, channel_max)
+        channel_max: int = 512,
+        num_fp16_res: int = 0,  # NVIDIA's float16 resolutions: ignored, this runs in float32
+        architecture: str = "skip",  # "orig", "skip" or "resnet"
+        conv_clamp: float | None = None,  # clamp conv outputs to ±conv_clamp, None = no clamping
+        resample_filter=(1, 3, 3, 1),  # low-pass filter taps for the upsampling
+        use_noise: bool = True,  # per-pixel noise inputs
+        fp16_channels_last: bool = False,  # NVIDIA's float16 memory format: ignored
+        fused_modconv_default: bool | str = True,  # StyleGAN3 repository's training switch: ignored
+    ):
+        super().__init__()
+        log2 = int(math.log2(img_resolution)) if img_resolution >= 4 else 0
+        if 2**log2 != img_resolution:
+            raise ValueError(f"img_resolution must be a power of two >= 4, not {img_resolution}")
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}, not {architecture!r}")
+        self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
+        self.block_resolutions = [2**i for i in range(2, log2 + 1)]
+        channels = {res: min(channel_base // res, channel_max) for res in self.block_resolutions}
+        self.num_ws = 0
+        for res in self.block_resolutions:
+            block = SynthesisBlock(channels[res // 2] if res > 4 else 0, channels[res], w_dim, res, img_channels,
+                                   is_last=res == img_resolution, architecture=architecture,
+                                   resample_filter=resample_filter, conv_clamp=conv_clamp, use_noise=use_noise)
+            setattr(self, f"b{res}", block)
+            self.num_ws += block.num_conv  # a toRGB shares its w with the next block's first conv
+        self.num_ws += block.num_torgb
+
+    def forward(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
+            raise ValueError(f"ws must be (N, {self.num_ws}, {self.w_dim}), not {tuple(ws.shape)}")
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, not {noise_mode!r}")
+        ws = ws.float()
+        x = img = None
+        w_index = 0
+        for res in self.block_resolutions:
+            block = getattr(self, f"b{res}")
+            x, img = block(x, img, ws[:, w_index : w_index + block.num_conv + block.num_torgb], noise_mode)
+            w_index += block.num_conv
+        return img
+
+
+class Generator(nn.Module):
+    """z (and class label c) -> mapping -> W+ -> synthesis -> image; NVIDIA's `Generator` (G_ema) layout."""
+
+    def __init__(
+        self,
+        z_dim: int,  # Z dimensionality
+        c_dim: int,  # class-label dimensionality, 0 = unconditional
+        w_dim: int,  # W dimensionality
+        img_resolution: int,  # output size, a power of two >= 4
+        img_channels: int,  # image channels
+        mapping_kwargs: dict | None = None,  # MappingNetwork options (num_layers, ...)
+        **synthesis_kwargs,  # SynthesisNetwork options, flat or nested as NVIDIA's `synthesis_kwargs={...}`
+    ):
+        super().__init__()
+        # stylegan2-ada-pytorch pickles nest them in a dict, stylegan3's pass them flat
+        synthesis_kwargs = {**synthesis_kwargs.pop("synthesis_kwargs", {}), **synthesis_kwargs}
+        known = set(inspect.signature(SynthesisNetwork).parameters) - {"w_dim", "img_resolution", "img_channels"}
+        unknown = sorted(set(synthesis_kwargs) - known)
+        if unknown:
+            raise ValueError(f"unknown StyleGAN2-ADA synthesis options {unknown}; known: {sorted(known)}")
+        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
+        self.img_resolution, self.img_channels = img_resolution, img_channels
+        self.synthesis = SynthesisNetwork(w_dim, img_resolution, img_channels, **synthesis_kwargs)
+        self.num_ws = self.synthesis.num_ws
+        self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, **(mapping_kwargs or {}))
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1,
+                truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must be (N, {self.z_dim}), not {tuple(z.shape)}")
+        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+        return self.synthesis(ws, noise_mode=noise_mode)
