@@ -28,6 +28,18 @@ class EasyDict(dict):
     """Pickled as `dnnlib.util.EasyDict`."""
 
 
+class Network:
+    """Pickled as a TensorFlow-era `dnnlib.tflib.network.Network`, with that class's state keys."""
+
+    def __init__(self, name: str, variables: dict, static_kwargs: dict | None = None):
+        self.state = {"version": 4, "name": name, "static_kwargs": EasyDict(static_kwargs or {}), "components": EasyDict(),
+                      "build_module_src": STAND_IN_SOURCE, "build_func_name": f"{name}_main",
+                      "variables": list(variables.items())}
+
+    def __getstate__(self):
+        return self.state
+
+
 class PersistentRecord:
     def __init__(self, meta: dict):
         self.meta = meta
@@ -61,12 +73,13 @@ def easy(kwargs: dict) -> EasyDict:
 
 @contextlib.contextmanager
 def stand_in_modules():
-    names = ("torch_utils", "torch_utils.persistence", "dnnlib", "dnnlib.util")
+    names = ("torch_utils", "torch_utils.persistence", "dnnlib", "dnnlib.util", "dnnlib.tflib", "dnnlib.tflib.network")
     saved = {name: sys.modules.get(name) for name in names}
     modules = {name: types.ModuleType(name) for name in names}
-    modules["torch_utils.persistence"]._reconstruct_persistent_obj = _reconstruct_persistent_obj
-    modules["dnnlib.util"].EasyDict = EasyDict
-    _reconstruct_persistent_obj.__module__, EasyDict.__module__ = "torch_utils.persistence", "dnnlib.util"
+    for name, obj in (("torch_utils.persistence", _reconstruct_persistent_obj), ("dnnlib.util", EasyDict),
+                      ("dnnlib.tflib.network", Network)):
+        setattr(modules[name], obj.__name__, obj)
+        obj.__module__ = name
     sys.modules.update(modules)
     try:
         yield
@@ -78,7 +91,7 @@ def stand_in_modules():
                 sys.modules[name] = module
 
 
-def dumps(snapshot: dict, protocol: int = 4, old_numpy: bool = False) -> bytes:
+def dumps(snapshot: dict | tuple, protocol: int = 4, old_numpy: bool = False) -> bytes:
     """The bytes of `snapshot` (records, tensors, plain values). `old_numpy` writes numpy's
     globals as `numpy.core.*` like the released pickles (protocol 3: names are text lines)."""
     with stand_in_modules():

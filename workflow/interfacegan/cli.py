@@ -58,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     invert.add_argument("--seed", type=int, help="seed of the random z starts (default: the config's seed)")
     invert.add_argument("--encoder", help="encoder checkpoint STEM.pt (from train-encoder): its codes start the optimisation")
     invert.add_argument("--align", action="store_true", help="align each photo's face like the generator's (dlib landmarks) instead of a centre crop")
+    convert = commands.add_parser("convert-pkl", help="an NVIDIA StyleGAN2-ADA/StyleGAN3 network pickle as a weights-only checkpoint")
+    convert.add_argument("pickle", help="the network pickle (.pkl); read as data, nothing in it is run")
+    convert.add_argument("out", help="output stem: writes STEM.pt (G_ema's state dict) and STEM.json (its init kwargs)")
     add_train_arguments(commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set"))
     encoder = commands.add_parser("train-encoder", help="train an image -> code encoder on pairs the config's generator makes")
     encoder.add_argument("--config", required=True, help="YAML config file: its generator is used")
@@ -97,6 +100,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--blocks", type=int, nargs="+", help="blocks per width (default: 2 each)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="no horizontal flips")
+
+
+def run_convert_pkl(args: argparse.Namespace) -> None:
+    from .generators.nvidia import convert_pickle
+
+    print(convert_pickle(args.pickle, args.out))
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -414,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parser().parse_args(argv)
     try:
-        {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "train-predictor": run_train,
+        {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "convert-pkl": run_convert_pkl,
+         "train-predictor": run_train,
          "train-encoder": run_train_encoder, "train-translator": run_train_translator, "translate": run_translate}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
         print(f"interfacegan: error: {' '.join(str(err).split())}", file=sys.stderr)

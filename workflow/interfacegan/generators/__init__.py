@@ -2,7 +2,7 @@
 
 from ..registry import generators as registry
 from .base import Generator
-from . import dcgan, planted, stylegan2, pggan, stylegan  # noqa: F401  (register the built-ins)
+from . import dcgan, nvidia, planted, stylegan2, pggan, stylegan  # noqa: F401  (register the built-ins)
 
 
 def build_generator(section: dict, device: str = "cpu") -> Generator:

@@ -24,6 +24,11 @@ from ...artifacts import CheckpointError
 # ---------------------------------------------------------------------------- records
 
 
+class Refused(pickle.UnpicklingError):
+    """The file asks for something a network pickle never needs; it is not run."""
+
+
+
 @dataclass
 class Record:
     """One persistent network object: its class name, init kwargs and module state."""
@@ -71,7 +76,7 @@ class EasyDict(dict):
 
 def reconstruct_persistent(meta: dict) -> Record:
     if not isinstance(meta, dict) or meta.get("type") != "class" or not isinstance(meta.get("state"), dict):
-        raise pickle.UnpicklingError("a persistent record is not a class record")
+        raise Refused("a persistent record is not a class record")
     state = meta["state"]
     return Record(str(meta.get("class_name")), tuple(state.get("_init_args") or ()),
                   dict(state.get("_init_kwargs") or {}), state)
@@ -99,13 +104,13 @@ class StorageStreamUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if module == "torch" and name in STORAGE_DTYPES:
             return StorageType(name)
-        raise pickle.UnpicklingError(f"global '{module}.{name}' inside a tensor storage")
+        raise Refused(f"global '{module}.{name}' inside a tensor storage")
 
     def persistent_load(self, pid):
         # ('storage', type, key, location, numel, view metadata: None since torch 0.4)
         if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage" and isinstance(pid[1], StorageType)
                 and pid[5] is None):
-            raise pickle.UnpicklingError(f"unexpected persistent id in a tensor storage: {pid!r:.80}")
+            raise Refused(f"unexpected persistent id in a tensor storage: {pid!r:.80}")
         _, storage_type, key, _location, numel, _ = pid
         return storage_type, str(key), int(numel)
 
@@ -120,33 +125,33 @@ def load_storage(data: bytes) -> np.ndarray:
         return StorageStreamUnpickler(stream).load()
 
     if next_pickle() != 0x1950A86A20F9469CFC6C or next_pickle() != 1001:
-        raise pickle.UnpicklingError("a tensor storage is not a legacy torch.save stream")
+        raise Refused("a tensor storage is not a legacy torch.save stream")
     next_pickle()  # system info: endianness and type sizes (little-endian is checked below)
     storage_type, key, numel = next_pickle()
     if next_pickle() != [key]:
-        raise pickle.UnpicklingError("a tensor storage holds other than one storage")
+        raise Refused("a tensor storage holds other than one storage")
     (count,) = struct.unpack("<q", stream.read(8))
     raw = stream.read()
     if count != numel or len(raw) != numel * storage_type.dtype.itemsize:
-        raise pickle.UnpicklingError(f"a tensor storage is truncated ({len(raw)} bytes for {numel} elements)")
+        raise Refused(f"a tensor storage is truncated ({len(raw)} bytes for {numel} elements)")
     return np.frombuffer(raw, dtype=storage_type.dtype).astype(storage_type.dtype.newbyteorder("="))
 
 
 def rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None) -> np.ndarray:
     """`torch._utils._rebuild_tensor_v2` as data: the strided view of a storage, copied."""
     if not isinstance(storage, np.ndarray):
-        raise pickle.UnpicklingError("a tensor without a storage")
+        raise Refused("a tensor without a storage")
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     last = int(offset) + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else int(offset) - 1
     if int(offset) < 0 or min(stride, default=0) < 0 or len(size) != len(stride) or last >= len(storage):
-        raise pickle.UnpicklingError(f"a tensor of size {size} and stride {stride} overruns its storage")
+        raise Refused(f"a tensor of size {size} and stride {stride} overruns its storage")
     view = np.lib.stride_tricks.as_strided(storage[int(offset):], size, [s * storage.itemsize for s in stride])
     return np.array(view)
 
 
 def rebuild_parameter(tensor, requires_grad=False, hooks=None, state=None) -> np.ndarray:
     if not isinstance(tensor, np.ndarray):
-        raise pickle.UnpicklingError("a parameter without a tensor")
+        raise Refused("a parameter without a tensor")
     return tensor
 
 
@@ -154,7 +159,7 @@ def plain_dtype(*args):
     """`numpy.dtype`, refusing object dtypes (their elements would be arbitrary objects)."""
     dtype = np.dtype(*args)
     if dtype.hasobject:
-        raise pickle.UnpicklingError("a numpy array of Python objects")
+        raise Refused("a numpy array of Python objects")
     return dtype
 
 
@@ -167,7 +172,7 @@ def array_from_buffer(buffer, dtype, shape, order="C") -> np.ndarray:
 def latin1_bytes(text: str, encoding: str) -> bytes:
     """`_codecs.encode` as protocol 2 writes bytes (text, "latin1"); no other codec."""
     if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
-        raise pickle.UnpicklingError(f"codec {encoding!r} is not allowed in a network pickle")
+        raise Refused(f"codec {encoding!r} is not allowed in a network pickle")
     return text.encode("latin1")
 
 
@@ -197,38 +202,39 @@ class NetworkUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         module = "builtins" if module == "__builtin__" else module  # protocol 2's spelling
         if (module, name) not in ALLOWED:
-            raise pickle.UnpicklingError(f"global '{module}.{name}' is not allowed in a network pickle")
+            raise Refused(f"global '{module}.{name}' is not allowed in a network pickle")
         return ALLOWED[module, name]
 
     def persistent_load(self, pid):
-        raise pickle.UnpicklingError("persistent ids are not allowed outside tensor storages")
+        raise Refused("persistent ids are not allowed outside tensor storages")
 
 
-def read_pickle(path: str | Path) -> dict:
-    """The top-level dict of an NVIDIA network pickle, as records and arrays; nothing is run."""
+def read_pickle(path: str | Path):
+    """The top-level object of an NVIDIA network pickle, as records and arrays; nothing is run."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"network pickle not found: {path}")
     try:
         with path.open("rb") as handle:
-            data = NetworkUnpickler(handle).load()
-    except pickle.UnpicklingError as err:
+            return NetworkUnpickler(handle).load()
+    except Refused as err:
         raise CheckpointError(f"network pickle {path} refused: {err} (nothing in it was run)") from err
     except Exception as err:  # truncated or foreign bytes raise many types
         raise CheckpointError(f"network pickle {path} cannot be read ({type(err).__name__}: {err})") from err
-    if not isinstance(data, dict):
-        raise CheckpointError(f"network pickle {path} holds a {type(data).__name__}, not a dict of networks")
-    return data
 
 
 def read_generator(path: str | Path) -> tuple[str, dict, dict[str, torch.Tensor]]:
     """(family, init kwargs, state dict) of the pickle's `G_ema`; family is "stylegan2_ada" or
     "stylegan3", told from the synthesis network's own state (StyleGAN3's has a Fourier input)."""
     data = read_pickle(path)
+    networks = data.values() if isinstance(data, dict) else data if isinstance(data, (tuple, list)) else ()
+    tensorflow = [network.name for network in networks if isinstance(network, TensorflowNetwork)]
+    if tensorflow:
+        raise CheckpointError(f"network pickle {path} is a TensorFlow-era pickle (networks {', '.join(tensorflow)}), "
+                              "which is not mapped yet: convert it with NVIDIA's legacy.py, or use a PyTorch-era pickle")
+    if not isinstance(data, dict):
+        raise CheckpointError(f"network pickle {path} holds a {type(data).__name__}, not a dict of networks")
     network = data.get("G_ema")
-    if isinstance(network, TensorflowNetwork) or any(isinstance(v, TensorflowNetwork) for v in data.values()):
-        names = ", ".join(v.name for v in data.values() if isinstance(v, TensorflowNetwork))
-        raise CheckpointError(f"network pickle {path} is a TensorFlow-era pickle (networks {names}), which is not mapped yet")
     if not isinstance(network, Record):
         found = ", ".join(f"{k} ({v.class_name if isinstance(v, Record) else type(v).__name__})" for k, v in data.items())
         raise CheckpointError(f"network pickle {path} has no generator G_ema (it holds {found or 'nothing'})")
