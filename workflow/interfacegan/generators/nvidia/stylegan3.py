@@ -1,0 +1,396 @@
+"""StyleGAN3 generators (configs T and R) in the state-dict layout of NVIDIA's network pickles.
+
+Written from the paper ("Alias-Free Generative Adversarial Networks", Karras et al. 2021, appendix C)
+and the public key names, so that `Generator(**init_kwargs).load_state_dict(G_ema_state, strict=True)`
+takes a pickle's G_ema as it is. Layout: `mapping` (shared with StyleGAN2-ADA), `synthesis.input`
+(Fourier features: buffers `freqs`, `phases`, `transform`), then `synthesis.L{i}_{size}_{channels}`:
+a modulated convolution followed by a filtered leaky ReLU. The up/down FIR filters are buffers read
+from the checkpoint (designed here only for a freshly built network), so loading needs no scipy.
+
+Speed: the filtered leaky ReLU is computed as separable banded matrix products (upsampling only at the
+samples that exist, downsampling only at the samples kept) instead of zero insertion and full
+convolutions; a radial 2-D down filter is split into a few separable terms (its SVD).
+"""
+
+import json
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .mapping import FullyConnectedLayer, MappingNetwork
+
+# ----------------------------------------------------------------------------------------------------
+# Layer specifications: sampling rates, cutoffs, sizes and channels (numpy only, no filter design)
+
+
+def layer_specs(
+    img_resolution: int,
+    img_channels: int,
+    channel_base: int,
+    channel_max: int,
+    num_layers: int,
+    num_critical: int,
+    first_cutoff: float,
+    first_stopband: float,
+    last_stopband_rel: float,
+    margin_size: int,
+) -> dict[str, np.ndarray]:
+    """Per layer 0..num_layers (the last is ToRGB): cutoff, stopband, sampling rate, half-width, size, channels.
+
+    Cutoffs and stopbands grow geometrically from the first layer to the last non-critical one and
+    stay at the image's Nyquist band after it; a sampling rate is the power of two that holds the
+    stopband (at most the image resolution); sizes add `margin_size` pixels on each side except for
+    the last two layers; channels shrink with the cutoff.
+    """
+    last_cutoff = img_resolution / 2
+    last_stopband = last_cutoff * last_stopband_rel
+    exponents = np.minimum(np.arange(num_layers + 1) / (num_layers - num_critical), 1)
+    cutoffs = first_cutoff * (last_cutoff / first_cutoff) ** exponents
+    stopbands = first_stopband * (last_stopband / first_stopband) ** exponents
+    sampling_rates = np.exp2(np.ceil(np.log2(np.minimum(stopbands * 2, img_resolution))))
+    half_widths = np.maximum(stopbands, sampling_rates / 2) - cutoffs
+    sizes = sampling_rates + margin_size * 2
+    sizes[-2:] = img_resolution
+    channels = np.rint(np.minimum((channel_base / 2) / cutoffs, channel_max))
+    channels[-1] = img_channels
+    return dict(cutoffs=cutoffs, sampling_rates=sampling_rates, half_widths=half_widths, sizes=sizes,
+                channels=channels)
+
+
+def kaiser_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.ndarray:
+    """Windowed-sinc low-pass (Kaiser window from Kaiser's attenuation formulas), unit DC gain.
+
+    Only for a freshly built network: a checkpoint brings its own filters.
+    """
+    atten = 2.285 * (numtaps - 1) * np.pi * (width / (fs / 2)) + 7.95
+    if atten > 50:
+        beta = 0.1102 * (atten - 8.7)
+    elif atten > 21:
+        beta = 0.5842 * (atten - 21) ** 0.4 + 0.07886 * (atten - 21)
+    else:
+        beta = 0.0
+    c = cutoff / (fs / 2)
+    taps = c * np.sinc(c * (np.arange(numtaps) - (numtaps - 1) / 2)) * np.kaiser(numtaps, beta)
+    return taps / taps.sum()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Filtered leaky ReLU: bias, upsample (FIR), leaky ReLU + clamp, downsample (FIR)
+
+
+def band_operator(
+    taps: np.ndarray, n_in: int, up: int, down: int, pad_before: int, n_out: int, is_down: bool
+) -> np.ndarray:
+    """Dense (n_out, n_in) matrix of one 1-D FIR resampling step along an axis.
+
+    Upsampling by `up` (is_down False): zeros inserted after each sample, `pad_before` zeros in front
+    (negative: cropped), then convolved with `taps`. Downsampling by `down`: convolved with `taps`,
+    then every `down`-th sample kept. Convolution (not correlation), as the filters are stored.
+    """
+    k = len(taps)
+    o = np.arange(n_out)[:, None]
+    i = np.arange(n_in)[None, :]
+    idx = (k - 1 - pad_before + o - i * up) if not is_down else (k - 1 - i + o * down)
+    valid = (idx >= 0) & (idx < k)
+    return np.where(valid, taps[np.clip(idx, 0, k - 1)], 0.0)
+
+
+class FilteredLReLU:
+    """The fixed linear maps of one layer's filtered leaky ReLU, built from its filter buffers.
+
+    `up_h`, `up_w`: (L, n) upsampling matrices with the gain up² folded in; `down`: a list of
+    (weight, down_h, down_w) separable terms, one for a separable filter and the SVD terms of a 2-D one.
+    """
+
+    def __init__(self, up_filter, down_filter, in_size, up, down, padding, out_size, gain, device, dtype):
+        px0, px1, py0, py1 = padding
+        fu = np.array([1.0]) if up_filter is None else up_filter.double().cpu().numpy()
+        fu = fu * up  # gain up² spread over the two axes
+        tmp_w = in_size * up + px0 + px1 - (len(fu) - 1)
+        tmp_h = in_size * up + py0 + py1 - (len(fu) - 1)
+        self.up_w = band_operator(fu, in_size, up, 1, px0, tmp_w, is_down=False)
+        self.up_h = band_operator(fu, in_size, up, 1, py0, tmp_h, is_down=False)
+        fd = np.array([1.0]) if down_filter is None else down_filter.double().cpu().numpy()
+        if fd.ndim == 1:
+            terms = [(gain, fd, fd)]
+        else:  # radial 2-D filter: rows along H, columns along W
+            u, s, vt = np.linalg.svd(fd)
+            keep = s > s[0] * 1e-9
+            terms = [(gain * s[j], u[:, j], vt[j]) for j in np.flatnonzero(keep)]
+        self.down = []
+        for weight, fh, fw in terms:
+            kd = len(fh)
+            down_h = band_operator(fh, tmp_h, 1, down, 0, out_size, is_down=True) * weight
+            down_w = band_operator(fw, tmp_w, 1, down, 0, out_size, is_down=True)
+            assert (out_size - 1) * down + kd <= tmp_h
+            self.down.append((down_h, down_w))
+
+        def tensor(a):
+            return torch.as_tensor(a, dtype=dtype, device=device)
+
+        self.up_h, self.up_w = tensor(self.up_h), tensor(self.up_w)
+        self.down = [(tensor(h), tensor(w)) for h, w in self.down]
+
+    def __call__(self, x: torch.Tensor, bias: torch.Tensor, slope: float, clamp: float | None, gain: float):
+        x = x + bias.view(1, -1, 1, 1)
+        x = self.up_h @ (x @ self.up_w.T)
+        x = F.leaky_relu(x, slope)  # the gain is folded into the down filter (it commutes with the ReLU)
+        if clamp is not None:
+            x = x.clamp(-clamp / gain, clamp / gain)
+        out = None
+        for down_h, down_w in self.down:
+            term = down_h @ (x @ down_w.T)
+            out = term if out is None else out + term
+        return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# Synthesis
+
+
+class SynthesisInput(nn.Module):
+    """Fourier features: sin(2π(grid·fᵀ + phase)) after a per-sample rotation and translation, then a linear map."""
+
+    def __init__(
+        self,
+        w_dim: int,  # W dimensionality
+        channels: int,  # output channels (= Fourier features)
+        size: int,  # output width and height
+        sampling_rate: float,  # output sampling rate
+        bandwidth: float,  # output bandwidth (the first cutoff)
+    ):
+        super().__init__()
+        self.w_dim, self.channels, self.size = w_dim, channels, int(size)
+        self.sampling_rate, self.bandwidth = float(sampling_rate), float(bandwidth)
+        freqs = torch.randn(channels, 2)  # uniform in the disc of radius `bandwidth` (approximately)
+        radii = freqs.square().sum(1, keepdim=True).sqrt()
+        freqs = freqs / (radii * radii.square().exp().pow(0.25)) * bandwidth
+        self.weight = nn.Parameter(torch.randn(channels, channels))
+        self.register_buffer("transform", torch.eye(3))  # the user's inverse transform of the image
+        self.register_buffer("freqs", freqs)
+        self.register_buffer("phases", torch.rand(channels) - 0.5)
+        self.affine = FullyConnectedLayer(w_dim, 4, bias_init=[1.0, 0.0, 0.0, 0.0])
+        nn.init.zeros_(self.affine.weight)
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        n = w.shape[0]
+        t = self.affine(w)  # (cos, sin, tx, ty) of the inverse rotation and translation
+        t = t / t[:, :2].norm(dim=1, keepdim=True)
+        rotation = torch.eye(3, device=w.device).repeat(n, 1, 1)
+        rotation[:, 0, 0], rotation[:, 0, 1], rotation[:, 1, 0], rotation[:, 1, 1] = t[:, 0], -t[:, 1], t[:, 1], t[:, 0]
+        translation = torch.eye(3, device=w.device).repeat(n, 1, 1)
+        translation[:, 0, 2], translation[:, 1, 2] = -t[:, 2], -t[:, 3]
+        transforms = rotation @ translation @ self.transform.unsqueeze(0)
+        phases = self.phases.unsqueeze(0) + (self.freqs.unsqueeze(0) @ transforms[:, :2, 2:]).squeeze(2)
+        freqs = self.freqs.unsqueeze(0) @ transforms[:, :2, :2]
+        # frequencies that the user's transform pushed toward Nyquist fade out
+        amplitudes = (1 - (freqs.norm(dim=2) - self.bandwidth) / (self.sampling_rate / 2 - self.bandwidth)).clamp(0, 1)
+        theta = torch.eye(2, 3, device=w.device)
+        theta[0, 0] = theta[1, 1] = 0.5 * self.size / self.sampling_rate
+        grid = F.affine_grid(theta.unsqueeze(0), [1, 1, self.size, self.size], align_corners=False)  # (1, H, W, 2)
+        x = grid.view(1, -1, 2) @ freqs.transpose(1, 2) + phases.unsqueeze(1)  # (N, HW, C)
+        x = torch.sin(x * (2 * math.pi)) * amplitudes.unsqueeze(1)
+        x = x @ (self.weight / math.sqrt(self.channels)).T
+        return x.transpose(1, 2).reshape(n, self.channels, self.size, self.size)
+
+
+class SynthesisLayer(nn.Module):
+    """Modulated convolution (input gain magnitude_ema^-½), then bias and filtered leaky ReLU."""
+
+    def __init__(
+        self,
+        w_dim: int,  # W dimensionality
+        is_torgb: bool,  # the final ToRGB layer (1x1, linear, no resampling)
+        is_critically_sampled: bool,  # the last layers: no radial filter
+        in_channels: int,
+        out_channels: int,
+        in_size: int,  # input width and height
+        out_size: int,  # output width and height
+        in_sampling_rate: float,
+        out_sampling_rate: float,
+        in_cutoff: float,
+        out_cutoff: float,
+        in_half_width: float,  # transition band half-width of the input
+        out_half_width: float,  # transition band half-width of the output
+        conv_kernel: int = 3,  # 3, or 1 in config R; ToRGB is always 1
+        filter_size: int = 6,  # filter taps per sample of the lower rate when resampling
+        lrelu_upsampling: int = 2,  # the leaky ReLU runs at this multiple of the higher rate
+        use_radial_filters: bool = False,  # 2-D radial down filter (config R, not in critical layers)
+        conv_clamp: float | None = 256,  # clamp of the activations, None = none
+        magnitude_ema_beta: float = 0.999,  # training-time decay of magnitude_ema (unused here)
+    ):
+        super().__init__()
+        self.is_torgb, self.in_channels, self.out_channels = is_torgb, in_channels, out_channels
+        self.in_size, self.out_size = int(in_size), int(out_size)
+        self.conv_kernel = 1 if is_torgb else conv_kernel
+        self.conv_clamp = conv_clamp
+        tmp_sampling_rate = max(in_sampling_rate, out_sampling_rate) * (1 if is_torgb else lrelu_upsampling)
+        self.up_factor = int(np.rint(tmp_sampling_rate / in_sampling_rate))
+        self.down_factor = int(np.rint(tmp_sampling_rate / out_sampling_rate))
+        up_taps = filter_size * self.up_factor if self.up_factor > 1 and not is_torgb else 1
+        down_taps = filter_size * self.down_factor if self.down_factor > 1 and not is_torgb else 1
+        down_radial = use_radial_filters and not is_critically_sampled
+
+        self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, self.conv_kernel, self.conv_kernel))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.register_buffer("magnitude_ema", torch.ones([]))
+        up_filter = down_filter = None
+        if up_taps > 1:
+            up_filter = torch.tensor(kaiser_lowpass(up_taps, in_cutoff, in_half_width * 2, tmp_sampling_rate))
+        if down_taps > 1:
+            taps = kaiser_lowpass(down_taps, out_cutoff, out_half_width * 2, tmp_sampling_rate)
+            # a radial (jinc) design needs Bessel functions; a checkpoint replaces this separable stand-in
+            down_filter = torch.tensor(np.outer(taps, taps) if down_radial else taps)
+        self.register_buffer("up_filter", None if up_filter is None else up_filter.float())
+        self.register_buffer("down_filter", None if down_filter is None else down_filter.float())
+
+        # padding of the upsampled signal: sample positions follow the symmetric convention (appendix C.3)
+        pad_total = (self.out_size - 1) * self.down_factor + 1
+        pad_total -= (self.in_size + self.conv_kernel - 1) * self.up_factor
+        pad_total += up_taps + down_taps - 2
+        pad_lo = (pad_total + self.up_factor) // 2
+        self.padding = (pad_lo, pad_total - pad_lo) * 2  # (x before, x after, y before, y after)
+        self.gain = 1.0 if is_torgb else math.sqrt(2)
+        self.slope = 1.0 if is_torgb else 0.2
+        self._operators = None  # (key, FilteredLReLU), rebuilt when a filter buffer changes
+
+    def operators(self, x: torch.Tensor) -> FilteredLReLU:
+        key = tuple((None if f is None else (f.data_ptr(), f._version)) for f in (self.up_filter, self.down_filter))
+        key += (x.device, x.dtype)
+        if self._operators is None or self._operators[0] != key:
+            ops = FilteredLReLU(self.up_filter, self.down_filter, self.in_size + self.conv_kernel - 1,
+                                self.up_factor, self.down_factor, self.padding, self.out_size, self.gain,
+                                x.device, x.dtype)
+            self._operators = (key, ops)
+        return self._operators[1]
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        styles = self.affine(w)
+        weight = self.weight
+        input_gain = self.magnitude_ema.rsqrt()
+        if self.is_torgb:
+            styles = styles / math.sqrt(self.in_channels * self.conv_kernel**2)
+        else:  # pre-normalised as NVIDIA does (for fp16 range); demodulation makes both scales cancel
+            weight = weight * weight.square().mean([1, 2, 3], keepdim=True).rsqrt()
+            styles = styles * styles.square().mean().rsqrt()
+        # modulate the input instead of the weights: one convolution for the whole batch
+        x = x * (styles * input_gain).view(*styles.shape, 1, 1)
+        x = F.conv2d(x, weight, padding=self.conv_kernel - 1)
+        if not self.is_torgb:
+            # demodulation: 1/|w·s| per sample and output channel, before the input gain
+            dcoefs = (styles.square() @ weight.square().sum([2, 3]).T + 1e-8).rsqrt()
+            x = x * dcoefs.view(*dcoefs.shape, 1, 1)
+        return self.operators(x)(x, self.bias, self.slope, self.conv_clamp, self.gain)
+
+
+class SynthesisNetwork(nn.Module):
+    """W+ codes (N, num_ws, w_dim) to images (N, img_channels, R, R), NVIDIA's range (about [-1, 1])."""
+
+    def __init__(
+        self,
+        w_dim: int,  # W dimensionality
+        img_resolution: int,  # output width and height
+        img_channels: int,  # output channels
+        channel_base: int = 32768,  # channels = channel_base / 2 / cutoff, at most channel_max
+        channel_max: int = 512,
+        num_layers: int = 14,  # layers between the Fourier features and ToRGB
+        num_critical: int = 2,  # critically sampled layers at the end
+        first_cutoff: float = 2,  # cutoff of the first layer
+        first_stopband: float = 2**2.1,  # minimum stopband of the first layer
+        last_stopband_rel: float = 2**0.3,  # minimum stopband of the last layer, relative to its cutoff
+        margin_size: int = 10,  # pixels kept beyond the image on each side
+        output_scale: float = 0.25,  # the image is multiplied by it
+        num_fp16_res: int = 4,  # float16 on CUDA in NVIDIA's code; float32 here (ignored)
+        **layer_kwargs,  # SynthesisLayer's hyperparameters
+    ):
+        super().__init__()
+        self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
+        self.num_ws = num_layers + 2
+        self.output_scale = output_scale
+        spec = layer_specs(img_resolution, img_channels, channel_base, channel_max, num_layers, num_critical,
+                           first_cutoff, first_stopband, last_stopband_rel, margin_size)
+        rates, cutoffs, widths = spec["sampling_rates"], spec["cutoffs"], spec["half_widths"]
+        sizes, channels = spec["sizes"].astype(int), spec["channels"].astype(int)
+        self.input = SynthesisInput(w_dim, int(channels[0]), int(sizes[0]), rates[0], cutoffs[0])
+        self.layer_names = []
+        for idx in range(num_layers + 1):
+            prev = max(idx - 1, 0)
+            layer = SynthesisLayer(
+                w_dim, is_torgb=idx == num_layers, is_critically_sampled=idx >= num_layers - num_critical,
+                in_channels=int(channels[prev]), out_channels=int(channels[idx]),
+                in_size=int(sizes[prev]), out_size=int(sizes[idx]),
+                in_sampling_rate=int(rates[prev]), out_sampling_rate=int(rates[idx]),
+                in_cutoff=cutoffs[prev], out_cutoff=cutoffs[idx],
+                in_half_width=widths[prev], out_half_width=widths[idx], **layer_kwargs)
+            name = f"L{idx}_{layer.out_size}_{layer.out_channels}"
+            self.add_module(name, layer)
+            self.layer_names.append(name)
+
+    def forward(self, ws: torch.Tensor) -> torch.Tensor:
+        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
+            raise ValueError(f"ws must have shape (N, {self.num_ws}, {self.w_dim}), not {tuple(ws.shape)}")
+        ws = ws.float().unbind(1)
+        x = self.input(ws[0])
+        for name, w in zip(self.layer_names, ws[1:]):
+            x = getattr(self, name)(x, w)
+        return x * self.output_scale if self.output_scale != 1 else x
+
+
+# ----------------------------------------------------------------------------------------------------
+# Generator
+
+SYNTHESIS_KWARGS = {  # SynthesisNetwork's and SynthesisLayer's architecture arguments
+    "channel_base", "channel_max", "num_layers", "num_critical", "first_cutoff", "first_stopband",
+    "last_stopband_rel", "margin_size", "output_scale", "num_fp16_res", "conv_kernel", "filter_size",
+    "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta",
+}
+MAPPING_KWARGS = {"num_layers", "embed_features", "layer_features", "activation", "lr_multiplier", "w_avg_beta"}
+
+
+class Generator(nn.Module):
+    """NVIDIA's StyleGAN3 G (config T or R): `Generator(**pickle_init_kwargs)` loads G_ema's state strictly."""
+
+    def __init__(
+        self,
+        z_dim: int,  # Z dimensionality
+        c_dim: int,  # class-label dimensionality, 0 = unconditional
+        w_dim: int,  # W dimensionality
+        img_resolution: int,  # output width and height
+        img_channels: int,  # output channels
+        mapping_kwargs: dict | None = None,  # MappingNetwork's arguments (num_layers: 2 in StyleGAN3)
+        **synthesis_kwargs,  # SynthesisNetwork's and SynthesisLayer's arguments (unknown ones are refused)
+    ):
+        super().__init__()
+        mapping_kwargs = dict(mapping_kwargs or {})
+        unknown = sorted(set(synthesis_kwargs) - SYNTHESIS_KWARGS) + [
+            f"mapping_kwargs.{k}" for k in sorted(set(mapping_kwargs) - MAPPING_KWARGS)]
+        if unknown:
+            raise ValueError(f"unknown StyleGAN3 generator arguments: {', '.join(unknown)}")
+        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
+        self.img_resolution, self.img_channels = img_resolution, img_channels
+        self.synthesis = SynthesisNetwork(w_dim, img_resolution, img_channels, **synthesis_kwargs)
+        self.num_ws = self.synthesis.num_ws
+        mapping_kwargs.setdefault("num_layers", 2)
+        mapping_kwargs.setdefault("w_avg_beta", 0.998)
+        self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, **mapping_kwargs)
+
+    @classmethod
+    def from_init_kwargs_json(cls, text: str) -> "Generator":
+        return cls(**json.loads(text))
+
+    def forward(
+        self,
+        z: torch.Tensor,  # (N, z_dim)
+        c: torch.Tensor | None = None,  # (N, c_dim) class labels; None when c_dim is 0
+        truncation_psi: float = 1,  # lerp toward w_avg; 1 = none
+        truncation_cutoff: int | None = None,  # truncate the first this many ws; None = all
+        noise_mode: str = "const",  # accepted for StyleGAN2 callers; StyleGAN3 has no noise
+    ) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must have shape (N, {self.z_dim}), not {tuple(z.shape)}")
+        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+        return self.synthesis(ws)
