@@ -109,5 +109,6 @@ class NvidiaGenerator(Generator):
             wp = codes
         else:
             raise ValueError(f"nvidia synthesizes from z, w or wp, not {space!r}")
-        images = self.network.synthesis(wp, noise_mode=self.noise_mode)
+        noise = {"noise_mode": self.noise_mode} if self.family == "stylegan2_ada" else {}  # StyleGAN3 has no noise
+        images = self.network.synthesis(wp, **noise)
         return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images  # grayscale networks as RGB
