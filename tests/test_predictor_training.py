@@ -12,7 +12,8 @@ from PIL import Image
 
 from interfacegan.checkpoints import CheckpointError
 from interfacegan.predictors import build_predictor
-from interfacegan.predictors.celeba import LANDMARKS, CelebALabels, DataError, hflip
+from interfacegan.images import inside
+from interfacegan.predictors.celeba import LANDMARKS, CelebALabels, DataError, ffhq_boxes, hflip
 from interfacegan.cli import main
 from interfacegan.predictors.train import train_predictor
 
@@ -218,3 +219,104 @@ def test_torchscript_checkpoint_must_be_torchscript(trained, tmp_path):
     shutil.copy(stem.parent / f"{stem.name}.json", tmp_path / "p.json")
     with pytest.raises(CheckpointError, match="cannot be read as TorchScript"):
         build_predictor({"name": "torchscript", "checkpoint": str(tmp_path / "p.pt")})
+
+
+# --- framing: the centre square, or FFHQ's face square from each image's landmarks ---
+
+FILL = (200, 30, 60)
+
+
+def write_framed(root, width, height, square, landmarks):
+    """One image, black except for FILL in `square` (left, top, right, bottom), and its tables."""
+    image = np.zeros((height, width, 3), np.uint8)
+    left, top, right, bottom = square
+    image[top:bottom, left:right] = FILL
+    Image.fromarray(image).save(root / "a.png")
+    (root / "list_attr_celeba.txt").write_text("1\nSmiling\na.png 1\n")
+    (root / "marks.txt").write_text(f"1\n{' '.join(LANDMARKS)}\na.png {' '.join(map(str, landmarks))}\n")
+    (root / "part.txt").write_text("a.png 0\n")
+    return root
+
+
+def framed_labels(root, framing="ffhq"):
+    return CelebALabels(root, ["Smiling"], landmarks_file="marks.txt", partition_file="part.txt", framing=framing)
+
+
+def framed_face(root, size, framing="ffhq"):
+    return framed_labels(root, framing).dataset("train", size)[0][0]
+
+
+def fill_error(face):
+    """Largest distance of a (3, S, S) face in [-1, 1] from FILL, per pixel."""
+    return (face - torch.tensor(FILL).view(3, 1, 1) / 127.5 + 1).abs().amax(0)
+
+
+def test_ffhq_boxes_follow_the_ffhq_rule():
+    points = np.array([
+        # CelebA's mean landmarks: side max(4 * 38, 3.6 * 41) = 152, centre (88, 111 + 4.1)
+        [69, 111, 107, 111, 88, 130, 72, 152, 104, 152],
+        # tilted eyes, |eye_to_eye| = |(16, 12)| = 20; |eye_to_mouth| = |(30, 40)| = 50 wins: side 180,
+        # centre (88, 106) + (3, 4)
+        [80, 100, 96, 112, 90, 125, 110, 146, 126, 146],
+    ])
+    np.testing.assert_allclose(ffhq_boxes(points), [[12, 39.1, 164, 191.1], [1, 20, 181, 200]], rtol=0, atol=1e-12)
+
+
+def test_ffhq_framing_cuts_the_face_square(tmp_path):
+    # eyes (50, 60), (70, 60), mouth at (60, 80): side max(80, 72) = 80 about (60, 62)
+    root = write_framed(tmp_path, 120, 140, (20, 22, 100, 102), (50, 60, 70, 60, 60, 70, 52, 80, 68, 80))
+    assert torch.all(fill_error(framed_face(root, 80)) == 0)  # at the square's own size, exactly
+    # smaller, bicubic reads 2 output pixels beyond the square's edges, as a whole-image resize would
+    assert torch.all(fill_error(framed_face(root, 16))[2:-2, 2:-2] == 0)
+    centre = fill_error(framed_face(root, 16, "centre"))  # the square is 80 / 120 of the centre crop
+    assert centre[0].min() > 1 and centre[-1].min() > 1
+
+
+def test_ffhq_squares_overflowing_the_image_move_inside(tmp_path):
+    # eyes (5, 10), (15, 10), mouth at (10, 20): the square (-10, -9, 30, 31) moves to (0, 0, 40, 40)
+    root = write_framed(tmp_path, 40, 60, (0, 0, 40, 40), (5, 10, 15, 10, 10, 15, 7, 20, 13, 20))
+    np.testing.assert_allclose(framed_labels(root).boxes, [[-10, -9, 30, 31]])
+    assert torch.all(fill_error(framed_face(root, 40)) == 0)
+    assert inside((35, 50, 55, 70), 40, 60) == (20, 40, 40, 60)
+    assert inside((-10, 0, 50, 60), 40, 60) == (0, 10, 40, 50)  # wider than the image: its shorter side, same centre
+
+
+def test_centre_framing_is_unchanged(tmp_path):
+    write_celeba(tmp_path, n=8)
+    dataset = CelebALabels(tmp_path, ["Smiling"]).dataset("train", 32)
+    with Image.open(tmp_path / "000000.png") as image:  # today's crop: the centre 36 x 36 of 36 x 44
+        today = image.convert("RGB").resize((32, 32), Image.Resampling.BICUBIC, box=(0, 4, 36, 40))
+    assert torch.equal(dataset[0][0], torch.from_numpy(np.asarray(today, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1)
+    assert dataset.boxes is None
+
+
+def test_ffhq_framing_needs_landmarks(tmp_path, capsys):
+    write_celeba(tmp_path, n=8)
+    with pytest.raises(DataError, match="framing ffhq needs a landmarks table"):
+        CelebALabels(tmp_path, ["Smiling"], framing="ffhq")
+    out = ["--out", str(tmp_path / "p"), "--input-size", "16", "--widths", "4", "--blocks", "1", "--epochs", "1"]
+    assert main(["train-predictor", "--data", str(tmp_path), "--attributes", "Smiling", "--framing", "ffhq", *out]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "interfacegan: error: framing ffhq needs a landmarks table" in error
+    replace_line(tmp_path / "list_landmarks_align_celeba.txt", 1, "7")
+    replace_line(tmp_path / "list_landmarks_align_celeba.txt", 10, "")
+    with pytest.raises(DataError, match="lacks 1 image.*e.g. 000007.png"):
+        CelebALabels(tmp_path, ["Smiling"], landmarks_file="list_landmarks_align_celeba.txt", framing="ffhq")
+
+
+def test_framing_is_recorded(trained, tmp_path, capsys):
+    _, stem, report = trained
+    meta = json.loads((stem.parent / f"{stem.name}.json").read_text())
+    assert meta["framing"] == report["framing"] == "centre"
+    del meta["framing"]  # a predictor written before framings
+    shutil.copy(f"{stem}.pt", tmp_path / "old.pt")
+    (tmp_path / "old.json").write_text(json.dumps(meta))
+    assert build_predictor({"name": "multihead", "checkpoint": str(tmp_path / "old.pt")}).framing == "centre"
+
+    write_celeba(tmp_path, n=8)
+    out = ["--out", str(tmp_path / "p"), "--input-size", "16", "--widths", "4", "--blocks", "1", "--epochs", "1"]
+    tables = ["--landmarks-file", "list_landmarks_align_celeba.txt"]
+    assert main(["train-predictor", "--data", str(tmp_path), "--attributes", "Smiling", "--framing", "ffhq", *tables, *out]) == 0
+    assert json.loads(capsys.readouterr().out)["framing"] == "ffhq"
+    assert json.loads((tmp_path / "p.json").read_text())["framing"] == "ffhq"
+    assert build_predictor({"name": "multihead", "checkpoint": str(tmp_path / "p.pt")}).framing == "ffhq"

@@ -100,6 +100,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--blocks", type=int, nargs="+", help="blocks per width (default: 2 each)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="no horizontal flips")
+    p.add_argument(
+        "--framing", default="centre", choices=["centre", "ffhq"],
+        help="square cut from each image: centre (default) or ffhq, FFHQ's face square from its landmarks "
+        "(needs --landmarks-file; for generators trained on FFHQ)",
+    )
 
 
 def run_convert_pkl(args: argparse.Namespace) -> None:
@@ -120,7 +125,7 @@ def run_train(args: argparse.Namespace) -> None:
         input_size=args.input_size, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
         widths=tuple(args.widths), blocks=tuple(args.blocks) if args.blocks else None, attr_file=args.attr_file,
         landmarks_file=args.landmarks_file, partition_file=args.partition_file, device=args.device,
-        augment=args.augment, attribute_map={name: source for name, _, source in pairs},
+        augment=args.augment, attribute_map={name: source for name, _, source in pairs}, framing=args.framing,
     )
     report = train_predictor(args.data, args.attributes, args.out, **{k: v for k, v in options.items() if v is not None})
     print(json.dumps(report, indent=2))

@@ -5,12 +5,15 @@ Tables (a relative path is taken inside the image folder):
   names, then `filename v1 v2 ...` per image with v = 1 or -1. Extension: v = 0 means
   unknown; such targets are masked out of the loss and the report.
 - landmarks (optional), `list_landmarks_align_celeba.txt` layout: count, the header
-  LANDMARKS, then `filename` + 10 integers. Gives the regression target `yaw`.
+  LANDMARKS, then `filename` + 10 integers. Gives the regression target `yaw` and the
+  FFHQ framing.
 - partition (optional), `list_eval_partition.txt` layout: `filename 0|1|2` (train, val,
   test) per line, no count or header. Without it, a seeded 80/10/10 split.
 
-Images are centre-cropped to a square (CelebA's aligned images are 178x218), resized
-to the input size and scaled to [-1, 1].
+Images are cropped to a square, resized to the input size and scaled to [-1, 1]. Framing
+`centre`: the centre square (CelebA's aligned images are 178x218). Framing `ffhq`: the
+square FFHQ's alignment cuts around the face, from each image's landmarks, so that a
+predictor sees CelebA faces at the scale and position of FFHQ-trained generators' faces.
 """
 
 from pathlib import Path
@@ -26,6 +29,7 @@ ATTR_FILE = "list_attr_celeba.txt"
 LANDMARKS = ("lefteye_x", "lefteye_y", "righteye_x", "righteye_y", "nose_x", "nose_y",
              "leftmouth_x", "leftmouth_y", "rightmouth_x", "rightmouth_y")
 YAW = "yaw"
+FRAMINGS = ("centre", "ffhq")
 SPLITS = ("train", "val", "test")
 
 
@@ -81,6 +85,20 @@ def yaw_from_landmarks(points: np.ndarray) -> np.ndarray:
     return (nose_x - (left[:, 0] + right[:, 0]) / 2) / np.where(distance > 0, distance, np.nan)
 
 
+def ffhq_boxes(points: np.ndarray) -> np.ndarray:
+    """(n, 4) squares (left, top, right, bottom), in pixels, per row of LANDMARKS values, by the
+    rule of FFHQ's alignment script: side max(4 |eye_to_eye|, 3.6 |eye_to_mouth|), centred at
+    eye_avg + 0.1 eye_to_mouth. Axis-aligned: CelebA's aligned faces already have level eyes.
+    A square may overflow its image; `load_face` moves it inside."""
+    points = np.asarray(points, dtype=np.float64)
+    left_eye, right_eye = points[:, 0:2], points[:, 2:4]
+    eyes, mouth = (left_eye + right_eye) / 2, (points[:, 6:8] + points[:, 8:10]) / 2
+    eye_to_eye, eye_to_mouth = right_eye - left_eye, mouth - eyes
+    half = np.maximum(4 * np.linalg.norm(eye_to_eye, axis=1), 3.6 * np.linalg.norm(eye_to_mouth, axis=1))[:, None] / 2
+    centre = eyes + 0.1 * eye_to_mouth
+    return np.concatenate([centre - half, centre + half], axis=1)
+
+
 def hflip(images: torch.Tensor, targets: torch.Tensor, flip_signs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mirror images (..., W) left-right; targets are multiplied by flip_signs (-1 for yaw)."""
     return images.flip(-1), targets * flip_signs
@@ -92,7 +110,8 @@ class CelebALabels:
     `attributes` are the output names; `attribute_map` maps any of them to its source, a
     column of the attribute table or `yaw` (from the landmarks), negated by a leading `-`
     (`age=-Young`: higher = older); unmapped names are their own source. `targets` (n, m)
-    float32: 1/0 for binary, yaw for regression, NaN if unknown.
+    float32: 1/0 for binary, yaw for regression, NaN if unknown. `framing` (FRAMINGS) picks
+    the square cut from each image; `boxes` (n, 4) holds it for `ffhq`, else is None.
     """
 
     def __init__(
@@ -104,10 +123,13 @@ class CelebALabels:
         partition_file: str | Path | None = None,
         attribute_map: dict[str, str] | None = None,
         seed: int = 0,
+        framing: str = "centre",
     ):
         self.image_dir = Path(data_dir)
         if not self.image_dir.is_dir():
             raise DataError(f"image folder not found: {self.image_dir}")
+        if framing not in FRAMINGS:
+            raise DataError(f"framing must be {' or '.join(FRAMINGS)}, not {framing!r}")
         mapping = attribute_map or {}
         if set(mapping) - set(attributes):
             raise DataError(f"attribute_map names {', '.join(sorted(set(mapping) - set(attributes)))}, not among the attributes")
@@ -128,14 +150,26 @@ class CelebALabels:
             if source != YAW:
                 column = sign * values[:, columns.index(source)]
                 self.targets[:, j] = np.where(column == 0, np.nan, column > 0)
-        if YAW in sources:
-            if landmarks_file is None:
-                raise DataError(f"attribute {YAW} needs a landmarks table (landmarks_file, e.g. list_landmarks_align_celeba.txt)")
-            _, files, points = read_table(self.image_dir / landmarks_file, LANDMARKS)
-            yaw = dict(zip(files, yaw_from_landmarks(points)))
-            for j in [j for j, s in enumerate(sources) if s == YAW]:
-                self.targets[:, j] = signs[j] * np.array([yaw.get(f, np.nan) for f in self.files])
+        users = [f"attribute {YAW}"] * (YAW in sources) + [f"framing {framing}"] * (framing == "ffhq")
+        landmarks = self.read_landmarks(landmarks_file, users[0]) if users else {}
+        no_points = np.full(len(LANDMARKS), np.nan)
+        points = np.array([landmarks.get(f, no_points) for f in self.files]).reshape(-1, len(LANDMARKS))
+        for j in [j for j, s in enumerate(sources) if s == YAW]:
+            self.targets[:, j] = signs[j] * yaw_from_landmarks(points)
+        self.framing, self.boxes = framing, None
+        if framing == "ffhq":
+            missing = [f for f in self.files if f not in landmarks]
+            if missing:
+                raise DataError(f"{self.image_dir / landmarks_file} lacks {len(missing)} image(s) of the attribute table, e.g. {missing[0]} (framing ffhq needs each one's landmarks)")
+            self.boxes = ffhq_boxes(points)
         self.partition = self.read_partition(self.image_dir / partition_file) if partition_file else self.seeded_partition(seed)
+
+    def read_landmarks(self, landmarks_file: str | Path | None, user: str) -> dict[str, np.ndarray]:
+        """Filename -> its LANDMARKS values, from the table that `user` needs."""
+        if landmarks_file is None:
+            raise DataError(f"{user} needs a landmarks table (landmarks_file, e.g. list_landmarks_align_celeba.txt)")
+        _, files, points = read_table(self.image_dir / landmarks_file, LANDMARKS)
+        return dict(zip(files, points))
 
     @property
     def flip_signs(self) -> torch.Tensor:
@@ -167,14 +201,16 @@ class CelebALabels:
         missing = [self.files[i] for i in rows if not (self.image_dir / self.files[i]).is_file()]
         if missing:
             raise DataError(f"{len(missing)} image(s) of the {split} split not found in {self.image_dir}, e.g. {missing[0]}")
-        return CelebADataset([self.image_dir / self.files[i] for i in rows], self.targets[rows], input_size)
+        boxes = None if self.boxes is None else self.boxes[rows]
+        return CelebADataset([self.image_dir / self.files[i] for i in rows], self.targets[rows], input_size, boxes)
 
 
 class CelebADataset(Dataset):
-    """Items (image (3, S, S) in [-1, 1], targets (m,) with unknowns as 0, mask (m,): 1 if known)."""
+    """Items (image (3, S, S) in [-1, 1], targets (m,) with unknowns as 0, mask (m,): 1 if known).
+    Each image is cut to its row of `boxes` (n, 4), or to the centre square without them."""
 
-    def __init__(self, paths: list[Path], targets: np.ndarray, input_size: int):
-        self.paths, self.targets, self.input_size = paths, targets, input_size
+    def __init__(self, paths: list[Path], targets: np.ndarray, input_size: int, boxes: np.ndarray | None = None):
+        self.paths, self.targets, self.input_size, self.boxes = paths, targets, input_size, boxes
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -182,4 +218,5 @@ class CelebADataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         targets = torch.from_numpy(self.targets[index])
         known = ~torch.isnan(targets)
-        return load_face(self.paths[index], self.input_size), torch.where(known, targets, 0.0), known.float()
+        box = None if self.boxes is None else tuple(self.boxes[index].tolist())
+        return load_face(self.paths[index], self.input_size, box), torch.where(known, targets, 0.0), known.float()

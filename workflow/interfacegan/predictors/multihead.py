@@ -4,7 +4,8 @@ bring-your-own TorchScript predictor. Both read a JSON file beside the checkpoin
     {"format": "interfacegan-predictor/1",
      "architecture": {"widths": [32, 64, 128, 256], "blocks": [2, 2, 2, 2]},  # multihead only
      "attributes": ["Smiling", "yaw"], "outputs": {"Smiling": "logit", "yaw": "regression"},
-     "input_size": 64, "mean": [r, g, b], "std": [r, g, b]}
+     "input_size": 64, "mean": [r, g, b], "std": [r, g, b],
+     "framing": "centre"}  # optional: how training images were cut (centre or ffhq; absent = centre)
 
 Images come in [-1, 1] and reach the network as ((x + 1) / 2 - mean) / std. Each output is
 a logit (binary attribute) or a regression value (e.g. yaw); higher = more of the attribute.
@@ -41,6 +42,7 @@ METADATA_SCHEMA = {
         "input_size": {"type": "integer", "minimum": 1},
         "mean": RGB,
         "std": {**RGB, "items": {"type": "number", "exclusiveMinimum": 0}},
+        "framing": {"enum": ["centre", "ffhq"]},
     },
 }
 
@@ -146,6 +148,7 @@ class JsonPredictor(Predictor):
         super().__init__()
         self.attributes, self.input_size = tuple(meta["attributes"]), meta["input_size"]
         self.outputs = dict(meta["outputs"])
+        self.framing = meta.get("framing", "centre")  # predictors written before framings were centre-cropped
         self.normalise = Normalise(meta["mean"], meta["std"])
         self.net = net
 

@@ -2,7 +2,7 @@
 
 Writes `<out>.pt` + `<out>.json` (a `multihead` predictor) and `<out>.report.json`: per
 attribute, on the validation split, accuracy and ROC AUC (binary) or Pearson r and sign
-accuracy (regression).
+accuracy (regression). Both JSON files record the framing the images were cut with.
 """
 
 import json
@@ -88,15 +88,18 @@ def train_predictor(
     augment: bool = True,
     attribute_map: dict[str, str] | None = None,
     weight_decay: float = 1e-4,
+    framing: str = "centre",
 ) -> dict:
     """Train, write the predictor and its report, and return the report.
 
     Deterministic given `seed` (on one device). `blocks` defaults to 2 per width; with
     `augment`, half the images are mirrored, negating yaw-like targets. Tables are as in
     `predictors.celeba`; `attribute_map` maps output names to table columns or `yaw`.
+    `framing` cuts each image to the centre square or, `ffhq`, to FFHQ's face square from
+    its landmarks (for generators trained on FFHQ).
     """
     torch.manual_seed(seed)
-    labels = CelebALabels(data_dir, attributes, attr_file, landmarks_file, partition_file, attribute_map, seed)
+    labels = CelebALabels(data_dir, attributes, attr_file, landmarks_file, partition_file, attribute_map, seed, framing)
     train, val = labels.dataset("train", input_size), labels.dataset("val", input_size)
     if not len(train):
         raise DataError(f"no training images in {data_dir} (partition 0)")
@@ -141,6 +144,7 @@ def train_predictor(
         "input_size": input_size,
         "mean": list(MEAN),
         "std": list(STD),
+        "framing": framing,
     }
     save_checkpoint(checkpoint, net, meta)
     # Evaluate what was saved, through the registry, as the pipeline will load it.
@@ -152,6 +156,7 @@ def train_predictor(
         "n_evaluated": len(evaluation),
         "epochs": epochs,
         "seed": seed,
+        "framing": framing,
         "train_loss": train_loss,
         "attributes": {
             a: attribute_report(labels.outputs[a], scores[:, j], evaluation.targets[:, j]) for j, a in enumerate(attributes)
