@@ -24,6 +24,7 @@ per image):
 import argparse
 import copy
 import importlib
+import inspect
 import pickle
 import statistics
 import sys
@@ -68,8 +69,9 @@ def nvidia_generator(nvidia: dict, family: str, resolution: int, fp16: bool) -> 
                   mapping_kwargs=easy(num_layers=cfg["mapping_layers"]))
     layout = dict(channel_base=cfg["channel_base"], channel_max=cfg["channel_max"], num_fp16_res=4 if fp16 else 0,
                   conv_clamp=256)
-    if family == "stylegan2":
-        G = nvidia["stylegan2"](**kwargs, synthesis_kwargs=easy(layout))
+    if family == "stylegan2":  # stylegan2-ada-pytorch nests the synthesis kwargs; stylegan3's copy takes them flat
+        nested = "synthesis_kwargs" in inspect.signature(nvidia["stylegan2"]).parameters
+        G = nvidia["stylegan2"](**kwargs, **({"synthesis_kwargs": easy(layout)} if nested else layout))
     else:
         extra = {k: cfg[k] for k in ("conv_kernel", "use_radial_filters") if k in cfg}
         G = nvidia["stylegan3"](**kwargs, **layout, **extra)
