@@ -113,3 +113,11 @@ def test_stylegan3_repository_kwargs():
     flat = Generator(z_dim=8, c_dim=0, w_dim=8, img_resolution=16, img_channels=3, channel_base=128,
                      channel_max=16, num_fp16_res=4, conv_clamp=256, fused_modconv_default="inference_only")
     assert {k: v.shape for k, v in nested.state_dict().items()} == {k: v.shape for k, v in flat.state_dict().items()}
+
+
+def test_gradients_reach_ws():
+    """Inversion optimises W+ through the synthesis: the in-place activation and clamp must not break it."""
+    arrays, generator = load_fixture("resnet")  # clamps in every layer
+    ws = torch.from_numpy(arrays["ws"][:2]).requires_grad_()
+    generator.synthesis(ws).square().sum().backward()
+    assert ws.grad is not None and ws.grad.abs().sum() > 0

@@ -30,13 +30,26 @@ def fused_lrelu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
 
 
 def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int, pad: tuple[int, int]) -> torch.Tensor:
-    """Upsample by zero insertion, pad (before, after) on both axes, apply the FIR `kernel`."""
-    n, c, h, w = x.shape
-    x = F.pad(x.reshape(n, c, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1])
-    x = F.pad(x.reshape(n, c, h * up, w * up), [pad[0], pad[1], pad[0], pad[1]])
-    # depthwise (one kernel copy per channel): as a 1-channel convolution over n * c images,
-    # oneDNN's fallback materialised a 16-value column per pixel, 1 GB for 16 faces at 64x64
-    return F.conv2d(x, kernel.flip([0, 1]).expand(c, 1, *kernel.shape).contiguous(), groups=c)
+    """Upsample by zero insertion, pad (before, after) on both axes, apply the FIR `kernel`.
+
+    Depthwise (one kernel copy per channel), in x's memory format: channels-last ran 3-5x faster on
+    the CPU. up > 1 is one stride-`up` transposed conv (zero insertion and filtering at once) cropped
+    to the padding; symmetric padding goes inside the conv. (Zero insertion by padding, then a
+    1-channel conv over n * c images, made oneDNN materialise a 16-value column per pixel.)
+    """
+    c, k = x.shape[1], kernel.shape[-1]
+    if up > 1:
+        # the transposed conv is the full convolution of the zero-inserted image without its trailing
+        # up - 1 zeros, i.e. padded (k - 1, k - 1): crop (or pad) to the (before, after) asked for
+        x = F.conv_transpose2d(x, kernel.expand(c, 1, k, k).to(x.dtype), stride=up, groups=c)
+        crop = (k - 1 - pad[0], k - up - pad[1])
+        if min(crop) < 0:
+            return F.pad(x, [-crop[0], -crop[1], -crop[0], -crop[1]])
+        return x[:, :, crop[0] : x.shape[2] - crop[1], crop[0] : x.shape[3] - crop[1]]
+    weight = kernel.flip([0, 1]).expand(c, 1, k, k).to(x.dtype)
+    if pad[0] == pad[1] >= 0:
+        return F.conv2d(x, weight, padding=pad[0], groups=c)
+    return F.conv2d(F.pad(x, [pad[0], pad[1], pad[0], pad[1]]), weight, groups=c)
 
 
 class FIR(nn.Module):
