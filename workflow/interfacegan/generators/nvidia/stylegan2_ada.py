@@ -102,8 +102,8 @@ class SynthesisLayer(nn.Module):
 
     def __init__(
         self,
-        in_channels: int,
-        out_channels: int,
+        in_channels: int,  # input feature channels
+        out_channels: int,  # output feature channels
         w_dim: int,  # W dimensionality
         resolution: int,  # output size
         up: int = 1,  # 1, or 2 to upsample 2x
@@ -137,7 +137,7 @@ class ToRGBLayer(nn.Module):
 
     def __init__(
         self,
-        in_channels: int,
+        in_channels: int,  # input feature channels
         out_channels: int,  # image channels
         w_dim: int,  # W dimensionality
         conv_clamp: float | None = None,  # clamp the output to ±conv_clamp, None = no clamping
@@ -162,7 +162,12 @@ class ToRGBLayer(nn.Module):
 class ResidualSkip(nn.Module):
     """The resnet architecture's shortcut: 1x1 conv (no bias), 2x upsampling, times `gain`."""
 
-    def __init__(self, in_channels: int, out_channels: int, resample_filter=(1, 3, 3, 1)):
+    def __init__(
+        self,
+        in_channels: int,  # input feature channels
+        out_channels: int,  # output feature channels
+        resample_filter=(1, 3, 3, 1),  # low-pass filter taps for the upsampling
+    ):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))
         self.register_buffer("resample_filter", resample_filter_taps(resample_filter))
@@ -183,7 +188,7 @@ class SynthesisBlock(nn.Module):
     def __init__(
         self,
         in_channels: int,  # 0 = the first block, which starts from `const`
-        out_channels: int,
+        out_channels: int,  # output feature channels
         w_dim: int,  # W dimensionality
         resolution: int,  # output size
         img_channels: int,  # image channels
@@ -240,7 +245,7 @@ class SynthesisNetwork(nn.Module):
         img_resolution: int,  # output size, a power of two >= 4
         img_channels: int,  # image channels
         channel_base: int = 32768,  # channels at resolution r: min(channel_base // r, channel_max)
-        channel_max: int = 512,
+        channel_max: int = 512,  # the cap on that count
         num_fp16_res: int = 0,  # NVIDIA's float16 resolutions: ignored, this runs in float32
         architecture: str = "skip",  # "orig", "skip" or "resnet"
         conv_clamp: float | None = None,  # clamp conv outputs to ±conv_clamp, None = no clamping
