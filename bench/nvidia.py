@@ -19,6 +19,8 @@ per image):
       [--families stylegan2 stylegan3-t stylegan3-r] [--batch 4] [--threads 2] [--repeats 3]
   The checkout is NVlabs/stylegan3 (it holds both families) or NVlabs/stylegan2-ada-pytorch
   (StyleGAN2 only).
+  .venv/bin/python bench/nvidia.py --random-checkpoints DIR [--resolutions 1024]: our networks in
+  these configs with random weights, as converted checkpoints (bench/gpu.sh times them).
 """
 
 import argparse
@@ -35,7 +37,8 @@ from pathlib import Path
 
 import torch
 
-from interfacegan.generators.nvidia import load_network
+from interfacegan.checkpoints import save_with_metadata
+from interfacegan.generators.nvidia import build_network, load_network
 
 FAMILIES = {
     "stylegan2": dict(channel_base=32768, channel_max=512, mapping_layers=8),
@@ -61,20 +64,24 @@ def import_nvidia(repo: Path) -> dict:
     return classes | {"EasyDict": dnnlib.EasyDict}
 
 
+def official_kwargs(family: str, resolution: int, fp16: bool = False) -> dict:
+    """G_ema's init kwargs in NVIDIA's official config of `family` (flat, as stylegan3's code takes them)."""
+    cfg = FAMILIES[family]
+    extra = {k: cfg[k] for k in ("conv_kernel", "use_radial_filters") if k in cfg}
+    return dict(z_dim=512, c_dim=0, w_dim=512, img_resolution=resolution, img_channels=3,
+                mapping_kwargs={"num_layers": cfg["mapping_layers"]}, channel_base=cfg["channel_base"],
+                channel_max=cfg["channel_max"], num_fp16_res=4 if fp16 else 0, conv_clamp=256, **extra)
+
+
 def nvidia_generator(nvidia: dict, family: str, resolution: int, fp16: bool) -> torch.nn.Module:
     """NVIDIA's generator in the official config, with its constant-at-init tensors randomised."""
-    cfg = FAMILIES[family]
-    easy = nvidia["EasyDict"]
-    kwargs = dict(z_dim=512, c_dim=0, w_dim=512, img_resolution=resolution, img_channels=3,
-                  mapping_kwargs=easy(num_layers=cfg["mapping_layers"]))
-    layout = dict(channel_base=cfg["channel_base"], channel_max=cfg["channel_max"], num_fp16_res=4 if fp16 else 0,
-                  conv_clamp=256)
-    if family == "stylegan2":  # stylegan2-ada-pytorch nests the synthesis kwargs; stylegan3's copy takes them flat
-        nested = "synthesis_kwargs" in inspect.signature(nvidia["stylegan2"]).parameters
-        G = nvidia["stylegan2"](**kwargs, **({"synthesis_kwargs": easy(layout)} if nested else layout))
-    else:
-        extra = {k: cfg[k] for k in ("conv_kernel", "use_radial_filters") if k in cfg}
-        G = nvidia["stylegan3"](**kwargs, **layout, **extra)
+    kwargs = official_kwargs(family, resolution, fp16)
+    kwargs["mapping_kwargs"] = nvidia["EasyDict"](kwargs["mapping_kwargs"])
+    cls = nvidia[family.split("-")[0]]
+    if "synthesis_kwargs" in inspect.signature(cls).parameters:  # stylegan2-ada-pytorch nests them
+        head = ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs")
+        kwargs = {k: kwargs.pop(k) for k in head} | {"synthesis_kwargs": nvidia["EasyDict"](kwargs)}
+    G = cls(**kwargs)
     generator = torch.Generator().manual_seed(resolution)
     with torch.no_grad():
         for name, tensor in G.named_parameters():
@@ -82,6 +89,17 @@ def nvidia_generator(nvidia: dict, family: str, resolution: int, fp16: bool) -> 
                 tensor.copy_(0.1 * torch.randn(tensor.shape, generator=generator))
         G.mapping.w_avg.copy_(torch.randn(G.mapping.w_avg.shape, generator=generator))
     return G.eval().requires_grad_(False)
+
+
+def write_random_checkpoints(folder: Path, resolution: int) -> None:
+    """Our networks in each family's official config with random weights, as `convert-pkl` writes
+    them (FAMILY.pt + FAMILY.json), for bench/gpu.sh, which has no pickle and no NVIDIA code."""
+    for family in FAMILIES:
+        kwargs = official_kwargs(family, resolution)
+        name = "stylegan3" if family.startswith("stylegan3") else "stylegan2_ada"
+        torch.manual_seed(0)
+        save_with_metadata(build_network(name, kwargs), folder / family, {"family": name, "init_kwargs": kwargs})
+        print(folder / f"{family}.pt")
 
 
 def ours_from_pickle(G: torch.nn.Module) -> torch.nn.Module:
@@ -128,7 +146,9 @@ def measure(nvidia: dict, family: str, resolution: int, args) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--nvidia-repo", type=Path, required=True, help="a checkout of NVlabs/stylegan3 or stylegan2-ada-pytorch")
+    p.add_argument("--nvidia-repo", type=Path, help="a checkout of NVlabs/stylegan3 or stylegan2-ada-pytorch")
+    p.add_argument("--random-checkpoints", type=Path, metavar="DIR",
+                   help="instead: write our networks with random weights to DIR/FAMILY.pt (at the first resolution)")
     p.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
     p.add_argument("--resolutions", nargs="+", type=int, default=[64, 256, 1024])
     p.add_argument("--batch", type=int, default=4)
@@ -136,6 +156,10 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--fp16-baseline", action="store_true", help="also time StyleGAN2-ADA's default CPU path (fp16 blocks)")
     args = p.parse_args()
+    if args.random_checkpoints:
+        return write_random_checkpoints(args.random_checkpoints, args.resolutions[0])
+    if not args.nvidia_repo:
+        p.error("--nvidia-repo is needed to compare with NVIDIA's code")
     torch.set_num_threads(args.threads)
     nvidia = import_nvidia(args.nvidia_repo.resolve())
     families = [f for f in args.families if f.split("-")[0] in nvidia]
