@@ -81,70 +81,137 @@ def kaiser_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.n
 # Filtered leaky ReLU: bias, upsample (FIR), leaky ReLU + clamp, downsample (FIR)
 
 
-def band_operator(
-    taps: np.ndarray, n_in: int, up: int, down: int, pad_before: int, n_out: int, is_down: bool
-) -> np.ndarray:
-    """Dense (n_out, n_in) matrix of one 1-D FIR resampling step along an axis.
+CHUNK_ELEMENTS = 1 << 20  # upsampled values per chunk of channels: a chunk's steps stay in the caches
+UP_TILE_INPUTS = 16  # input samples per tile of an upsampling matrix product
+DOWN_TILE_OUTPUTS = 16  # output samples per tile of a downsampling matrix product
 
-    Upsampling by `up` (is_down False): zeros inserted after each sample, `pad_before` zeros in front
-    (negative: cropped), then convolved with `taps`. Downsampling by `down`: convolved with `taps`,
-    then every `down`-th sample kept. Convolution (not correlation), as the filters are stored.
+
+class BandedResample:
+    """A 1-D FIR resampling along one axis as a product with one small matrix per tile of outputs.
+
+    Output o reads input i with tap `a·o - b·i + c` (when inside the filter): upsampling by `up`
+    after zero insertion and `pad_before` zeros (a=1, b=up, c=taps-1-pad_before), or filtering then
+    keeping every `down`-th sample (a=down, b=1, c=taps-1); both are convolutions, as the filters are
+    stored. The map is the same for every tile of `tile` outputs (shifted by `stride` inputs), so only
+    the non-zero band is multiplied: zero insertion and dropped samples are never computed.
     """
-    k = len(taps)
-    o = np.arange(n_out)[:, None]
-    i = np.arange(n_in)[None, :]
-    idx = (k - 1 - pad_before + o - i * up) if not is_down else (k - 1 - i + o * down)
-    valid = (idx >= 0) & (idx < k)
-    return np.where(valid, taps[np.clip(idx, 0, k - 1)], 0.0)
+
+    def __init__(self, taps: np.ndarray, n_in: int, n_out: int, a: int, b: int, c: int, tile: int, min_out: int = 0):
+        self.n_in, self.n_out, self.tile = n_in, n_out, tile
+        self.stride = tile * a // b
+        assert self.stride * b == tile * a
+        k = len(taps)
+        o = np.arange(tile)[:, None]
+        i = np.arange((c - k + 1) // b - 1, (a * (tile - 1) + c) // b + 2)[None, :]  # covers every tap
+        idx = a * o - b * i + c
+        valid = (idx >= 0) & (idx < k)
+        used = np.flatnonzero(valid.any(0))
+        self.first = int(i[0, used[0]])  # first input of tile 0 (may be negative: zeros)
+        self.window = int(used[-1] - used[0] + 1)
+        block = np.where(valid, taps[np.clip(idx, 0, k - 1)], 0.0)[:, used[0] : used[-1] + 1]
+        self.count = -(-max(n_out, min_out) // tile)  # tiles; outputs past n_out are extra (the next pass's reach)
+        self.matrix = torch.tensor(block, dtype=torch.float32)  # (tile, window)
+        self.matrix_t = self.matrix.T.contiguous()
+
+    @property
+    def reach(self) -> int:
+        """Inputs that the tiles' windows span from the first one."""
+        return (self.count - 1) * self.stride + self.window
+
+    def cover(self, x: torch.Tensor, axis: int) -> torch.Tensor:
+        """x padded with zeros (or cropped) along `axis` to exactly the windows' span.
+
+        Samples past n_in are extra outputs of the previous pass: the outputs that are kept never read
+        them, so they are used as they are rather than copied (a view when nothing is missing).
+        """
+        before, after = -self.first, self.first + self.reach - x.shape[axis]
+        if before == 0 and after <= 0:
+            return x.narrow(axis, 0, self.reach)
+        x = x.narrow(axis, 0, self.n_in) if before or x.shape[axis] < self.reach else x
+        after = self.first + self.reach - x.shape[axis]
+        pad = [0, 0] * (x.ndim - 1 - axis % x.ndim) + [before, after]
+        return F.pad(x, pad)
+
+    def along_last(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., n_in [+ extra]) -> (..., count·tile)."""
+        x = self.cover(x, -1)
+        tiles = x.unfold(-1, self.window, self.stride).reshape(-1, self.window)
+        return (tiles @ self.matrix_t).view(*x.shape[:-1], self.count * self.tile)
+
+    def along_rows(self, x: torch.Tensor) -> torch.Tensor:
+        """(n_in [+ extra], M) -> (count·tile, M): one matrix product per tile of output rows."""
+        x = self.cover(x, 0)
+        out = x.new_empty(self.count * self.tile, x.shape[1])
+        for t in range(self.count):
+            start = t * self.stride
+            torch.mm(self.matrix, x[start : start + self.window], out=out[t * self.tile : (t + 1) * self.tile])
+        return out
 
 
 class FilteredLReLU:
-    """The fixed linear maps of one layer's filtered leaky ReLU, built from its filter buffers.
+    """One layer's bias, upsampling, leaky ReLU with gain and clamp, and downsampling, from its filter buffers.
 
-    `up_h`, `up_w`: (L, n) upsampling matrices with the gain up² folded in; `down`: a list of
-    (weight, down_h, down_w) separable terms, one for a separable filter and the SVD terms of a 2-D one.
+    Each chunk of channels of one image runs in (H, C, W) layout: W passes multiply tiles of the last
+    axis, H passes tiles of rows, all in the caches. Separable filters run as 1-D passes; a radial 2-D
+    down filter as the separable terms of its SVD (terms below 1e-7 of the largest dropped: under the
+    float32 precision of the stored taps). The gain is folded into the down filter:
+    gain·clamp(lrelu(x), c/gain) = clamp(gain·lrelu(x), c).
     """
 
-    def __init__(self, up_filter, down_filter, in_size, up, down, padding, out_size, gain, device, dtype):
+    def __init__(self, up_filter, down_filter, in_size, up, down, padding, out_size, gain, slope, clamp):
         px0, px1, py0, py1 = padding
-        fu = np.array([1.0]) if up_filter is None else up_filter.double().cpu().numpy()
-        fu = fu * up  # gain up² spread over the two axes
+        self.identity = up_filter is None and down_filter is None and up == 1 and down == 1
+        self.gain, self.slope, self.clamp, self.out_size = gain, slope, clamp, out_size
+        fu = (np.array([1.0]) if up_filter is None else up_filter.double().cpu().numpy()) * up  # gain up² in all
         tmp_w = in_size * up + px0 + px1 - (len(fu) - 1)
         tmp_h = in_size * up + py0 + py1 - (len(fu) - 1)
-        self.up_w = band_operator(fu, in_size, up, 1, px0, tmp_w, is_down=False)
-        self.up_h = band_operator(fu, in_size, up, 1, py0, tmp_h, is_down=False)
         fd = np.array([1.0]) if down_filter is None else down_filter.double().cpu().numpy()
         if fd.ndim == 1:
             terms = [(gain, fd, fd)]
-        else:  # radial 2-D filter: rows along H, columns along W
+        else:  # rows of the 2-D filter run along H
             u, s, vt = np.linalg.svd(fd)
-            keep = s > s[0] * 1e-9
-            terms = [(gain * s[j], u[:, j], vt[j]) for j in np.flatnonzero(keep)]
-        self.down = []
-        for weight, fh, fw in terms:
-            kd = len(fh)
-            down_h = band_operator(fh, tmp_h, 1, down, 0, out_size, is_down=True) * weight
-            down_w = band_operator(fw, tmp_w, 1, down, 0, out_size, is_down=True)
-            assert (out_size - 1) * down + kd <= tmp_h
-            self.down.append((down_h, down_w))
+            terms = [(gain * s[j], u[:, j], vt[j]) for j in np.flatnonzero(s > s[0] * 1e-7)]
+        self.down = [(BandedResample(fh * weight, tmp_h, out_size, down, 1, len(fh) - 1, DOWN_TILE_OUTPUTS),
+                      BandedResample(fw, tmp_w, out_size, down, 1, len(fw) - 1, DOWN_TILE_OUTPUTS))
+                     for weight, fh, fw in terms]
+        # the upsampling passes also produce what the down passes' last tiles reach (no padding copy there)
+        tile = UP_TILE_INPUTS * up
+        self.up_w = BandedResample(fu, in_size, tmp_w, 1, up, len(fu) - 1 - px0, tile, self.down[0][1].reach)
+        self.up_h = BandedResample(fu, in_size, tmp_h, 1, up, len(fu) - 1 - py0, tile, self.down[0][0].reach)
+        self.tmp_size = self.up_h.count * tile * self.up_w.count * tile
 
-        def tensor(a):
-            return torch.as_tensor(a, dtype=dtype, device=device)
-
-        self.up_h, self.up_w = tensor(self.up_h), tensor(self.up_w)
-        self.down = [(tensor(h), tensor(w)) for h, w in self.down]
-
-    def __call__(self, x: torch.Tensor, bias: torch.Tensor, slope: float, clamp: float | None, gain: float):
-        x = x + bias.view(1, -1, 1, 1)
-        x = self.up_h @ (x @ self.up_w.T)
-        x = F.leaky_relu(x, slope)  # the gain is folded into the down filter (it commutes with the ReLU)
-        if clamp is not None:
-            x = x.clamp(-clamp / gain, clamp / gain)
-        out = None
-        for down_h, down_w in self.down:
-            term = down_h @ (x @ down_w.T)
-            out = term if out is None else out + term
-        return out
+    def __call__(self, x: torch.Tensor, bias: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
+        """x (N, C, H, W), any memory format; `scale` (N, C) multiplies x before the bias."""
+        n, c, h, w = x.shape
+        if scale is None:
+            scale = x.new_ones(n, c)
+        if self.identity:  # ToRGB: bias and clamp only
+            x = torch.addcmul(bias.view(1, -1, 1, 1), x, scale.view(n, c, 1, 1))
+            return x if self.clamp is None else x.clamp_(-self.clamp, self.clamp)
+        # (H, N·C, W): every (image, channel) pair is a plane, chunks of planes run the whole chain
+        planes = x.new_empty(h, n, c, w)
+        torch.addcmul(bias.view(1, 1, c, 1), x.permute(2, 0, 1, 3), scale.view(1, n, c, 1), out=planes)
+        planes = planes.view(h, n * c, w)
+        out = x.new_empty(n * c, self.out_size, self.out_size)
+        chunk = max(1, CHUNK_ELEMENTS // self.tmp_size)
+        for k0 in range(0, n * c, chunk):
+            k1 = min(n * c, k0 + chunk)
+            y = self.up_w.along_last(planes[:, k0:k1])  # (H, planes, W')
+            rows, count, cols = y.shape
+            y = self.up_h.along_rows(y.view(rows, count * cols))  # (H', planes·W')
+            if self.slope != 1:
+                F.leaky_relu_(y, self.slope)
+            if self.clamp is not None:
+                y.clamp_(-self.clamp / self.gain, self.clamp / self.gain)
+            y = y.view(-1, count, cols)
+            result = None
+            for down_h, down_w in self.down:
+                term = down_w.along_last(y)  # (H', planes, W_out + extra)
+                rows_, _, cols_ = term.shape
+                term = down_h.along_rows(term.view(rows_, count * cols_)).view(-1, count, cols_)
+                result = term if result is None else result.add_(term)
+            out[k0:k1] = result[: self.out_size, :, : self.out_size].transpose(0, 1)
+        return out.view(n, c, self.out_size, self.out_size)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -258,13 +325,12 @@ class SynthesisLayer(nn.Module):
         self.slope = 1.0 if is_torgb else 0.2
         self._operators = None  # (key, FilteredLReLU), rebuilt when a filter buffer changes
 
-    def operators(self, x: torch.Tensor) -> FilteredLReLU:
+    def operators(self) -> FilteredLReLU:
         key = tuple((None if f is None else (f.data_ptr(), f._version)) for f in (self.up_filter, self.down_filter))
-        key += (x.device, x.dtype)
         if self._operators is None or self._operators[0] != key:
             ops = FilteredLReLU(self.up_filter, self.down_filter, self.in_size + self.conv_kernel - 1,
                                 self.up_factor, self.down_factor, self.padding, self.out_size, self.gain,
-                                x.device, x.dtype)
+                                self.slope, self.conv_clamp)
             self._operators = (key, ops)
         return self._operators[1]
 
@@ -277,14 +343,14 @@ class SynthesisLayer(nn.Module):
         else:  # pre-normalised as NVIDIA does (for fp16 range); demodulation makes both scales cancel
             weight = weight * weight.square().mean([1, 2, 3], keepdim=True).rsqrt()
             styles = styles * styles.square().mean().rsqrt()
-        # modulate the input instead of the weights: one convolution for the whole batch
-        x = x * (styles * input_gain).view(*styles.shape, 1, 1)
-        x = F.conv2d(x, weight, padding=self.conv_kernel - 1)
-        if not self.is_torgb:
-            # demodulation: 1/|w·s| per sample and output channel, before the input gain
+        # modulate the input instead of the weights: one convolution for the whole batch (NHWC: oneDNN's fast path)
+        modulated = torch.empty_like(x, memory_format=torch.channels_last)
+        x = torch.mul(x, (styles * input_gain).view(*styles.shape, 1, 1), out=modulated)
+        x = F.conv2d(x, weight.contiguous(memory_format=torch.channels_last), padding=self.conv_kernel - 1)
+        dcoefs = None
+        if not self.is_torgb:  # demodulation: 1/|w·s| per sample and output channel, before the input gain
             dcoefs = (styles.square() @ weight.square().sum([2, 3]).T + 1e-8).rsqrt()
-            x = x * dcoefs.view(*dcoefs.shape, 1, 1)
-        return self.operators(x)(x, self.bias, self.slope, self.conv_clamp, self.gain)
+        return self.operators()(x, self.bias, dcoefs)
 
 
 class SynthesisNetwork(nn.Module):
