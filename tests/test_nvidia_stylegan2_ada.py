@@ -115,6 +115,16 @@ def test_stylegan3_repository_kwargs():
     assert {k: v.shape for k, v in nested.state_dict().items()} == {k: v.shape for k, v in flat.state_dict().items()}
 
 
+def test_conv_clamp_defaults_follow_the_repository():
+    """stylegan3's train.py leaves conv_clamp to networks_stylegan2's default 256; stylegan2-ada's default is None."""
+    base = dict(z_dim=8, c_dim=0, w_dim=8, img_resolution=8, img_channels=3)
+    flat = Generator(**base, channel_base=64, channel_max=8)
+    nested = Generator(**base, synthesis_kwargs=dict(channel_base=64, channel_max=8))
+    assert flat.synthesis.b8.conv1.conv_clamp == 256 and flat.synthesis.b8.torgb.conv_clamp == 256
+    assert nested.synthesis.b8.conv1.conv_clamp is None and Generator(**base).synthesis.b8.conv1.conv_clamp is None
+    assert Generator(**base, channel_base=64, conv_clamp=None).synthesis.b8.conv1.conv_clamp is None
+
+
 def test_gradients_reach_ws():
     """Inversion optimises W+ through the synthesis: the in-place activation and clamp must not break it."""
     arrays, generator = load_fixture("resnet")  # clamps in every layer

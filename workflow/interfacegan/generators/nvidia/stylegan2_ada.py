@@ -298,11 +298,16 @@ class Generator(nn.Module):
         img_resolution: int,  # output size, a power of two >= 4
         img_channels: int,  # image channels
         mapping_kwargs: dict | None = None,  # MappingNetwork options (num_layers, ...)
-        **synthesis_kwargs,  # SynthesisNetwork options, flat or nested as NVIDIA's `synthesis_kwargs={...}`
+        **synthesis_kwargs,  # SynthesisNetwork options: nested, synthesis_kwargs={...}, or flat (see below)
     ):
         super().__init__()
-        # stylegan2-ada-pytorch pickles nest them in a dict, stylegan3's pass them flat
-        synthesis_kwargs = {**synthesis_kwargs.pop("synthesis_kwargs", {}), **synthesis_kwargs}
+        # stylegan2-ada-pytorch's Generator takes them nested in a dict, stylegan3's networks_stylegan2 flat.
+        # Their defaults differ: conv_clamp is None in the first, 256 in the second, and stylegan3's train.py
+        # leaves it to that default, so a flat set without conv_clamp means 256.
+        nested = synthesis_kwargs.pop("synthesis_kwargs", None)
+        if nested is None and synthesis_kwargs:
+            synthesis_kwargs.setdefault("conv_clamp", 256)
+        synthesis_kwargs = {**(nested or {}), **synthesis_kwargs}
         known = set(inspect.signature(SynthesisNetwork).parameters) - {"w_dim", "img_resolution", "img_channels"}
         unknown = sorted(set(synthesis_kwargs) - known)
         if unknown:
