@@ -87,17 +87,18 @@ DOWN_TILE_OUTPUTS = 16  # output samples per tile of a downsampling matrix produ
 
 
 class BandedResample:
-    """A 1-D FIR resampling along one axis as a product with one small matrix per tile of outputs.
+    """A 1-D FIR resampling along one axis as matrix products over tiles of outputs.
 
     Output o reads input i with tap `a·o - b·i + c` (when inside the filter): upsampling by `up`
     after zero insertion and `pad_before` zeros (a=1, b=up, c=taps-1-pad_before), or filtering then
     keeping every `down`-th sample (a=down, b=1, c=taps-1); both are convolutions, as the filters are
-    stored. The map is the same for every tile of `tile` outputs (shifted by `stride` inputs), so only
-    the non-zero band is multiplied: zero insertion and dropped samples are never computed.
+    stored. The map is the same for every tile of `tile` outputs, shifted by `stride` inputs, so only
+    the band is multiplied: zero insertion and dropped samples are never computed. Tile t reads the
+    `window` inputs from first + t·stride.
     """
 
-    def __init__(self, taps: np.ndarray, n_in: int, n_out: int, a: int, b: int, c: int, tile: int, min_out: int = 0):
-        self.n_in, self.n_out, self.tile = n_in, n_out, tile
+    def __init__(self, taps: np.ndarray, n_out: int, a: int, b: int, c: int, tile: int, min_out: int = 0):
+        self.tile = tile
         self.stride = tile * a // b
         assert self.stride * b == tile * a
         k = len(taps)
@@ -106,41 +107,38 @@ class BandedResample:
         idx = a * o - b * i + c
         valid = (idx >= 0) & (idx < k)
         used = np.flatnonzero(valid.any(0))
-        self.first = int(i[0, used[0]])  # first input of tile 0 (may be negative: zeros)
+        self.first = int(i[0, used[0]])  # input read first by tile 0 (negative: a zero before the signal)
         self.window = int(used[-1] - used[0] + 1)
+        assert self.stride <= self.window <= 2 * self.stride
         block = np.where(valid, taps[np.clip(idx, 0, k - 1)], 0.0)[:, used[0] : used[-1] + 1]
         self.count = -(-max(n_out, min_out) // tile)  # tiles; outputs past n_out are extra (the next pass's reach)
+        matrix = torch.tensor(block.T, dtype=torch.float32)  # (window, tile)
+        self.top, self.bottom = matrix[: self.stride], matrix[self.stride :]  # own stride of inputs, the next tile's
         self.matrix = torch.tensor(block, dtype=torch.float32)  # (tile, window)
-        self.matrix_t = self.matrix.T.contiguous()
 
     @property
     def reach(self) -> int:
-        """Inputs that the tiles' windows span from the first one."""
+        """Inputs that the tiles' windows span from `first`."""
         return (self.count - 1) * self.stride + self.window
 
-    def cover(self, x: torch.Tensor, axis: int) -> torch.Tensor:
-        """x padded with zeros (or cropped) along `axis` to exactly the windows' span.
+    def along_last(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Contiguous x (..., L), x[..., 0] being input `first` and L a multiple of stride, to (..., L/stride·tile).
 
-        Samples past n_in are extra outputs of the previous pass: the outputs that are kept never read
-        them, so they are used as they are rather than copied (a view when nothing is missing).
+        Every stride of a row is a tile; a tile's window runs `window - stride` inputs into the next one,
+        so the last tile of a row reads the next row (or nothing) and is extra: L must be at least
+        (count + 1)·stride. Two products on views, no gathered copy of the windows.
         """
-        before, after = -self.first, self.first + self.reach - x.shape[axis]
-        if before == 0 and after <= 0:
-            return x.narrow(axis, 0, self.reach)
-        x = x.narrow(axis, 0, self.n_in) if before or x.shape[axis] < self.reach else x
-        after = self.first + self.reach - x.shape[axis]
-        pad = [0, 0] * (x.ndim - 1 - axis % x.ndim) + [before, after]
-        return F.pad(x, pad)
-
-    def along_last(self, x: torch.Tensor) -> torch.Tensor:
-        """(..., n_in [+ extra]) -> (..., count·tile)."""
-        x = self.cover(x, -1)
-        tiles = x.unfold(-1, self.window, self.stride).reshape(-1, self.window)
-        return (tiles @ self.matrix_t).view(*x.shape[:-1], self.count * self.tile)
+        rows = x.numel() // self.stride
+        flat = x.view(rows, self.stride)
+        result = torch.mm(flat, self.top, out=out)
+        if len(self.bottom):
+            overlap = len(self.bottom)
+            nxt = x.as_strided((rows - 1, overlap), (self.stride, 1), x.storage_offset() + self.stride)
+            result[:-1].addmm_(nxt, self.bottom)
+        return result.view(*x.shape[:-1], rows // math.prod(x.shape[:-1]) * self.tile)
 
     def along_rows(self, x: torch.Tensor) -> torch.Tensor:
-        """(n_in [+ extra], M) -> (count·tile, M): one matrix product per tile of output rows."""
-        x = self.cover(x, 0)
+        """x (R ≥ reach, M), row r being input first + r, to (count·tile, M): one product per tile of rows."""
         out = x.new_empty(self.count * self.tile, x.shape[1])
         for t in range(self.count):
             start = t * self.stride
@@ -151,17 +149,17 @@ class BandedResample:
 class FilteredLReLU:
     """One layer's bias, upsampling, leaky ReLU with gain and clamp, and downsampling, from its filter buffers.
 
-    Each chunk of channels of one image runs in (H, C, W) layout: W passes multiply tiles of the last
-    axis, H passes tiles of rows, all in the caches. Separable filters run as 1-D passes; a radial 2-D
-    down filter as the separable terms of its SVD (terms below 1e-7 of the largest dropped: under the
-    float32 precision of the stored taps). The gain is folded into the down filter:
+    Chunks of (image, channel) planes run the chain in (H, planes, W) layout, in the caches: W passes
+    multiply tiles of the last axis, H passes tiles of rows. Separable filters run as 1-D passes; a
+    radial 2-D down filter as the separable terms of its SVD (terms below 1e-7 of the largest dropped:
+    under the float32 precision of the stored taps). The gain is folded into the down filter:
     gain·clamp(lrelu(x), c/gain) = clamp(gain·lrelu(x), c).
     """
 
     def __init__(self, up_filter, down_filter, in_size, up, down, padding, out_size, gain, slope, clamp):
         px0, px1, py0, py1 = padding
         self.identity = up_filter is None and down_filter is None and up == 1 and down == 1
-        self.gain, self.slope, self.clamp, self.out_size = gain, slope, clamp, out_size
+        self.gain, self.slope, self.clamp, self.in_size, self.out_size = gain, slope, clamp, in_size, out_size
         fu = (np.array([1.0]) if up_filter is None else up_filter.double().cpu().numpy()) * up  # gain up² in all
         tmp_w = in_size * up + px0 + px1 - (len(fu) - 1)
         tmp_h = in_size * up + py0 + py1 - (len(fu) - 1)
@@ -171,14 +169,19 @@ class FilteredLReLU:
         else:  # rows of the 2-D filter run along H
             u, s, vt = np.linalg.svd(fd)
             terms = [(gain * s[j], u[:, j], vt[j]) for j in np.flatnonzero(s > s[0] * 1e-7)]
-        self.down = [(BandedResample(fh * weight, tmp_h, out_size, down, 1, len(fh) - 1, DOWN_TILE_OUTPUTS),
-                      BandedResample(fw, tmp_w, out_size, down, 1, len(fw) - 1, DOWN_TILE_OUTPUTS))
+        self.down = [(BandedResample(fh * weight, out_size, down, 1, len(fh) - 1, DOWN_TILE_OUTPUTS),
+                      BandedResample(fw, out_size, down, 1, len(fw) - 1, DOWN_TILE_OUTPUTS))
                      for weight, fh, fw in terms]
-        # the upsampling passes also produce what the down passes' last tiles reach (no padding copy there)
+        down_h, down_w = self.down[0]
         tile = UP_TILE_INPUTS * up
-        self.up_w = BandedResample(fu, in_size, tmp_w, 1, up, len(fu) - 1 - px0, tile, self.down[0][1].reach)
-        self.up_h = BandedResample(fu, in_size, tmp_h, 1, up, len(fu) - 1 - py0, tile, self.down[0][0].reach)
-        self.tmp_size = self.up_h.count * tile * self.up_w.count * tile
+        self.up_h = BandedResample(fu, tmp_h, 1, up, len(fu) - 1 - py0, tile, down_h.reach)
+        self.up_w = BandedResample(fu, tmp_w, 1, up, len(fu) - 1 - px0, tile)
+        # the upsampled width: whole strides of the down pass, one spare for its last window, and whole up tiles
+        width = max((self.up_w.count + 1) * tile, (down_w.count + 1) * down_w.stride)
+        width = -(-width // math.lcm(tile, down_w.stride)) * math.lcm(tile, down_w.stride)
+        self.up_inputs = width // tile * self.up_w.stride  # padded input width of the up-W pass
+        self.tmp_width = width
+        self.tmp_size = self.up_h.count * tile * width
 
     def __call__(self, x: torch.Tensor, bias: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
         """x (N, C, H, W), any memory format; `scale` (N, C) multiplies x before the bias."""
@@ -188,30 +191,42 @@ class FilteredLReLU:
         if self.identity:  # ToRGB: bias and clamp only
             x = torch.addcmul(bias.view(1, -1, 1, 1), x, scale.view(n, c, 1, 1))
             return x if self.clamp is None else x.clamp_(-self.clamp, self.clamp)
-        # (H, N·C, W): every (image, channel) pair is a plane, chunks of planes run the whole chain
-        planes = x.new_empty(h, n, c, w)
-        torch.addcmul(bias.view(1, 1, c, 1), x.permute(2, 0, 1, 3), scale.view(1, n, c, 1), out=planes)
-        planes = planes.view(h, n * c, w)
+        # (H, N·C, W'): every (image, channel) pair is a plane, zero-padded for the up-W pass's tiles
+        first, size = self.up_w.first, self.up_inputs
+        planes = x.new_zeros(h, n, c, size)
+        lo, hi = max(0, -first), min(size, w - first)
+        torch.addcmul(bias.view(1, 1, c, 1), x.permute(2, 0, 1, 3)[..., lo + first : hi + first],
+                      scale.view(1, n, c, 1), out=planes[..., lo:hi])
+        planes = planes.view(h, n * c, size)
         out = x.new_empty(n * c, self.out_size, self.out_size)
         chunk = max(1, CHUNK_ELEMENTS // self.tmp_size)
         for k0 in range(0, n * c, chunk):
-            k1 = min(n * c, k0 + chunk)
-            y = self.up_w.along_last(planes[:, k0:k1])  # (H, planes, W')
-            rows, count, cols = y.shape
-            y = self.up_h.along_rows(y.view(rows, count * cols))  # (H', planes·W')
-            if self.slope != 1:
-                F.leaky_relu_(y, self.slope)
-            if self.clamp is not None:
-                y.clamp_(-self.clamp / self.gain, self.clamp / self.gain)
-            y = y.view(-1, count, cols)
-            result = None
-            for down_h, down_w in self.down:
-                term = down_w.along_last(y)  # (H', planes, W_out + extra)
-                rows_, _, cols_ = term.shape
-                term = down_h.along_rows(term.view(rows_, count * cols_)).view(-1, count, cols_)
-                result = term if result is None else result.add_(term)
-            out[k0:k1] = result[: self.out_size, :, : self.out_size].transpose(0, 1)
+            self.run_chunk(planes, out, k0, min(n * c, k0 + chunk))
         return out.view(n, c, self.out_size, self.out_size)
+
+    def run_chunk(self, planes: torch.Tensor, out: torch.Tensor, k0: int, k1: int) -> None:
+        """Planes k0..k1 of `planes` (H, planes, W') through the chain into out[k0:k1] (planes, H_out, W_out)."""
+        count, width = k1 - k0, self.tmp_width
+        # up-W into the rows that the up-H pass reads (row r is input row first + r), zeros elsewhere
+        first, reach = self.up_h.first, self.up_h.reach
+        rows = x_rows = planes.new_empty(reach, count * width)
+        lo, hi = max(0, -first), min(reach, self.in_size - first)
+        rows[:lo].zero_()
+        rows[hi:].zero_()
+        self.up_w.along_last(planes[lo + first : hi + first, k0:k1].contiguous(), out=x_rows[lo:hi].view(-1, self.up_w.tile))
+        y = self.up_h.along_rows(rows)  # (H', planes·W')
+        if self.slope != 1:
+            F.leaky_relu_(y, self.slope)
+        if self.clamp is not None:
+            y.clamp_(-self.clamp / self.gain, self.clamp / self.gain)
+        y = y.view(-1, count, width)
+        result = None
+        for down_h, down_w in self.down:
+            term = down_w.along_last(y)  # (H', planes, W_out + extra)
+            cols = term.shape[-1]
+            term = down_h.along_rows(term.view(term.shape[0], count * cols)).view(-1, count, cols)
+            result = term if result is None else result.add_(term)
+        out[k0:k1] = result[: self.out_size, :, : self.out_size].transpose(0, 1)
 
 
 # ----------------------------------------------------------------------------------------------------
