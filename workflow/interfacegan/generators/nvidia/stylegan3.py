@@ -14,6 +14,7 @@ convolutions; a radial 2-D down filter is split into a few separable terms (its 
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -130,18 +131,21 @@ class BandedResample:
         """
         rows = x.numel() // self.stride
         flat = x.view(rows, self.stride)
-        result = torch.mm(flat, self.top, out=out)
-        if len(self.bottom):
-            overlap = len(self.bottom)
-            nxt = x.as_strided((rows - 1, overlap), (self.stride, 1), x.storage_offset() + self.stride)
+        nxt = flat[1:, : len(self.bottom)]  # the next tile's first inputs
+        if torch.is_grad_enabled() and x.requires_grad:
+            result = flat @ self.top + F.pad(nxt @ self.bottom, (0, 0, 0, 1))
+        else:
+            result = torch.mm(flat, self.top, out=out)
             result[:-1].addmm_(nxt, self.bottom)
         return result.view(*x.shape[:-1], rows // math.prod(x.shape[:-1]) * self.tile)
 
     def along_rows(self, x: torch.Tensor) -> torch.Tensor:
         """x (R ≥ reach, M), row r being input first + r, to (count·tile, M): one product per tile of rows."""
+        starts = range(0, self.count * self.stride, self.stride)
+        if torch.is_grad_enabled() and x.requires_grad:
+            return torch.cat([self.matrix @ x[start : start + self.window] for start in starts])
         out = x.new_empty(self.count * self.tile, x.shape[1])
-        for t in range(self.count):
-            start = t * self.stride
+        for t, start in enumerate(starts):
             torch.mm(self.matrix, x[start : start + self.window], out=out[t * self.tile : (t + 1) * self.tile])
         return out
 
@@ -184,49 +188,82 @@ class FilteredLReLU:
         self.tmp_size = self.up_h.count * tile * width
 
     def __call__(self, x: torch.Tensor, bias: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
-        """x (N, C, H, W), any memory format; `scale` (N, C) multiplies x before the bias."""
+        """x (N, C, H, W), any memory format; `scale` (N, C) multiplies x before the bias.
+
+        Under autograd (inversion) the same products run out of place, one chunk after another.
+        """
         n, c, h, w = x.shape
         if scale is None:
             scale = x.new_ones(n, c)
+        track = torch.is_grad_enabled() and any(t.requires_grad for t in (x, bias, scale))
         if self.identity:  # ToRGB: bias and clamp only
             x = torch.addcmul(bias.view(1, -1, 1, 1), x, scale.view(n, c, 1, 1))
-            return x if self.clamp is None else x.clamp_(-self.clamp, self.clamp)
+            return x if self.clamp is None else x.clamp(-self.clamp, self.clamp)
         # (H, N·C, W'): every (image, channel) pair is a plane, zero-padded for the up-W pass's tiles
         first, size = self.up_w.first, self.up_inputs
-        planes = x.new_zeros(h, n, c, size)
         lo, hi = max(0, -first), min(size, w - first)
-        torch.addcmul(bias.view(1, 1, c, 1), x.permute(2, 0, 1, 3)[..., lo + first : hi + first],
-                      scale.view(1, n, c, 1), out=planes[..., lo:hi])
+        source = x.permute(2, 0, 1, 3)[..., lo + first : hi + first]
+        if track:
+            planes = F.pad(torch.addcmul(bias.view(1, 1, c, 1), source, scale.view(1, n, c, 1)), (lo, size - hi))
+        else:
+            planes = x.new_zeros(h, n, c, size)
+            torch.addcmul(bias.view(1, 1, c, 1), source, scale.view(1, n, c, 1), out=planes[..., lo:hi])
         planes = planes.view(h, n * c, size)
-        out = x.new_empty(n * c, self.out_size, self.out_size)
         chunk = max(1, CHUNK_ELEMENTS // self.tmp_size)
-        for k0 in range(0, n * c, chunk):
-            self.run_chunk(planes, out, k0, min(n * c, k0 + chunk))
+        starts = range(0, n * c, chunk)
+        if track:
+            out = torch.cat([self.run_chunk(planes, k0, min(n * c, k0 + chunk)) for k0 in starts], 1)
+            return out.permute(1, 0, 2).reshape(n, c, self.out_size, self.out_size)
+
+        out = x.new_empty(n * c, self.out_size, self.out_size)
+
+        def run(k0: int) -> None:
+            k1 = min(n * c, k0 + chunk)
+            out[k0:k1] = self.run_chunk(planes, k0, k1).transpose(0, 1)
+
+        threads = torch.get_num_threads()
+        if threads == 1 or len(starts) == 1:
+            for k0 in starts:
+                run(k0)
+        else:
+            # a chunk's operations are small: one single-threaded chunk per thread scales, a team per operation not
+            torch.set_num_threads(1)
+            try:
+                with ThreadPoolExecutor(threads, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+                    list(pool.map(run, starts))
+            finally:
+                torch.set_num_threads(threads)
         return out.view(n, c, self.out_size, self.out_size)
 
-    def run_chunk(self, planes: torch.Tensor, out: torch.Tensor, k0: int, k1: int) -> None:
-        """Planes k0..k1 of `planes` (H, planes, W') through the chain into out[k0:k1] (planes, H_out, W_out)."""
+    def run_chunk(self, planes: torch.Tensor, k0: int, k1: int) -> torch.Tensor:
+        """Planes k0..k1 of `planes` (H, planes, W') through the chain: (H_out, planes, W_out)."""
         count, width = k1 - k0, self.tmp_width
+        track = torch.is_grad_enabled() and planes.requires_grad
         # up-W into the rows that the up-H pass reads (row r is input row first + r), zeros elsewhere
         first, reach = self.up_h.first, self.up_h.reach
-        rows = x_rows = planes.new_empty(reach, count * width)
         lo, hi = max(0, -first), min(reach, self.in_size - first)
-        rows[:lo].zero_()
-        rows[hi:].zero_()
-        self.up_w.along_last(planes[lo + first : hi + first, k0:k1].contiguous(), out=x_rows[lo:hi].view(-1, self.up_w.tile))
+        source = planes[lo + first : hi + first, k0:k1].contiguous()
+        if track:
+            rows = F.pad(self.up_w.along_last(source).view(hi - lo, -1), (0, 0, lo, reach - hi))
+        else:
+            rows = planes.new_empty(reach, count * width)
+            rows[:lo].zero_()
+            rows[hi:].zero_()
+            self.up_w.along_last(source, out=rows[lo:hi].view(-1, self.up_w.tile))
         y = self.up_h.along_rows(rows)  # (H', planes·W')
         if self.slope != 1:
-            F.leaky_relu_(y, self.slope)
+            y = F.leaky_relu(y, self.slope) if track else F.leaky_relu_(y, self.slope)
         if self.clamp is not None:
-            y.clamp_(-self.clamp / self.gain, self.clamp / self.gain)
+            limit = self.clamp / self.gain
+            y = y.clamp(-limit, limit) if track else y.clamp_(-limit, limit)
         y = y.view(-1, count, width)
         result = None
         for down_h, down_w in self.down:
             term = down_w.along_last(y)  # (H', planes, W_out + extra)
             cols = term.shape[-1]
             term = down_h.along_rows(term.view(term.shape[0], count * cols)).view(-1, count, cols)
-            result = term if result is None else result.add_(term)
-        out[k0:k1] = result[: self.out_size, :, : self.out_size].transpose(0, 1)
+            result = term if result is None else result + term
+        return result[: self.out_size, :, : self.out_size]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -359,8 +396,11 @@ class SynthesisLayer(nn.Module):
             weight = weight * weight.square().mean([1, 2, 3], keepdim=True).rsqrt()
             styles = styles * styles.square().mean().rsqrt()
         # modulate the input instead of the weights: one convolution for the whole batch (NHWC: oneDNN's fast path)
-        modulated = torch.empty_like(x, memory_format=torch.channels_last)
-        x = torch.mul(x, (styles * input_gain).view(*styles.shape, 1, 1), out=modulated)
+        modulation = (styles * input_gain).view(*styles.shape, 1, 1)
+        if torch.is_grad_enabled() and (x.requires_grad or modulation.requires_grad):
+            x = (x * modulation).contiguous(memory_format=torch.channels_last)
+        else:
+            x = torch.mul(x, modulation, out=torch.empty_like(x, memory_format=torch.channels_last))
         x = F.conv2d(x, weight.contiguous(memory_format=torch.channels_last), padding=self.conv_kernel - 1)
         dcoefs = None
         if not self.is_torgb:  # demodulation: 1/|w·s| per sample and output channel, before the input gain
