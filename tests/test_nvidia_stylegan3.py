@@ -16,9 +16,10 @@ from interfacegan.generators.nvidia.stylegan3 import Generator
 
 DATA = Path(__file__).parent / "data" / "nvidia"
 PSI = 0.7
-# float32 reassociation only: ours sums the same products in another order (banded matrix products
-# instead of zero insertion + convolution, the modulation on the input instead of the weights); through
-# 16 layers that moved images by ~1e-6 (values ~1). 1e-4 is still 1/80 of a uint8 level; a wrong tap,
+# float32 rounding only: ours sums the same products in another order (banded matrix products instead of
+# zero insertion + convolution, the modulation on the input instead of the weights) and convolves 3x3 with
+# Winograd F(4x4, 3x3) (about 1e-5 of a layer's largest value). Through 16 layers that moved images by
+# ~1e-6 (values ~1), also at 256x256 with 512 channels. 1e-4 is still 1/80 of a uint8 level; a wrong tap,
 # shift or gain moves them by 1e-2 or more.
 IMAGE_TOL = 1e-4
 MAPPING_TOL = 1e-5  # the same linear layers as NVIDIA's, up to summation order
