@@ -302,15 +302,21 @@ def winograd_conv3x3(x: torch.Tensor, modulation: torch.Tensor, weight: torch.Te
         torch.mul(x, modulation, out=padded[:, :, 2 : 2 + h, 2 : 2 + w])
     kernel = (WINOGRAD_KERNEL @ weight.reshape(co * ci, 9).T).view(36, co, ci)
     band = max(1, round(WINOGRAD_TILES / (n * tiles_w)))
-    bands = []
+    bands = [] if track else None
+    out = None if track else x.new_empty(n, co, 4 * tiles_h, 4 * tiles_w)
     for r0 in range(0, tiles_h, band):
         r1 = min(tiles_h, r0 + band)
         tiles = padded[:, :, 4 * r0 : 4 * r1 + 2].unfold(2, 6, 4).unfold(3, 6, 4)  # (N, I, rows, cols, 6, 6)
         tiles = tiles.permute(4, 5, 1, 0, 2, 3).reshape(36, -1)
         products = torch.bmm(kernel, (WINOGRAD_INPUT @ tiles).view(36, ci, -1))  # (36, O, N·rows·cols)
         outputs = (WINOGRAD_OUTPUT @ products.view(36, -1)).view(4, 4, co, n, r1 - r0, tiles_w)
-        bands.append(outputs.permute(3, 2, 4, 0, 5, 1).reshape(n, co, 4 * (r1 - r0), 4 * tiles_w))
-    return torch.cat(bands, 2)[:, :, :rows_out, :cols_out]
+        outputs = outputs.permute(3, 2, 4, 0, 5, 1)  # (N, O, rows, 4, cols, 4)
+        if track:
+            bands.append(outputs.reshape(n, co, 4 * (r1 - r0), 4 * tiles_w))
+        else:
+            out[:, :, 4 * r0 : 4 * r1].view(n, co, r1 - r0, 4, tiles_w, 4).copy_(outputs)
+    out = torch.cat(bands, 2) if track else out
+    return out[:, :, :rows_out, :cols_out]
 
 
 # ----------------------------------------------------------------------------------------------------
