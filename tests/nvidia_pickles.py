@@ -29,12 +29,21 @@ class EasyDict(dict):
 
 
 class Network:
-    """Pickled as a TensorFlow-era `dnnlib.tflib.network.Network`, with that class's state keys."""
+    """Pickled as a TensorFlow-era `dnnlib.tflib.network.Network`, with the state its `__getstate__`
+    writes: static kwargs and components as plain dicts (components are Networks), own variables
+    as a list of (local name, array)."""
 
-    def __init__(self, name: str, variables: dict, static_kwargs: dict | None = None):
-        self.state = {"version": 4, "name": name, "static_kwargs": EasyDict(static_kwargs or {}), "components": EasyDict(),
-                      "build_module_src": STAND_IN_SOURCE, "build_func_name": f"{name}_main",
-                      "variables": list(variables.items())}
+    def __init__(
+        self,
+        name: str,  # "G", "D", "Gs", or a component's "G_mapping", "G_synthesis"
+        variables: dict,  # own variables, local TF name -> array
+        static_kwargs: dict | None = None,  # the build function's kwargs
+        components: dict | None = None,  # sub-networks by key ("mapping", "synthesis"), Networks themselves
+        build_func_name: str | None = None,  # e.g. "G_main"; default f"{name}_main"
+    ):
+        self.state = {"version": 4, "name": name, "static_kwargs": dict(static_kwargs or {}),
+                      "components": dict(components or {}), "build_module_src": STAND_IN_SOURCE,
+                      "build_func_name": build_func_name or f"{name}_main", "variables": list(variables.items())}
 
     def __getstate__(self):
         return self.state
@@ -107,3 +116,18 @@ def snapshot(G_ema: torch.nn.Module, init_kwargs: dict, sg3: bool = False) -> di
     networks = {"G": record(G_ema, init_kwargs), "D": None, "G_ema": record(G_ema, init_kwargs), "augment_pipe": None}
     kwargs = EasyDict(class_name="training.dataset.ImageFolderDataset", path="ffhq.zip", resolution=64)
     return networks | {"training_set_kwargs": kwargs} if sg3 else {"training_set_kwargs": kwargs} | networks
+
+
+def tensorflow_snapshot(variables: dict[str, dict], static_kwargs: dict, synthesis_func: str = "G_synthesis_stylegan2",
+                        D: Network | None = None) -> tuple:
+    """A TensorFlow StyleGAN2 training snapshot (G, D, Gs) as `training_loop` pickles it: G and Gs
+    built by G_main with the same static kwargs, each with components mapping (G_mapping) and
+    synthesis, whose variables are `variables["mapping"]` and `variables["synthesis"]`; G_main's
+    own (`lod`, `dlatent_avg`) are `variables[""]`. D is an empty stand-in unless given."""
+
+    def generator(name: str) -> Network:
+        components = {"synthesis": Network("G_synthesis", variables["synthesis"], static_kwargs, None, synthesis_func),
+                      "mapping": Network("G_mapping", variables["mapping"], static_kwargs, None, "G_mapping")}
+        return Network(name, variables[""], static_kwargs, components, "G_main")
+
+    return generator("G"), D or Network("D", {}, static_kwargs, build_func_name="D_stylegan2"), generator("Gs")

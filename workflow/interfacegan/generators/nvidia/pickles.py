@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ...artifacts import CheckpointError
+from .tensorflow import from_tensorflow
 
 # ---------------------------------------------------------------------------- records
 
@@ -228,10 +229,17 @@ def read_generator(path: str | Path) -> tuple[str, dict, dict[str, torch.Tensor]
     "stylegan3", told from the synthesis network's own state (StyleGAN3's has a Fourier input)."""
     data = read_pickle(path)
     networks = data.values() if isinstance(data, dict) else data if isinstance(data, (tuple, list)) else ()
-    tensorflow = [network.name for network in networks if isinstance(network, TensorflowNetwork)]
+    tensorflow = [network for network in networks if isinstance(network, TensorflowNetwork)]
     if tensorflow:
-        raise CheckpointError(f"network pickle {path} is a TensorFlow-era pickle (networks {', '.join(tensorflow)}), "
-                              "which is not mapped yet: convert it with NVIDIA's legacy.py, or use a PyTorch-era pickle")
+        names = ", ".join(network.name for network in tensorflow)
+        generator = next((network for network in reversed(tensorflow) if network.name == "Gs"), None)
+        try:
+            if generator is None:
+                raise CheckpointError("it has no generator Gs")
+            return from_tensorflow(generator)
+        except CheckpointError as err:
+            raise CheckpointError(f"network pickle {path} is a TensorFlow-era pickle (networks {names}), "
+                                  f"which is not mapped: {err}") from err
     if not isinstance(data, dict):
         raise CheckpointError(f"network pickle {path} holds a {type(data).__name__}, not a dict of networks")
     network = data.get("G_ema")
