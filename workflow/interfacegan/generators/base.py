@@ -34,5 +34,15 @@ class Generator(torch.nn.Module):
         """The W+ codes (N, layers, d) of W codes: w per layer, truncated as synthesis from W does."""
         raise ValueError(f"{self.name} has no W+ space")
 
+    def wp_codes(self, codes: torch.Tensor, space: str) -> torch.Tensor:
+        """The W+ codes that codes of `space` (z, w or wp) synthesize from."""
+        if space == "z":
+            return self.map_codes(codes)["wp"]
+        if space == "w":
+            return self.w_to_wp(codes)
+        if space == "wp":
+            return codes
+        raise ValueError(f"{self.name} synthesizes from z, w or wp, not {space!r}")
+
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
         raise NotImplementedError

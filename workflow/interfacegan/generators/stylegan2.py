@@ -231,14 +231,7 @@ class StyleGAN2(Generator):
         return self.truncate(w.unsqueeze(1).repeat(1, self.n_latent, 1))
 
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
-        if space == "z":
-            wp = self.map_codes(codes)["wp"]
-        elif space == "w":
-            wp = self.w_to_wp(codes)
-        elif space == "wp":
-            wp = codes
-        else:
-            raise ValueError(f"stylegan2 synthesizes from z, w or wp, not {space!r}")
+        wp = self.wp_codes(codes, space)
         if wp.shape[1:] != (self.n_latent, self.latent_dim):
             raise ValueError(f"wp codes must be (N, {self.n_latent}, {self.latent_dim}), not {tuple(wp.shape)}")
         noise = [

@@ -101,14 +101,7 @@ class NvidiaGenerator(Generator):
         return truncate(wp, self.network.mapping.w_avg, self.truncation_psi, self.truncation_cutoff)
 
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
-        if space == "z":
-            wp = self.map_codes(codes)["wp"]
-        elif space == "w":
-            wp = self.w_to_wp(codes)
-        elif space == "wp":
-            wp = codes
-        else:
-            raise ValueError(f"nvidia synthesizes from z, w or wp, not {space!r}")
+        wp = self.wp_codes(codes, space)
         noise = {"noise_mode": self.noise_mode} if self.family == "stylegan2_ada" else {}  # StyleGAN3 has no noise
         images = self.network.synthesis(wp, **noise)
         return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images  # grayscale networks as RGB
