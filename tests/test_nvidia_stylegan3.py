@@ -99,3 +99,15 @@ def test_gradients_flow_to_ws(fixture):
     assert np.abs(images.detach().numpy() - arrays["img_ws_float"][:2]).max() < IMAGE_TOL
     images.square().mean().backward()
     assert torch.isfinite(ws.grad).all() and ws.grad.abs().max() > 0
+
+
+def test_inference_mode_then_autograd():
+    """The pipeline draws under inference_mode (its chunk workers too), then inverts under autograd."""
+    G = Generator(z_dim=8, c_dim=0, w_dim=8, img_resolution=16, img_channels=3, channel_base=256, channel_max=16).eval()
+    z = torch.randn(2, 8)
+    with torch.inference_mode():
+        drawn = G(z)
+    ws = G.mapping(z).detach().requires_grad_(True)
+    redrawn = G.synthesis(ws)
+    redrawn.square().mean().backward()
+    assert torch.allclose(drawn, redrawn.detach(), atol=1e-6) and torch.isfinite(ws.grad).all()

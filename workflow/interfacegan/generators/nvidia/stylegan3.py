@@ -217,9 +217,13 @@ class FilteredLReLU:
 
         out = x.new_empty(n * c, self.out_size, self.out_size)
 
+        inference = torch.is_inference_mode_enabled()
+
         def run(k0: int) -> None:
-            k1 = min(n * c, k0 + chunk)
-            out[k0:k1] = self.run_chunk(planes, k0, k1).transpose(0, 1)
+            # grad and inference modes are per thread: a worker takes the caller's
+            with torch.inference_mode(inference), torch.no_grad():
+                k1 = min(n * c, k0 + chunk)
+                out[k0:k1] = self.run_chunk(planes, k0, k1).transpose(0, 1)
 
         threads = torch.get_num_threads()
         if threads == 1 or len(starts) == 1:
@@ -433,9 +437,10 @@ class SynthesisLayer(nn.Module):
     def operators(self) -> FilteredLReLU:
         key = tuple((None if f is None else (f.data_ptr(), f._version)) for f in (self.up_filter, self.down_filter))
         if self._operators is None or self._operators[0] != key:
-            ops = FilteredLReLU(self.up_filter, self.down_filter, self.in_size + self.conv_kernel - 1,
-                                self.up_factor, self.down_factor, self.padding, self.out_size, self.gain,
-                                self.slope, self.conv_clamp)
+            with torch.inference_mode(False):  # built once, used under autograd too
+                ops = FilteredLReLU(self.up_filter, self.down_filter, self.in_size + self.conv_kernel - 1,
+                                    self.up_factor, self.down_factor, self.padding, self.out_size, self.gain,
+                                    self.slope, self.conv_clamp)
             self._operators = (key, ops)
         return self._operators[1]
 
