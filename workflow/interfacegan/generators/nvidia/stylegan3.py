@@ -7,12 +7,16 @@ takes a pickle's G_ema as it is. Layout: `mapping` (shared with StyleGAN2-ADA), 
 a modulated convolution followed by a filtered leaky ReLU. The up/down FIR filters are buffers read
 from the checkpoint (designed here only for a freshly built network), so loading needs no scipy.
 
-Speed: the filtered leaky ReLU is computed as separable banded matrix products (upsampling only at the
-samples that exist, downsampling only at the samples kept) instead of zero insertion and full
-convolutions; a radial 2-D down filter is split into a few separable terms (its SVD).
+Speed on the CPU (NVIDIA's reference path there zero-inserts, convolves the whole upsampled image and
+then drops three samples in four):
+- the filtered leaky ReLU runs as banded matrix products over tiles: upsampling reads only the samples
+  that exist, downsampling computes only the samples kept; a radial 2-D down filter is split into the
+  separable terms of its SVD. Chunks of planes stay in the caches, one single-threaded chunk per thread;
+- the styles modulate the input, not the weights, so one convolution serves the whole batch; 3x3
+  convolutions use Winograd F(4x4, 3x3) (36 instead of 144 products per 4x4 outputs).
+Under autograd (inversion) the same maths runs out of place.
 """
 
-import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 
@@ -273,7 +277,7 @@ class FilteredLReLU:
 # ----------------------------------------------------------------------------------------------------
 # Winograd F(4x4, 3x3): the "full" 3x3 convolution with 36 instead of 144 products per 4x4 outputs
 
-WINOGRAD = True  # False: oneDNN's direct convolution (exact to float32 rounding; about 1.7x slower here)
+WINOGRAD = True  # False: oneDNN's direct convolution (rounding as a plain convolution's; slower, bench/nvidia.py)
 WINOGRAD_TILES = 300  # tiles per band of tile rows: the band's transforms stay in the caches
 _BT = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
                 [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], dtype=np.float64)
@@ -435,7 +439,8 @@ class SynthesisLayer(nn.Module):
         self._operators = None  # (key, FilteredLReLU), rebuilt when a filter buffer changes
 
     def operators(self) -> FilteredLReLU:
-        key = tuple((None if f is None else (f.data_ptr(), f._version)) for f in (self.up_filter, self.down_filter))
+        key = tuple(None if f is None else (f.data_ptr(), 0 if f.is_inference() else f._version)
+                    for f in (self.up_filter, self.down_filter))
         if self._operators is None or self._operators[0] != key:
             with torch.inference_mode(False):  # built once, used under autograd too
                 ops = FilteredLReLU(self.up_filter, self.down_filter, self.in_size + self.conv_kernel - 1,
@@ -559,10 +564,6 @@ class Generator(nn.Module):
         mapping_kwargs.setdefault("num_layers", 2)
         mapping_kwargs.setdefault("w_avg_beta", 0.998)
         self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, **mapping_kwargs)
-
-    @classmethod
-    def from_init_kwargs_json(cls, text: str) -> "Generator":
-        return cls(**json.loads(text))
 
     def forward(
         self,
