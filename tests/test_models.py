@@ -38,3 +38,13 @@ def test_an_attribute_the_predictor_lacks_is_named():
     config = copy.deepcopy(PLANTED) | {"attributes": ["smile", "bald"], "conditions": []}
     with pytest.raises(configuration.ConfigError, match="predictor 'planted' has no bald"):
         Models(pipeline.view(configuration.validate(config), "score"))
+
+
+def test_wp_codes_are_scored_per_code_not_per_layer():
+    config = copy.deepcopy(PLANTED)
+    config["generator"] = {"name": "stylegan2", "resolution": 8, "latent_dim": 16, "n_mlp": 2, "channel_multiplier": 1}
+    models = Models(pipeline.view(configuration.validate(config), "score"))
+    wp = np.random.default_rng(0).standard_normal((2, 3, 4, 16)).astype(np.float32)  # 2 x 3 codes of 4 layers
+    scores = models.score(wp, "wp")
+    assert scores.shape == (2, 3, len(PLANTED["attributes"]))
+    np.testing.assert_array_equal(scores.reshape(6, -1), models.score(wp.reshape(6, 4, 16), "wp"))

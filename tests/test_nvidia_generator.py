@@ -5,18 +5,25 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
+from PIL import Image
 
-from conftest import PLANTED
+from conftest import PLANTED, run_chain
+from interfacegan import config as configuration
+from interfacegan import pipeline
+from interfacegan.artifacts import read_h5
 from interfacegan.cli import main
 from interfacegan.config import ConfigError
 from interfacegan.generators import build_generator
+from interfacegan.models import to_uint8
 from interfacegan.generators.nvidia import build_network
 from nvidia_pickles import dumps, snapshot
 
-DATA = Path(__file__).parent / "data" / "nvidia"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "nvidia"
 CONDITIONAL = {"stylegan2_ada_orig", "stylegan3_r"}  # made with c_dim 3
 
 
@@ -115,3 +122,44 @@ def test_noise_modes_reach_stylegan2_ada(tmp_path):
         with torch.no_grad():
             images[mode] = build_generator({"name": "nvidia", "checkpoint": str(path), "noise_mode": mode}).synthesize(z)
     assert not torch.equal(images["const"], images["none"]) and not torch.equal(images["const"], images["random"])
+
+
+TINY_STYLEGAN3 = dict(z_dim=16, c_dim=0, w_dim=16, img_resolution=16, img_channels=3, mapping_kwargs={"num_layers": 2},
+                      channel_base=256, channel_max=16, num_fp16_res=4, conv_clamp=256, magnitude_ema_beta=0.999)
+
+
+def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
+    """configs/stylegan3_ffhq.yaml shrunk to a CPU, on a 16x16 StyleGAN3-T pickle (its 16 W+ layers
+    kept): sample, score, boundaries in z and w, tables, edits, and photos inverted in W+ and edited."""
+    torch.manual_seed(0)
+    network = build_network("stylegan3", TINY_STYLEGAN3)
+    path = tmp_path / "tiny.pkl"
+    path.write_bytes(dumps(snapshot(network, TINY_STYLEGAN3, sg3=True)))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    G = build_generator({"name": "nvidia", "checkpoint": str(path)})
+    with torch.no_grad():
+        truth = G.map_codes(torch.randn(2, 16))["wp"]
+        for i, face in enumerate(to_uint8(G.synthesize(truth, "wp"))):
+            Image.fromarray(face).save(photos / f"photo_{i}.png")
+
+    config = yaml.safe_load((ROOT / "configs" / "stylegan3_ffhq.yaml").read_text())
+    config |= {"n_samples": 400, "shard_size": 200, "batch_size": 50, "analysis": {"rescoring_samples": 50, "linearity_samples": 20},
+               "edit": {"samples": 2, "steps": 3}, "real_images": {"images": str(photos), "align": False, "space": "wp", "steps": 200, "shard_size": 2}}
+    config["generator"]["checkpoint"] = str(path)
+    config["predictor"] = {"name": "planted", "attributes": config["attributes"]}  # reads the images' rows
+    config["selection"]["chosen_num_or_ratio"] = 0.1
+    config = configuration.validate(config)
+    layout = run_chain(config, tmp_path / "results", analyses=True)
+    for stage, wildcards in pipeline.jobs(config):
+        if stage in ("align_real", "invert_real", "real_reconstruction_table", "real_edits"):
+            pipeline.run(config, stage, wildcards, layout)
+
+    rows = pd.read_csv(layout.table("separability"))
+    assert len(rows) == 2 * 5 and (rows["val_accuracy"] > 0.6).all(), rows
+    for space in ("z", "w"):
+        normal = read_h5(layout.boundary("age", space), "normal")["normal"]
+        assert normal.shape == (16,) and abs(np.linalg.norm(normal) - 1) < 1e-5
+    assert all(layout.edit_grid(name, "w").is_file() for name in configuration.boundary_names(config))
+    reconstruction = pd.read_csv(layout.table("real_reconstruction"))
+    assert len(reconstruction) == 2 and (reconstruction["psnr"] > 30).all(), reconstruction

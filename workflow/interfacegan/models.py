@@ -25,13 +25,15 @@ class Models:
             return self.generator.synthesize(codes.to(self.device), space).float()
 
     def score(self, codes: np.ndarray, space: str = "z", label: str = "score") -> np.ndarray:
-        """Scores (..., m) float32 of the images of codes (..., d) of `space`; images never leave the device."""
-        flat = torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32).reshape(-1, codes.shape[-1]))
+        """Scores (..., m) float32 of the images of codes (..., d) of `space`, or (..., layers, d) of wp;
+        images never leave the device."""
+        lead = codes.shape[: codes.ndim - (2 if space == "wp" else 1)]
+        flat = torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32).reshape(-1, *codes.shape[len(lead):]))
         scores = np.empty((len(flat), len(self.columns)), dtype=np.float32)
         with torch.inference_mode():
             for rows in runtime.batches(len(flat), self.view["batch_size"], label):
                 scores[rows] = self.predict(self.synthesize(flat[rows], space))
-        return scores.reshape(*codes.shape[:-1], -1)
+        return scores.reshape(*lead, -1)
 
     def score_images(self, images: torch.Tensor) -> np.ndarray:
         """Scores (N, m) float32 of float images (N, 3, H, W) in [-1, 1], in batches on the device."""
