@@ -163,3 +163,19 @@ def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
     assert all(layout.edit_grid(name, "w").is_file() for name in configuration.boundary_names(config))
     reconstruction = pd.read_csv(layout.table("real_reconstruction"))
     assert len(reconstruction) == 2 and (reconstruction["psnr"] > 30).all(), reconstruction
+
+
+@pytest.mark.parametrize("name", ["stylegan2_ada_skip", "stylegan3_t", "stylegan3_r"])
+def test_bf16_autocast_runs_close_to_fp32(tmp_path, name):
+    """`precision: bf16` autocasts the convolutions; StyleGAN3's filters stay in float32."""
+    arrays = reference(name)
+    options = {"class_index": 1} if name in CONDITIONAL else {}
+    G = build_generator({"name": "nvidia", "checkpoint": str(write_pickle(tmp_path, name))} | options)
+    ws = torch.from_numpy(arrays["ws"])
+    with torch.inference_mode():
+        full = G.synthesize(ws, "wp")
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            half = G.synthesize(ws, "wp").float()
+    levels = np.abs(to_uint8(full).astype(int) - to_uint8(half).astype(int))
+    print(f"{name}: bf16 vs fp32 mean {levels.mean():.2f} uint8 levels, max {levels.max()}")
+    assert levels.mean() < 2 and not torch.equal(full, half)  # bf16 really ran

@@ -192,10 +192,13 @@ class FilteredLReLU:
         self.tmp_size = self.up_h.count * tile * width
 
     def __call__(self, x: torch.Tensor, bias: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
-        """x (N, C, H, W), any memory format; `scale` (N, C) multiplies x before the bias.
+        """x (N, C, H, W), any memory format; `scale` (N, C) multiplies x before the bias. Filtering runs
+        in float32 also under bf16 autocast (the convolutions around it take bf16)."""
+        with torch.autocast(x.device.type, enabled=False):
+            return self.filter(x.float(), bias.float(), None if scale is None else scale.float())
 
-        Under autograd (inversion) the same products run out of place, one chunk after another.
-        """
+    def filter(self, x: torch.Tensor, bias: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
+        """Under autograd (inversion) the same products run out of place, one chunk after another."""
         n, c, h, w = x.shape
         if scale is None:
             scale = x.new_ones(n, c)
