@@ -102,6 +102,5 @@ class NvidiaGenerator(Generator):
 
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
         wp = self.wp_codes(codes, space)
-        noise = {"noise_mode": self.noise_mode} if self.family == "stylegan2_ada" else {}  # StyleGAN3 has no noise
-        images = self.network.synthesis(wp, **noise)
+        images = self.network.synthesis(wp, noise_mode=self.noise_mode)
         return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images  # grayscale networks as RGB

@@ -1,10 +1,12 @@
-"""The mapping network shared by StyleGAN2-ADA and StyleGAN3, in NVIDIA's state-dict layout.
+"""The mapping network and the generator frame shared by StyleGAN2-ADA and StyleGAN3, in NVIDIA's
+state-dict layout.
 
 Written from the papers and the public key names: `fc{i}.weight` (out, in) and `fc{i}.bias`
 are stored divided by the learning-rate multiplier and scaled back at run time; `embed.*`
 maps a class label (c_dim > 0); `w_avg` is the running mean of W, the truncation centre.
 """
 
+import inspect
 import math
 
 import torch
@@ -93,3 +95,42 @@ def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float, cutoff: int | No
         return ws
     cutoff = ws.shape[1] if cutoff is None else cutoff
     return torch.cat([w_avg.lerp(ws[:, :cutoff], psi), ws[:, cutoff:]], 1)
+
+
+class StyleGenerator(nn.Module):
+    """z (and a class label c) -> mapping -> W+ -> synthesis -> image, in NVIDIA's `Generator` layout:
+    `Family(**pickle_init_kwargs)` is the network whose state dict a pickle's G_ema loads into.
+    A family sets `build_synthesis` and its mapping defaults."""
+
+    mapping_defaults: dict = {}
+
+    def __init__(
+        self,
+        z_dim: int,  # Z dimensionality
+        c_dim: int,  # class-label dimensionality, 0 = unconditional
+        w_dim: int,  # W dimensionality
+        img_resolution: int,  # output width and height
+        img_channels: int,  # output channels
+        mapping_kwargs: dict | None = None,  # MappingNetwork options (num_layers, ...)
+        **synthesis_kwargs,  # the family's synthesis options (unknown ones are refused)
+    ):
+        super().__init__()
+        mapping_kwargs = self.mapping_defaults | dict(mapping_kwargs or {})
+        unknown = sorted(set(mapping_kwargs) - set(inspect.signature(MappingNetwork).parameters))
+        if unknown:
+            raise ValueError(f"unknown mapping options {', '.join(f'mapping_kwargs.{k}' for k in unknown)}")
+        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
+        self.img_resolution, self.img_channels = img_resolution, img_channels
+        self.synthesis = self.build_synthesis(w_dim, img_resolution, img_channels, synthesis_kwargs)
+        self.num_ws = self.synthesis.num_ws
+        self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, **mapping_kwargs)
+
+    def build_synthesis(self, w_dim: int, img_resolution: int, img_channels: int, options: dict) -> nn.Module:
+        raise NotImplementedError
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1,
+                truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must be (N, {self.z_dim}), not {tuple(z.shape)}")
+        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+        return self.synthesis(ws, noise_mode=noise_mode)

@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..stylegan2 import upfirdn2d
-from .mapping import FullyConnectedLayer, MappingNetwork
+from .mapping import FullyConnectedLayer, StyleGenerator
 
 NOISE_MODES = ("const", "random", "none")
 ARCHITECTURES = ("orig", "skip", "resnet")
@@ -287,40 +287,19 @@ class SynthesisNetwork(nn.Module):
         return img.contiguous()
 
 
-class Generator(nn.Module):
+class Generator(StyleGenerator):
     """z (and class label c) -> mapping -> W+ -> synthesis -> image; NVIDIA's `Generator` (G_ema) layout."""
 
-    def __init__(
-        self,
-        z_dim: int,  # Z dimensionality
-        c_dim: int,  # class-label dimensionality, 0 = unconditional
-        w_dim: int,  # W dimensionality
-        img_resolution: int,  # output size, a power of two >= 4
-        img_channels: int,  # image channels
-        mapping_kwargs: dict | None = None,  # MappingNetwork options (num_layers, ...)
-        **synthesis_kwargs,  # SynthesisNetwork options: nested, synthesis_kwargs={...}, or flat (see below)
-    ):
-        super().__init__()
-        # stylegan2-ada-pytorch's Generator takes them nested in a dict, stylegan3's networks_stylegan2 flat.
-        # Their defaults differ: conv_clamp is None in the first, 256 in the second, and stylegan3's train.py
-        # leaves it to that default, so a flat set without conv_clamp means 256.
-        nested = synthesis_kwargs.pop("synthesis_kwargs", None)
-        if nested is None and synthesis_kwargs:
-            synthesis_kwargs.setdefault("conv_clamp", 256)
-        synthesis_kwargs = {**(nested or {}), **synthesis_kwargs}
+    def build_synthesis(self, w_dim: int, img_resolution: int, img_channels: int, options: dict) -> SynthesisNetwork:
+        # stylegan2-ada-pytorch's Generator takes the options nested in a dict, stylegan3's networks_stylegan2
+        # flat. Their defaults differ: conv_clamp is None in the first, 256 in the second, and stylegan3's
+        # train.py leaves it to that default, so a flat set without conv_clamp means 256.
+        nested = options.pop("synthesis_kwargs", None)
+        if nested is None and options:
+            options.setdefault("conv_clamp", 256)
+        options = {**(nested or {}), **options}
         known = set(inspect.signature(SynthesisNetwork).parameters) - {"w_dim", "img_resolution", "img_channels"}
-        unknown = sorted(set(synthesis_kwargs) - known)
+        unknown = sorted(set(options) - known)
         if unknown:
             raise ValueError(f"unknown StyleGAN2-ADA synthesis options {unknown}; known: {sorted(known)}")
-        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
-        self.img_resolution, self.img_channels = img_resolution, img_channels
-        self.synthesis = SynthesisNetwork(w_dim, img_resolution, img_channels, **synthesis_kwargs)
-        self.num_ws = self.synthesis.num_ws
-        self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, **(mapping_kwargs or {}))
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1,
-                truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(f"z must be (N, {self.z_dim}), not {tuple(z.shape)}")
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
-        return self.synthesis(ws, noise_mode=noise_mode)
+        return SynthesisNetwork(w_dim, img_resolution, img_channels, **options)

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .mapping import FullyConnectedLayer, MappingNetwork
+from .mapping import FullyConnectedLayer, StyleGenerator
 
 # ----------------------------------------------------------------------------------------------------
 # Layer specifications: sampling rates, cutoffs, sizes and channels (numpy only, no filter design)
@@ -520,7 +520,8 @@ class SynthesisNetwork(nn.Module):
             self.add_module(name, layer)
             self.layer_names.append(name)
 
-    def forward(self, ws: torch.Tensor) -> torch.Tensor:
+    def forward(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        """Images of W+ codes; `noise_mode` is StyleGAN2's (StyleGAN3 has no noise inputs)."""
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must have shape (N, {self.num_ws}, {self.w_dim}), not {tuple(ws.shape)}")
         ws = ws.float().unbind(1)
@@ -538,45 +539,15 @@ SYNTHESIS_KWARGS = {  # SynthesisNetwork's and SynthesisLayer's architecture arg
     "last_stopband_rel", "margin_size", "output_scale", "num_fp16_res", "conv_kernel", "filter_size",
     "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta",
 }
-MAPPING_KWARGS = {"num_layers", "embed_features", "layer_features", "activation", "lr_multiplier", "w_avg_beta"}
 
 
-class Generator(nn.Module):
+class Generator(StyleGenerator):
     """NVIDIA's StyleGAN3 G (config T or R): `Generator(**pickle_init_kwargs)` loads G_ema's state strictly."""
 
-    def __init__(
-        self,
-        z_dim: int,  # Z dimensionality
-        c_dim: int,  # class-label dimensionality, 0 = unconditional
-        w_dim: int,  # W dimensionality
-        img_resolution: int,  # output width and height
-        img_channels: int,  # output channels
-        mapping_kwargs: dict | None = None,  # MappingNetwork's arguments (num_layers: 2 in StyleGAN3)
-        **synthesis_kwargs,  # SynthesisNetwork's and SynthesisLayer's arguments (unknown ones are refused)
-    ):
-        super().__init__()
-        mapping_kwargs = dict(mapping_kwargs or {})
-        unknown = sorted(set(synthesis_kwargs) - SYNTHESIS_KWARGS) + [
-            f"mapping_kwargs.{k}" for k in sorted(set(mapping_kwargs) - MAPPING_KWARGS)]
-        if unknown:
-            raise ValueError(f"unknown StyleGAN3 generator arguments: {', '.join(unknown)}")
-        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
-        self.img_resolution, self.img_channels = img_resolution, img_channels
-        self.synthesis = SynthesisNetwork(w_dim, img_resolution, img_channels, **synthesis_kwargs)
-        self.num_ws = self.synthesis.num_ws
-        mapping_kwargs.setdefault("num_layers", 2)
-        mapping_kwargs.setdefault("w_avg_beta", 0.998)
-        self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, **mapping_kwargs)
+    mapping_defaults = {"num_layers": 2, "w_avg_beta": 0.998}
 
-    def forward(
-        self,
-        z: torch.Tensor,  # (N, z_dim)
-        c: torch.Tensor | None = None,  # (N, c_dim) class labels; None when c_dim is 0
-        truncation_psi: float = 1,  # lerp toward w_avg; 1 = none
-        truncation_cutoff: int | None = None,  # truncate the first this many ws; None = all
-        noise_mode: str = "const",  # accepted for StyleGAN2 callers; StyleGAN3 has no noise
-    ) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(f"z must have shape (N, {self.z_dim}), not {tuple(z.shape)}")
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
-        return self.synthesis(ws)
+    def build_synthesis(self, w_dim: int, img_resolution: int, img_channels: int, options: dict) -> SynthesisNetwork:
+        unknown = sorted(set(options) - SYNTHESIS_KWARGS)
+        if unknown:
+            raise ValueError(f"unknown StyleGAN3 synthesis options {unknown}")
+        return SynthesisNetwork(w_dim, img_resolution, img_channels, **options)
