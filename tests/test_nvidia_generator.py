@@ -101,6 +101,10 @@ def test_convert_pkl_loads_without_the_pickle_to_the_same_images(tmp_path, capsy
     z = torch.from_numpy(reference("stylegan2_ada_skip")["z"])
     with torch.no_grad():
         assert torch.equal(from_pickle.synthesize(z), from_pt.synthesize(z))
+    assert main(["convert-pkl", str(tmp_path / "converted.pt"), str(tmp_path / "again")]) == 2
+    assert "is a converted checkpoint already" in capsys.readouterr().err
+    snapshot_name = path.rename(tmp_path / "network-snapshot-000200")  # any name but .pt/.json is a pickle
+    assert build_generator({"name": "nvidia", "checkpoint": str(snapshot_name)}).family == "stylegan2_ada"
 
 
 def test_class_index_is_needed_exactly_for_conditional_networks(tmp_path):

@@ -1,8 +1,8 @@
 """NVIDIA StyleGAN2-ADA and StyleGAN3 generators, read from network pickles as data.
 
-`checkpoint` is a network pickle (`*.pkl`: a training snapshot or a released network, read
-by `pickles.read_generator` without running anything) or the `STEM.pt` + `STEM.json` pair
-that `interfacegan convert-pkl` writes from one (a `weights_only` state dict and the init
+`checkpoint` is a network pickle (`*.pkl`, or any name but `.pt`: a training snapshot or a
+released network, read by `pickles.read_generator` without running anything) or the `STEM.pt` +
+`STEM.json` pair that `interfacegan convert-pkl` writes from one (a `weights_only` state dict and the init
 kwargs), which loads without the pickle. The networks are ours (`stylegan2_ada.py`,
 `stylegan3.py`), with NVIDIA's state-dict layout.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from ...checkpoints import check_fits, load_state_dict, read_metadata, save_with_metadata
+from ...checkpoints import CheckpointError, check_fits, load_state_dict, read_metadata, save_with_metadata
 from ...registry import generators
 from ..base import Generator
 from .mapping import truncate
@@ -34,13 +34,14 @@ def build_network(family: str, init_kwargs: dict) -> torch.nn.Module:
 
 
 def load_network(checkpoint: str | Path) -> tuple[str, dict, torch.nn.Module]:
-    """(family, init kwargs, network with the checkpoint's weights) of a `.pkl` or a converted `.pt`."""
+    """(family, init kwargs, network with the checkpoint's weights) of a converted `.pt` (with its
+    `.json`) or, under any other name, a network pickle."""
     path = Path(checkpoint)
-    if path.suffix == ".pkl":
-        family, init_kwargs, state = read_generator(path)
-    else:
+    if path.suffix in (".pt", ".json"):
         path, _, meta = read_metadata(path, METADATA_SCHEMA, "converted NVIDIA generator")
         family, init_kwargs, state = meta["family"], meta["init_kwargs"], load_state_dict(path)
+    else:
+        family, init_kwargs, state = read_generator(path)
     network = build_network(family, init_kwargs)
     check_fits(state, network, path)
     network.load_state_dict(state)
@@ -50,6 +51,8 @@ def load_network(checkpoint: str | Path) -> tuple[str, dict, torch.nn.Module]:
 def convert_pickle(pickle_path: str | Path, stem: str | Path) -> Path:
     """Write STEM.pt (G_ema's state dict, loadable with `weights_only`) and STEM.json (family and
     init kwargs) from a network pickle; later loads skip the pickle. Returns STEM.pt."""
+    if Path(pickle_path).suffix in (".pt", ".json"):
+        raise CheckpointError(f"{pickle_path} is a converted checkpoint already, not a network pickle")
     family, init_kwargs, network = load_network(pickle_path)
     meta = {"family": family, "init_kwargs": init_kwargs, "source": Path(pickle_path).name}
     return save_with_metadata(network, stem, meta)
