@@ -13,6 +13,8 @@ LeakyReLU 0.2 -> instance norm -> x * (s0 + 1) + s1 with s = `style_mod.dense` (
 (3, C, 1, 1) / sqrt(C) + `synthesis.output{b}.bias`; no tanh.
 The official converter drops `truncation.truncation`, the per-layer truncation
 coefficients; they are rebuilt here from the settings (and ignored if a file has them).
+A `.pkl` checkpoint is NVIDIA's TensorFlow StyleGAN pickle, read as data (nothing in it is run)
+and mapped onto this layout by the official converter's table (`nvidia/tensorflow.py`).
 """
 
 import math
@@ -25,6 +27,7 @@ from torch.nn import functional as F
 from ..checkpoints import CheckpointError, check_fits, load_state_dict
 from ..registry import generators
 from .base import Generator
+from .nvidia.pickles import read_generator
 from .pggan import (
     WScale, blocks_to_run, channels, check_codes, check_lod, check_resolution, pixel_norm, prepare_z, upsample,
 )
@@ -170,6 +173,18 @@ class Synthesis(nn.Module):
         return upsample(getattr(self, f"output{active - 1}")(x), 2 ** (self.num_blocks - active))
 
 
+def read_pickle(path: Path, resolution: int) -> dict[str, torch.Tensor]:
+    """The official `.pth` state dict of NVIDIA's TensorFlow StyleGAN pickle (`karras2019stylegan-*.pkl`,
+    the tuple (G, D, Gs)), read as data without running it and mapped by the official converter's table."""
+    family, init_kwargs, state = read_generator(path)
+    if family != "stylegan":
+        raise CheckpointError(f"network pickle {path} is a {family} network, not StyleGAN (v1): use name: nvidia")
+    if init_kwargs["resolution"] != resolution:
+        raise CheckpointError(f"network pickle {path} is {init_kwargs['resolution']}x{init_kwargs['resolution']}, "
+                              f"not the resolution {resolution} asked for")
+    return state
+
+
 @generators.register("stylegan")
 class StyleGAN(Generator):
     latent_dim = 512
@@ -177,7 +192,7 @@ class StyleGAN(Generator):
 
     def __init__(
         self,
-        checkpoint: str | None = None,
+        checkpoint: str | None = None,  # official `.pth`, or NVIDIA's TensorFlow StyleGAN `.pkl`
         resolution: int = 1024,
         truncation_psi: float = 0.7,
         truncation_layers: int = 8,
@@ -192,7 +207,7 @@ class StyleGAN(Generator):
         self.synthesis = Synthesis(resolution, self.latent_dim)
         if checkpoint is not None:
             path = Path(checkpoint)
-            state = load_state_dict(path)
+            state = read_pickle(path, resolution) if path.suffix == ".pkl" else load_state_dict(path)
             if not isinstance(state, dict):
                 raise CheckpointError(f"checkpoint {path} is not a state dict (found {type(state).__name__})")
             # The official model's coefficient buffer, when a file has it, is replaced by the

@@ -42,6 +42,9 @@ def load_network(checkpoint: str | Path) -> tuple[str, dict, torch.nn.Module]:
         family, init_kwargs, state = meta["family"], meta["init_kwargs"], load_state_dict(path)
     else:
         family, init_kwargs, state = read_generator(path)
+    if family not in FAMILIES:  # a TensorFlow StyleGAN (v1) pickle maps onto the `stylegan` generator
+        raise CheckpointError(f"network pickle {path} is a StyleGAN (v1) network: load it with "
+                              f"`generator: {{name: stylegan, checkpoint: {path}}}`, not name: nvidia")
     network = build_network(family, init_kwargs)
     check_fits(state, network, path)
     network.load_state_dict(state)

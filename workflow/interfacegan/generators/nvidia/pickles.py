@@ -226,7 +226,9 @@ def read_pickle(path: str | Path):
 
 def read_generator(path: str | Path) -> tuple[str, dict, dict[str, torch.Tensor]]:
     """(family, init kwargs, state dict) of the pickle's `G_ema`; family is "stylegan2_ada" or
-    "stylegan3", told from the synthesis network's own state (StyleGAN3's has a Fourier input)."""
+    "stylegan3", told from the synthesis network's own state (StyleGAN3's has a Fourier input).
+    A TensorFlow-era pickle's Gs gives "stylegan2_ada" or, for StyleGAN (v1), "stylegan" with our
+    `stylegan` generator's kwargs and official `.pth` state dict (`tensorflow.from_tensorflow`)."""
     data = read_pickle(path)
     networks = data.values() if isinstance(data, dict) else data if isinstance(data, (tuple, list)) else ()
     tensorflow = [network for network in networks if isinstance(network, TensorflowNetwork)]

@@ -1,4 +1,4 @@
-"""TensorFlow-era StyleGAN2 generators (`dnnlib.tflib.network.Network` pickles) as our StyleGAN2-ADA.
+"""TensorFlow-era StyleGAN2 and StyleGAN generators (`dnnlib.tflib.network.Network` pickles) as ours.
 
 A released TensorFlow pickle (`stylegan2-ffhq-config-f.pkl`) is the tuple (G, D, Gs); Gs, the
 EMA generator, is built by `G_main` with two components, `mapping` (`G_mapping`) and `synthesis`
@@ -12,6 +12,13 @@ learning-rate gains are applied at run time in both, so only axes change, plus:
 - TF's channel count at stage s is fmap_base / 2^s, i.e. channel_base = 2 * fmap_base;
 - TF StyleGAN2 never clamps (StyleGAN2-ADA's TF networks may set conv_clamp).
 Every variable is consumed and every static kwarg is known, or the network is refused.
+
+StyleGAN (v1: `karras2019stylegan-ffhq-1024x1024.pkl`) has a Gs built by `G_style`, with
+components G_mapping and G_synthesis; it becomes our `stylegan` generator's official InterFaceGAN
+`.pth` state dict by the official converter's table (genforce/interfacegan `StyleGANGenerator.
+convert_tf_model`): dense weights transposed, conv and ToRGB weights [k, k, in, out] -> (out, in,
+k, k), the fused up-sampling weights (128x128 on) kept in TF's layout, `ToRGB_lod{l}` ->
+`output{log2(R) - 2 - l}`, `noise{i}` -> layer i; the blur kernels are fixed, not variables.
 """
 
 import math
@@ -49,28 +56,38 @@ IGNORED = {
 
 
 def from_tensorflow(network: "TensorflowNetwork") -> tuple[str, dict, dict[str, torch.Tensor]]:
-    """("stylegan2_ada", init kwargs, state dict) of a TF StyleGAN2 Gs; CheckpointError naming
-    what does not map (another build function, an unknown kwarg, a left-over variable)."""
+    """(family, init kwargs, state dict) of a TF Gs: "stylegan2_ada" for StyleGAN2's G_main, "stylegan"
+    (our `stylegan` generator's kwargs and official `.pth` state dict) for StyleGAN's G_style;
+    CheckpointError naming what does not map (another build function, an unknown kwarg, a variable)."""
     state = network.state
     name = network.name
+    if state.get("build_func_name") == "G_style":
+        return from_stylegan1(network)
     check_build(state, name)
     kwargs = dict(state.get("static_kwargs") or {})
     variables = collect_variables(state)
     init_kwargs = generator_kwargs(kwargs, variables, name)
-    return "stylegan2_ada", init_kwargs, convert(init_kwargs, variables, name)
+    with torch.device("meta"):
+        template = Generator(**init_kwargs).state_dict()
+    variables.pop("lod", None)  # G_main's progressive-growing level: only read while training
+    taps = init_kwargs["synthesis_kwargs"]["resample_filter"]
+    fixed = {key: resample_filter_taps(taps) for key in template if key.endswith("resample_filter")}
+    return "stylegan2_ada", init_kwargs, convert(template, fixed, source, variables, name)
 
 
-def check_build(state: dict, name: str) -> None:
-    func = state.get("build_func_name")
-    if func != "G_main":
-        raise CheckpointError(f"TensorFlow-era network {name} (build function {func}) is not mapped: "
-                              "only StyleGAN2's G_main is")
+def check_build(state: dict, name: str, func: str = "G_main", mapped: dict | None = None) -> None:
+    """The build function is `func` and the components are exactly `mapped` {key: build functions}."""
+    mapped = mapped or {"mapping": ("G_mapping",), "synthesis": SYNTHESIS_FUNCS}
+    found = state.get("build_func_name")
+    if found != func:
+        raise CheckpointError(f"TensorFlow-era network {name} (build function {found}) is not mapped: "
+                              "only StyleGAN2's G_main and StyleGAN's G_style are")
     components = state.get("components") or {}
     funcs = {key: getattr(comp, "state", {}).get("build_func_name") for key, comp in components.items()}
-    if len(funcs) != 2 or funcs.get("mapping") != "G_mapping" or funcs.get("synthesis") not in SYNTHESIS_FUNCS:
+    if funcs.keys() != mapped.keys() or any(funcs[key] not in mapped[key] for key in mapped):
         found = ", ".join(f"{key} ({func})" for key, func in funcs.items()) or "none"
-        raise CheckpointError(f"TensorFlow-era network {name} has components {found}; "
-                              f"only mapping (G_mapping) and synthesis ({' or '.join(SYNTHESIS_FUNCS)}) are mapped")
+        wanted = " and ".join(f"{key} ({' or '.join(options)})" for key, options in mapped.items())
+        raise CheckpointError(f"TensorFlow-era network {name} has components {found}; only {wanted} are mapped")
 
 
 def collect_variables(state: dict, prefix: str = "") -> dict[str, np.ndarray]:
@@ -83,14 +100,7 @@ def collect_variables(state: dict, prefix: str = "") -> dict[str, np.ndarray]:
 
 def generator_kwargs(kwargs: dict, variables: dict[str, np.ndarray], name: str) -> dict:
     """Our Generator's init kwargs from the static kwargs (TF defaults where absent) and the mapping widths."""
-    unknown = sorted(set(kwargs) - set(MAPPED) - set(FIXED) - IGNORED)
-    if unknown:
-        key = unknown[0]
-        raise CheckpointError(f"TensorFlow-era network {name}: static kwarg {key}={kwargs[key]!r} is not mapped")
-    for key, value in FIXED.items():
-        if key in kwargs and kwargs[key] != value:
-            raise CheckpointError(f"TensorFlow-era network {name}: static kwarg {key}={kwargs[key]!r} is not mapped "
-                                  f"(only {value!r} is)")
+    check_kwargs(kwargs, MAPPED, FIXED, IGNORED, name)
 
     def get(key: str):
         return kwargs[key] if key in kwargs else MAPPED[key]
@@ -116,6 +126,19 @@ def generator_kwargs(kwargs: dict, variables: dict[str, np.ndarray], name: str) 
     return {"z_dim": int(get("latent_size")), "c_dim": c_dim, "w_dim": int(get("dlatent_size")),
             "img_resolution": int(get("resolution")), "img_channels": int(get("num_channels")),
             "mapping_kwargs": mapping, "synthesis_kwargs": synthesis}
+
+
+def check_kwargs(kwargs: dict, mapped: dict, fixed: dict, ignored: set, name: str) -> None:
+    """Each static kwarg is mapped, ignored, or at the one value our network implements."""
+    unknown = sorted(set(kwargs) - set(mapped) - set(fixed) - ignored)
+    if unknown:
+        key = unknown[0]
+        raise CheckpointError(f"TensorFlow-era network {name}: static kwarg {key}={kwargs[key]!r} is not mapped")
+    for key, value in fixed.items():
+        found = list(kwargs[key]) if isinstance(kwargs.get(key), tuple) else kwargs.get(key, value)
+        if found != value:
+            raise CheckpointError(f"TensorFlow-era network {name}: static kwarg {key}={kwargs[key]!r} is not mapped "
+                                  f"(only {value!r} is)")
 
 
 def width(variables: dict[str, np.ndarray], key: str) -> int | None:
@@ -177,16 +200,15 @@ def source(key: str) -> tuple[str, Callable[[np.ndarray], np.ndarray] | None]:
     return f"{scope}/{param}", None
 
 
-def convert(init_kwargs: dict, variables: dict[str, np.ndarray], name: str) -> dict[str, torch.Tensor]:
-    """Our state dict, each entry from its TF variable; the shapes are checked against our network's."""
-    with torch.device("meta"):
-        template = Generator(**init_kwargs).state_dict()
+def convert(template: dict, fixed: dict, source: Callable, variables: dict[str, np.ndarray],
+            name: str) -> dict[str, torch.Tensor]:
+    """Our state dict: `fixed` entries as given, each other one from its TF variable by
+    `source(key)` -> (TF name, transform); shapes are checked against `template`'s."""
     unused = dict(variables)
-    unused.pop("lod", None)  # G_main's progressive-growing level: only read while training
     state, missing = {}, []
     for key, expected in template.items():
-        if key.endswith("resample_filter"):
-            state[key] = resample_filter_taps(init_kwargs["synthesis_kwargs"]["resample_filter"])
+        if key in fixed:
+            state[key] = fixed[key]
             continue
         tf_name, transform = source(key)
         if tf_name not in unused:
@@ -204,3 +226,93 @@ def convert(init_kwargs: dict, variables: dict[str, np.ndarray], name: str) -> d
     if missing:
         raise CheckpointError(f"TensorFlow-era network {name} lacks variable {missing[0]} ({len(missing)} missing)")
     return state
+
+
+# ---------------------------------------------------------------------------- StyleGAN (v1)
+
+# G_style's static kwargs (passed on to G_mapping and G_synthesis) -> the one value our network implements
+STYLEGAN1_FIXED = {
+    "latent_size": 512, "label_size": 0, "dlatent_size": 512, "num_channels": 3, "mapping_layers": 8,
+    "mapping_fmaps": 512, "mapping_lrmul": 0.01, "mapping_nonlinearity": "lrelu", "normalize_latents": True,
+    "use_wscale": True, "fmap_base": 8192, "fmap_decay": 1, "fmap_max": 512, "use_styles": True,
+    "const_input_layer": True, "use_noise": True, "nonlinearity": "lrelu", "use_pixel_norm": False,
+    "use_instance_norm": True, "fused_scale": "auto", "blur_filter": [1, 2, 1],
+}
+# run-time or training switches (truncation and noise are our generator's own options)
+STYLEGAN1_IGNORED = {
+    "truncation_psi", "truncation_cutoff", "truncation_psi_val", "truncation_cutoff_val", "dlatent_avg_beta",
+    "style_mixing_prob", "randomize_noise", "dtype", "structure",
+}
+STYLEGAN1_COMPONENTS = {"mapping": ("G_mapping",), "synthesis": ("G_synthesis",)}
+
+
+def from_stylegan1(network: "TensorflowNetwork") -> tuple[str, dict, dict[str, torch.Tensor]]:
+    """("stylegan", {"resolution": R}, the official `.pth` state dict) of a TF StyleGAN Gs (G_style)."""
+    from ..stylegan import StyleGAN  # imported here: stylegan.py imports this package
+
+    state, name = network.state, network.name
+    check_build(state, name, "G_style", STYLEGAN1_COMPONENTS)
+    kwargs = dict(state.get("static_kwargs") or {})
+    check_kwargs(kwargs, {"resolution": 1024}, STYLEGAN1_FIXED, STYLEGAN1_IGNORED, name)
+    resolution = int(kwargs.get("resolution", 1024))
+    try:
+        with torch.device("meta"):
+            template = StyleGAN(resolution=resolution).state_dict()
+    except ValueError as err:
+        raise CheckpointError(f"TensorFlow-era network {name}: {err}") from err
+    variables = collect_variables(state)
+    check_lods(variables, name)
+    blur = torch.outer(torch.tensor([1.0, 2.0, 1.0]), torch.tensor([1.0, 2.0, 1.0])) / 16
+    fixed = {key: blur.expand(value.shape).clone() for key, value in template.items() if key.endswith("blur.kernel")}
+    log2 = int(math.log2(resolution))
+    return "stylegan", {"resolution": resolution}, convert(template, fixed, lambda key: stylegan1_source(key, log2),
+                                                           variables, name)
+
+
+def check_lods(variables: dict[str, np.ndarray], name: str) -> None:
+    """G_style assigns its own `lod` to the synthesis's before each run; the official converter
+    reads the synthesis's. Both are consumed here, and must agree."""
+    own, synthesis = variables.pop("lod", None), variables.get("synthesis/lod")
+    if own is not None and synthesis is not None and float(own) != float(synthesis):
+        raise CheckpointError(f"TensorFlow-era network {name}: its lod {float(own)} and synthesis/lod "
+                              f"{float(synthesis)} differ")
+
+
+def stylegan1_layer_scope(index: int) -> str:
+    """The TF scope of synthesis layer `index`: two per resolution, the first one up-samples."""
+    r = 2 ** (index // 2 + 2)
+    name = ("Const", "Conv")[index] if index < 2 else ("Conv0_up", "Conv1")[index % 2]
+    return f"synthesis/{r}x{r}/{name}"
+
+
+STYLEGAN1_EPILOGUE = {
+    "apply_noise.weight": ("Noise/weight", None), "bias": ("bias", None),
+    "style_mod.dense.linear.weight": ("StyleMod/weight", dense), "style_mod.dense.wscale.bias": ("StyleMod/bias", None),
+}
+
+
+def stylegan1_source(key: str, log2: int) -> tuple[str, Callable[[np.ndarray], np.ndarray] | None]:
+    """(TF variable name, transform) of one key of the official `.pth` at resolution 2^log2."""
+    parts = key.split(".")
+    if key == "truncation.w_avg":
+        return "dlatent_avg", None
+    if key == "synthesis.lod":
+        return "synthesis/lod", None
+    if parts[0] == "mapping":  # mapping.dense{i}.linear.weight / .wscale.bias
+        return f"mapping/Dense{parts[1][5:]}/{parts[3]}", dense if parts[3] == "weight" else None
+    block, rest = parts[1], ".".join(parts[2:])
+    if block.startswith("output"):  # ToRGB, numbered by level of detail from the top resolution
+        lod = log2 - 2 - int(block[6:])
+        return f"synthesis/ToRGB_lod{lod}/{parts[-1]}", conv if rest == "conv.weight" else None
+    index = int(block[5:])
+    scope = stylegan1_layer_scope(index)
+    if rest == "first_layer":
+        return f"{scope}/const", None
+    if rest == "conv.weight":
+        return f"{scope}/weight", conv
+    if rest == "weight":  # the fused up-sampling conv, kept in TF's layout
+        return f"{scope}/weight", None
+    if rest == "epilogue.apply_noise.noise":
+        return f"synthesis/noise{index}", None
+    tf_name, transform = STYLEGAN1_EPILOGUE[rest.removeprefix("epilogue.")]
+    return f"{scope}/{tf_name}", transform
