@@ -199,7 +199,7 @@ USER_CASES = [
     ("NaN", "score", PLANTED, save(np.r_[Z, np.full((1, 32), np.nan, np.float32)]), "z", "s.csv", "1 codes hold NaN or infinite values"),
     ("infinite", "score", PLANTED, save(np.r_[Z, np.full((2, 32), np.inf, np.float32)]), "z", "s.csv", "2 codes hold NaN or infinite values"),
     ("beyond float32", "score", PLANTED, save(np.full((1, 32), 1e300)), "z", "s.csv", "1 codes hold NaN or infinite values (or values beyond float32)"),
-    ("complex", "score", PLANTED, save(Z.astype(np.complex64)), "z", "s.csv", "hold complex64 values; codes are real numbers"),
+    ("complex", "score", PLANTED, save(Z.astype(np.complex64)), "z", "s.csv", "hold complex64 values; latents are real numbers"),
     ("3-D to score", "score", PLANTED, save(np.zeros((3, 4, 32), np.float32)), "z", "s.csv", "have shape (3, 4, 32); --space z takes (n, 32) with n >= 1"),
     ("empty", "score", PLANTED, save(np.zeros((0, 32), np.float32)), "z", "s.csv", "have shape (0, 32); --space z takes (n, 32) with n >= 1"),
     ("wrong last dimension", "generate", PLANTED, save(np.zeros((3, 5), np.float32)), "z", "i.npy", "have shape (3, 5); --space z takes (n, 32)"),

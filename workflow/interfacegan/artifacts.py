@@ -111,6 +111,21 @@ def write_h5(path: str | Path, datasets: dict, attrs: dict) -> None:
         f.attrs.update(attrs)
 
 
+def read_npy(path: str | Path, what: str) -> np.ndarray:
+    """The real-valued array of a .npy file, read without pickles; one clear line for anything else."""
+    try:
+        with open(path, "rb") as f:
+            is_npy = f.read(6) == b"\x93NUMPY"  # not a pickle, not an .npz archive
+        array = np.load(path, allow_pickle=False) if is_npy else None
+    except (OSError, ValueError) as err:
+        raise ArtifactError(f"{what} {path} cannot be read as .npy ({err})") from err
+    if array is None:
+        raise ArtifactError(f"{what} {path} is not a .npy file (one array saved by numpy.save)")
+    if array.dtype.kind not in "fiu":
+        raise ArtifactError(f"{what} {path} hold {array.dtype} values; {what} are real numbers")
+    return array
+
+
 @contextlib.contextmanager
 def open_h5(path: str | Path):
     """Open an artifact for reading, turning h5py's errors into one clear line."""

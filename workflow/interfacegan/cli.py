@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, config, pipeline
-from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, software, write_csv, write_h5
+from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, read_npy, software, write_csv, write_h5
 from .layout import Layout
 from .stages.select import SelectionError
 
@@ -58,6 +58,13 @@ def parser() -> argparse.ArgumentParser:
     invert.add_argument("--seed", type=int, help="seed of the random z starts (default: the config's seed)")
     invert.add_argument("--encoder", help="encoder checkpoint STEM.pt (from train-encoder): its codes start the optimisation")
     invert.add_argument("--align", action="store_true", help="align each photo's face like the generator's (dlib landmarks) instead of a centre crop")
+    condition = commands.add_parser("condition", help="a boundary made orthogonal to others (conditional manipulation)")
+    condition.add_argument("--primal", required=True, help="the boundary to condition: a run's .h5 or a .npy vector (d,) or (1, d)")
+    condition.add_argument("--conditions", nargs="+", required=True, help="the boundaries it must not move along (.h5 or .npy)")
+    condition.add_argument("--out", required=True, help=".npy (the official layout, (1, d)) or .h5 (with provenance)")
+    cosine = commands.add_parser("cosine", help="the cosine matrix of boundary files, ours or official")
+    cosine.add_argument("boundaries", nargs="+", help=".h5 boundaries of runs or .npy vectors (labelled by file stem)")
+    cosine.add_argument("--out", help="CSV laid out as tables/cosine.csv (default: print it)")
     convert = commands.add_parser("convert-pkl", help="an NVIDIA StyleGAN2-ADA/StyleGAN3 network pickle as a weights-only checkpoint")
     convert.add_argument("pickle", help="the network pickle (.pkl); read as data, nothing in it is run")
     convert.add_argument("out", help="output stem: writes STEM.pt (G_ema's state dict) and STEM.json (its init kwargs)")
@@ -105,6 +112,25 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help="square cut from each image: centre (default) or ffhq, FFHQ's face square from its landmarks "
         "(needs --landmarks-file; for generators trained on FFHQ)",
     )
+
+
+def run_condition(args: argparse.Namespace) -> None:
+    from .boundaries import conditioned
+
+    check_out(args.out)
+    attrs = conditioned(args.primal, args.conditions, args.out)
+    print(f"{args.out}: cosine to the primal {attrs['cosine_to_primal']:.4f}, max |residual| {attrs['max_abs_residual']:.1e}")
+
+
+def run_cosine(args: argparse.Namespace) -> None:
+    from .boundaries import cosine_table
+
+    table = cosine_table(args.boundaries)
+    if args.out:
+        check_out(args.out)
+        write_csv(args.out, table)
+    else:
+        print(table.to_csv(float_format="%.4f"), end="")
 
 
 def run_convert_pkl(args: argparse.Namespace) -> None:
@@ -173,16 +199,7 @@ def load_codes(path: str, models, space: str) -> np.ndarray:
     """Finite real codes of `space` from a .npy file (no pickles); z codes get the
     generator's own preparation (as official)."""
     expected = code_shape(models, space)
-    try:
-        with open(path, "rb") as f:
-            is_npy = f.read(6) == b"\x93NUMPY"  # not a pickle, not an .npz archive
-        codes = np.load(path, allow_pickle=False) if is_npy else None
-    except (OSError, ValueError) as err:
-        raise ArtifactError(f"latents {path} cannot be read as .npy ({err})") from err
-    if codes is None:
-        raise ArtifactError(f"latents {path} is not a .npy file (one array saved by numpy.save)")
-    if codes.dtype.kind not in "fiu":
-        raise ArtifactError(f"latents {path} hold {codes.dtype} values; codes are real numbers")
+    codes = read_npy(path, "latents")
     if codes.shape[1:] != expected or not len(codes):
         wanted = ", ".join(map(str, ("n", *expected)))
         raise ArtifactError(f"latents {path} have shape {codes.shape}; --space {space} takes ({wanted}) with n >= 1")
@@ -429,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "convert-pkl": run_convert_pkl,
+         "condition": run_condition, "cosine": run_cosine,
          "train-predictor": run_train,
          "train-encoder": run_train_encoder, "train-translator": run_train_translator, "translate": run_translate}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:

@@ -36,7 +36,7 @@ def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
         }
     datasets = {"normal": plane.normal, "intercept": np.float32(plane.intercept)}
     datasets |= accuracy_by_distance(distance, correct, view["analysis"]["distance_bins"])
-    write_h5(layout.boundary(attribute, space), datasets, provenance(view, "boundary") | metrics | {"boundary": attribute})
+    write_h5(layout.boundary(attribute, space), datasets, provenance(view, "boundary") | metrics | {"boundary": attribute, "space": space})
 
 
 def read_boundary(view: dict, layout: Layout, name: str, space: str, *names: str) -> dict:
