@@ -230,10 +230,6 @@ class StyleGAN(Generator):
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
         if space in ("z", "w"):
             check_codes(f"stylegan {space}", codes, (self.latent_dim,))
-            wp = self.map_codes(codes)["wp"] if space == "z" else self.w_to_wp(codes)
-        elif space == "wp":
-            wp = codes
-        else:
-            raise ValueError(f"stylegan synthesizes from z, w or wp, not {space!r}")
+        wp = self.wp_codes(codes, space)
         check_codes("stylegan wp", wp, (self.num_layers, self.latent_dim))
         return self.synthesis(wp, self.randomize_noise)

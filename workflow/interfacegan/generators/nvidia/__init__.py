@@ -18,7 +18,7 @@ from ..base import Generator
 from .mapping import truncate
 from .pickles import read_generator
 
-FAMILIES = {"stylegan2_ada": "StyleGAN2-ADA", "stylegan3": "StyleGAN3"}
+FAMILIES = ("stylegan2_ada", "stylegan3")  # our modules, one per network family
 NOISE_MODES = ("const", "random", "none")
 METADATA_SCHEMA = {
     "type": "object",
