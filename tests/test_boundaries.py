@@ -1,5 +1,6 @@
 """Boundary files in and out: `interfacegan condition` and `interfacegan cosine` on our .h5 and bare .npy."""
 
+import os
 import pickle
 import re
 
@@ -65,6 +66,14 @@ def test_five_conditions_give_a_unit_vector_orthogonal_to_all(vectors, tmp_path)
     assert "torch_version" in saved["attrs"]  # provenance
 
 
+class Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
 def ours(path, normal, space, generator="stylegan2"):
     write_h5(path, {"normal": np.asarray(normal, np.float32)}, {"space": space, "generator": generator})
     return path
@@ -93,8 +102,8 @@ def test_bad_boundaries_are_one_line_errors(vectors, tmp_path, capsys, case, mes
         vector = {"wrong dimension": unit(np.ones(8)), "zero": np.zeros(16), "not unit": 2 * c1}[case]
         np.save(tmp_path / "bad.npy", vector.astype(np.float32))
         conditions = [tmp_path / "bad.npy"]
-    elif case == "pickle":
-        (tmp_path / "evil.npy").write_bytes(pickle.dumps(c1))
+    elif case == "pickle":  # its payload would leave a marker file if it were ever unpickled
+        (tmp_path / "evil.npy").write_bytes(pickle.dumps(Payload(tmp_path / "payload_ran")))
         conditions = [tmp_path / "evil.npy"]
     elif case == "other space":
         primal, conditions = ours(tmp_path / "p.h5", p, "z"), [ours(tmp_path / "c.h5", c1, "w")]
@@ -103,7 +112,7 @@ def test_bad_boundaries_are_one_line_errors(vectors, tmp_path, capsys, case, mes
     assert condition(tmp_path / "out.npy", primal, *conditions) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and re.search(message, err), err
-    assert not (tmp_path / "out.npy").exists()
+    assert not (tmp_path / "out.npy").exists() and not (tmp_path / "payload_ran").exists()
 
 
 def test_ours_and_bare_vectors_mix_and_keep_the_space(vectors, tmp_path):
