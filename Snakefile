@@ -65,6 +65,11 @@ include: "rules/edit.smk"
 include: "rules/report.smk"
 
 
+if pipeline.has_layers(config):
+
+    include: "rules/layerwise.smk"
+
+
 if config["real_images"]:
 
     include: "rules/real.smk"

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -21,6 +22,7 @@ from conftest import run_chain
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
+from interfacegan.figures import TITLE_HEIGHT
 from interfacegan.predictors.multihead import MultiHeadNet, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +121,8 @@ def test_w_plus_edit_grids_move_the_truncated_codes_along_the_w_boundaries(check
     def grids(wp_layers) -> dict:
         changed = configuration.validate(config | {"edit": {"samples": 2, "steps": 3, "wp_layers": wp_layers}})
         pipeline.run(changed, "edit_grids", {}, layout)
-        return {space: np.asarray(Image.open(layout.edit_grid("smile", space))) for space in ("w", "wp")}
+        images = {space: np.asarray(Image.open(layout.edit_grid("smile", space))) for space in ("w", "wp")}
+        return images | {"wp": images["wp"][TITLE_HEIGHT:]}  # below the line that names the layers
 
     every_layer, first_two = grids("all"), grids([0, 1])
     original = np.s_[:, 4:100]  # the framed first column: the unedited sample
@@ -132,3 +135,20 @@ def test_w_plus_edit_grids_move_the_truncated_codes_along_the_w_boundaries(check
         grids([0, 99])
     with pytest.raises(configuration.ConfigError, match="add w to spaces"):
         configuration.validate(config | {"spaces": ["z"], "edit": {"wp_layers": "all"}})
+
+
+def test_a_stylegan_run_analyses_its_layers_and_edits_each_boundary_on_its_own(checkpoints, tmp_path):
+    """configs/stylegan_ffhq.yaml with edit.wp_layers: auto: the layer-wise table, heat maps, grids and page."""
+    config = shrunk("stylegan_ffhq", checkpoints)
+    config = configuration.validate(config | {"edit": {"samples": 2, "steps": 3, "wp_layers": "auto"},
+                                              "analysis": {"layerwise_samples": 8, "rescoring_samples": 8, "linearity_samples": 4}})
+    layout = run_chain(config, tmp_path, analyses=True)
+    layers = 2 * int(math.log2(RESOLUTION)) - 2
+    names = configuration.boundary_names(config)
+    table = pd.read_csv(layout.table("layerwise"))
+    assert len(table) == len(names) * layers * 5 and np.isfinite(table["score_change"]).all()
+    chosen = pd.read_csv(layout.table("layerwise_layers"), index_col="boundary")
+    assert list(chosen.index) == names
+    for name in names:
+        assert layout.figure(f"layerwise_{name}").is_file() and layout.edit_grid(name, "wp").is_file()
+    assert "Where each attribute lives in W+" in layout.summary.read_text()

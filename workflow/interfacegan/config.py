@@ -273,9 +273,23 @@ def boundary_names(config: dict) -> list[str]:
     return config["attributes"] + [conditional_name(c["primal"], c["conditions"]) for c in config["conditions"]]
 
 
+def primal_of(config: dict, boundary: str) -> str:
+    """The attribute a boundary moves: its own name, or a conditional boundary's primal."""
+    for c in config["conditions"]:
+        if conditional_name(c["primal"], c["conditions"]) == boundary:
+            return c["primal"]
+    return boundary
+
+
 def edit_spaces(config: dict) -> list[str]:
     """The spaces of the edit grids: the boundaries' spaces, and wp with `edit.wp_layers`."""
     return config["spaces"] + ["wp"] * (config["edit"]["wp_layers"] is not None)
+
+
+def grid_spaces(config: dict) -> list[str]:
+    """The spaces of the `edit_grids` stage's grids: all but wp with `edit.wp_layers: auto`,
+    whose grids follow the layer-wise re-scoring."""
+    return [space for space in edit_spaces(config) if space != "wp" or config["edit"]["wp_layers"] != "auto"]
 
 
 def digest(config: dict) -> str:

@@ -5,7 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from .artifacts import atomic_path  # noqa: E402
 
@@ -62,20 +62,26 @@ def curves(series: dict[str, tuple[np.ndarray, np.ndarray]], xlabel: str, ylabel
     save(figure, path)
 
 
-def image_grid(images: np.ndarray, path, marked_column: int | None = None, cell: int = 96) -> None:
-    """uint8 images (rows, columns, H, W, 3) as one PNG; a red frame marks one column."""
+def image_grid(images: np.ndarray, path, marked_column: int | None = None, cell: int = 96, title: str | None = None) -> None:
+    """uint8 images (rows, columns, H, W, 3) as one PNG; a red frame marks one column; a title line on top."""
     rows, columns = images.shape[:2]
-    gap = 4
-    canvas = np.full((rows * (cell + gap) + gap, columns * (cell + gap) + gap, 3), 255, np.uint8)
+    gap, top_margin = 4, TITLE_HEIGHT * (title is not None)
+    canvas = np.full((top_margin + rows * (cell + gap) + gap, columns * (cell + gap) + gap, 3), 255, np.uint8)
     for (i, j) in np.ndindex(rows, columns):
         source = Image.fromarray(images[i, j])
         resample = Image.Resampling.NEAREST if source.width < cell else Image.Resampling.LANCZOS
         tile = np.asarray(source.resize((cell, cell), resample))
-        top, left = gap + i * (cell + gap), gap + j * (cell + gap)
+        top, left = top_margin + gap + i * (cell + gap), gap + j * (cell + gap)
         if j == marked_column:
             canvas[top - 2 : top + cell + 2, left - 2 : left + cell + 2] = (220, 30, 30)
         canvas[top : top + cell, left : left + cell] = tile
-    save_png(canvas, path)
+    picture = Image.fromarray(canvas)
+    if title is not None:
+        ImageDraw.Draw(picture).text((gap, gap), title, fill=(0, 0, 0), font=ImageFont.load_default(size=TITLE_HEIGHT - 2 * gap))
+    save_png(np.asarray(picture), path)
+
+
+TITLE_HEIGHT = 24  # pixels of an image grid's title line (Pillow's bundled font: nothing is fetched)
 
 
 def save_png(image: np.ndarray, path) -> None:

@@ -34,6 +34,11 @@ class Layout:
     def figure(self, name: str) -> Path:
         return self.dir / "figures" / f"{name}.png"
 
+    @property
+    def layerwise(self) -> Path:
+        """The layer-wise re-scoring of the w boundaries, with the layers `edit.wp_layers: auto` edits."""
+        return self.dir / "layerwise.h5"
+
     def edit_grid(self, boundary: str, space: str) -> Path:
         return self.dir / "edits" / space / f"{boundary}.png"
 

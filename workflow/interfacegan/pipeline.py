@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError, boundary_names, boundary_space, conditional_name, digest, edit_spaces, photos
+from .config import ConfigError, boundary_names, boundary_space, conditional_name, digest, edit_spaces, grid_spaces, photos
 from .layout import Layout, shard_count
 
 REPORT = Path(__file__).resolve().parents[1] / "report"  # the captions of the report's items
@@ -73,6 +73,11 @@ def encoder(config: dict) -> list[str]:
     return [path, str(Path(path).with_suffix(".json"))] if path else []
 
 
+def has_layers(config: dict) -> bool:
+    """Whether the run analyses W+ layer by layer: it has w boundaries (every generator with w has W+)."""
+    return "w" in config["spaces"]
+
+
 def has_translator(config: dict) -> bool:
     return config["translator"] is not None
 
@@ -94,6 +99,12 @@ def translator_files(layout: Layout, name: str) -> list:
 
 # What determines the identity translator: its pairs (seed, space, generator) and its training.
 TRANSLATOR_TRAINING = tuple(f"translator.{key}" for key in ("seed", "space", "identity_steps", "batch_size", "lr", "perceptual", "pixel", "architecture"))
+
+
+# The stages whose tables and figures the summary page shows.
+SUMMARIZED = ("separability_table", "cosine_table", "correlation_table", "rescoring_table", "linearity_table", "edit_grids",
+              "layerwise_table", "layerwise_edit_grids", "correlation_real_table", "real_reconstruction_table", "real_edits",
+              "translation_table")
 
 
 STAGES = {
@@ -182,8 +193,22 @@ STAGES = {
         Stage(
             "edit_grids", "edits:edit_grids", ("edit",), ("boundary", "conditional_boundary"),
             inputs=lambda c, lay: [*boundaries(c, lay), *latents(c, lay)],
-            outputs=lambda c, lay: [lay.edit_grid(b, s) for s in edit_spaces(c) for b in boundary_names(c)],
+            outputs=lambda c, lay: [lay.edit_grid(b, s) for s in grid_spaces(c) for b in boundary_names(c)],
             models=("generator",), category="Edit grids",
+        ),
+        Stage(
+            "layerwise_table", "layerwise:run", ("analysis.layerwise_samples", "analysis.layerwise_step"),
+            ("merge_scores", "boundary", "conditional_boundary"),
+            inputs=lambda c, lay: [lay.merged_scores, *boundaries(c, lay), *latents(c, lay)],
+            outputs=lambda c, lay: [lay.layerwise, lay.table("layerwise"), lay.table("layerwise_layers"),
+                                    *(lay.figure(f"layerwise_{b}") for b in boundary_names(c))],
+            models=("generator", "predictor"), when=has_layers, category="Layers",
+        ),
+        Stage(
+            "layerwise_edit_grids", "layerwise:edit_grids", ("edit",), ("layerwise_table",),
+            inputs=lambda c, lay: [lay.layerwise, *boundaries(c, lay), *latents(c, lay)],
+            outputs=lambda c, lay: [lay.edit_grid(b, "wp") for b in boundary_names(c)],
+            models=("generator",), when=lambda c: c["edit"]["wp_layers"] == "auto", category="Edit grids",
         ),
         Stage(
             "align_real", "real_faces:align",
@@ -241,14 +266,8 @@ STAGES = {
         ),
         Stage(
             "summary", "report:run", ("edit", "real_data"),
-            ("separability_table", "cosine_table", "correlation_table", "rescoring_table", "linearity_table", "edit_grids",
-             "correlation_real_table", "real_reconstruction_table", "real_edits", "translation_table"),
-            inputs=lambda c, lay: [
-                path for name in ("separability_table", "cosine_table", "correlation_table", "rescoring_table",
-                                  "linearity_table", "edit_grids", "correlation_real_table", "real_reconstruction_table",
-                                  "real_edits", "translation_table")
-                if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)
-            ],
+            SUMMARIZED,
+            inputs=lambda c, lay: [path for name in SUMMARIZED if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)],
             outputs=lambda c, lay: [lay.summary],
         ),
     ]

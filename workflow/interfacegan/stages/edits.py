@@ -10,7 +10,7 @@ import torch
 
 from .. import figures, latents
 from ..artifacts import write_csv
-from ..config import ConfigError, boundary_names, edit_spaces
+from ..config import ConfigError, boundary_names, grid_spaces
 from ..layout import Layout
 from ..manipulation import interpolate
 from ..models import Models
@@ -34,9 +34,12 @@ class Editor(Models):
             return latents.gather(self.view, self.layout, rows, space)
         if "wp" not in self.generator.spaces:
             raise ConfigError(f"config: edit.wp_layers: generator '{self.generator.name}' has no W+ space")
-        w = torch.from_numpy(latents.gather(self.view, self.layout, rows, "w")).to(self.device)
+        return self.to_wp(latents.gather(self.view, self.layout, rows, "w"))
+
+    def to_wp(self, w: np.ndarray) -> np.ndarray:
+        """W+ codes of W codes, truncated per layer as synthesis from W truncates them."""
         with torch.inference_mode():
-            return self.generator.w_to_wp(w).float().cpu().numpy()
+            return self.generator.w_to_wp(torch.from_numpy(w).to(self.device)).float().cpu().numpy()
 
     def normal(self, name: str, space: str) -> np.ndarray:
         return read_boundary(self.view, self.layout, name, space, "normal")["normal"]
@@ -85,18 +88,37 @@ def linearity(view: dict, layout: Layout) -> None:
 
 def edit_grids(view: dict, layout: Layout) -> None:
     """One PNG per boundary and space: rows = samples, first column the original (framed),
-    then the steps of `edit.mode` from `edit.start` to `edit.end`; in wp (`edit.wp_layers`)
-    the w boundaries move the W+ codes."""
+    then the steps of `edit.mode` from `edit.start` to `edit.end`; in wp (`edit.wp_layers`
+    all or a list; `auto` is the layer-wise stage's) the w boundaries move the W+ codes."""
     editor = Editor(view, layout, with_predictor=False)
-    options = view["edit"]
-    for space in edit_spaces(view):
-        codes = editor.first_codes(options["samples"], space)
-        layers = None if space != "wp" or options["wp_layers"] == "all" else options["wp_layers"]
-        if layers and max(layers) >= codes.shape[1]:
-            raise ConfigError(f"config: edit.wp_layers: layer {max(layers)} does not exist; W+ has {codes.shape[1]} layers")
-        for name in boundary_names(view):
-            normal = editor.normal(name, "w" if space == "wp" else space)
-            edited = interpolate(codes, normal, options["start"], options["end"], options["steps"], options["mode"], layers)
-            grid = np.concatenate([codes[:, None], edited], axis=1)
-            images = editor.images(grid.reshape(-1, *codes.shape[1:]), space)
-            figures.image_grid(images.reshape(*grid.shape[:2], *images.shape[1:]), layout.edit_grid(name, space), marked_column=0)
+    for space in grid_spaces(view):
+        layers = None if space != "wp" or view["edit"]["wp_layers"] == "all" else view["edit"]["wp_layers"]
+        render_grids(editor, space, {name: layers for name in boundary_names(view)})
+
+
+def render_grids(editor: Editor, space: str, layers: dict[str, list[int] | None]) -> None:
+    """The edit grid of each boundary in `layers`: W+ codes move on its layers (None: all),
+    which are named atop the grid."""
+    options = editor.view["edit"]
+    codes = editor.first_codes(options["samples"], space)
+    for name, chosen in layers.items():
+        if chosen and max(chosen) >= codes.shape[1]:
+            raise ConfigError(f"config: edit.wp_layers: layer {max(chosen)} does not exist; W+ has {codes.shape[1]} layers")
+        normal = editor.normal(name, "w" if space == "wp" else space)
+        edited = interpolate(codes, normal, options["start"], options["end"], options["steps"], options["mode"], chosen)
+        grid = np.concatenate([codes[:, None], edited], axis=1)
+        images = editor.images(grid.reshape(-1, *codes.shape[1:]), space)
+        title = f"{name}: W+ layers {layer_list(chosen or range(codes.shape[1]))}" if space == "wp" else None
+        path = editor.layout.edit_grid(name, space)
+        figures.image_grid(images.reshape(*grid.shape[:2], *images.shape[1:]), path, marked_column=0, title=title)
+
+
+def layer_list(layers) -> str:
+    """Layer indices as runs: 0-3,6."""
+    runs = []
+    for layer in layers:
+        if runs and layer == runs[-1][1] + 1:
+            runs[-1][1] = layer
+        else:
+            runs.append([layer, layer])
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)

@@ -43,6 +43,8 @@ def run(view: dict, layout: Layout) -> None:
             continue
         text = [f"<p>{html.escape(caption(stage))}</p>"] if stage else []
         body += [f"<h2>{title}</h2>", *text, *section(view, layout, title, table, figure)]
+    if "w" in view["spaces"]:
+        body += layers(view, layout)
     body += ["<h2>Edit grids</h2>", f"<p>{html.escape(caption('edit_grids'))}</p>"]
     for space in edit_spaces(view):
         for name in boundary_names(view):
@@ -54,6 +56,18 @@ def run(view: dict, layout: Layout) -> None:
         body += translation(view, layout)
     with atomic_path(layout.summary) as tmp:
         tmp.write_text(PAGE.format(title=html.escape(view["run"]), body="\n".join(body)), encoding="utf-8")
+
+
+def layers(view: dict, layout: Layout) -> list[str]:
+    """The layer-wise re-scoring: the layers chosen per boundary, then each boundary's heat map and matrix."""
+    gains = pd.read_csv(layout.table("layerwise"))
+    body = ["<h2>Where each attribute lives in W+</h2>", f"<p>{html.escape(caption('layerwise_table'))}</p>",
+            table_html(pd.read_csv(layout.table("layerwise_layers"), index_col="boundary").round(3))]
+    for name in boundary_names(view):
+        matrix = gains[gains["boundary"] == name].pivot(index="attribute", columns="layer", values="score_change")
+        body += [f"<h3>{html.escape(name)} (w)</h3>", image_tag(layout, layout.figure(f"layerwise_{name}"), name),
+                 table_html(matrix.loc[view["attributes"]].round(3))]
+    return body
 
 
 def real_faces(view: dict, layout: Layout) -> list[str]:
@@ -101,7 +115,9 @@ def edit_caption(view: dict, name: str, space: str) -> str:
     boundary = f"{primal} boundary" + (f" conditioned on {' and '.join(held)}" if held else "")
     span = f"{options['start']:+g} … {options['end']:+g}".replace("-", "−")
     if space == "wp":
-        layers = "every layer" if options["wp_layers"] == "all" else f"layers {', '.join(map(str, options['wp_layers']))}"
+        chosen = options["wp_layers"]
+        layers = ("every layer" if chosen == "all" else "the layers named atop the grid (those that carry the attribute)"
+                  if chosen == "auto" else f"layers {', '.join(map(str, chosen))}")
         how = f"adding {span} times the unit normal of the w {boundary} to {layers} of each W+ code"
     elif options["mode"] == "distance":
         how = f"placing each at signed distance {span} from the {boundary}"
