@@ -1,5 +1,7 @@
 """Boundary files in and out: `interfacegan condition` and `interfacegan cosine` on our .h5 and bare .npy."""
 
+import copy
+import json
 import os
 import pickle
 import re
@@ -8,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import PLANTED, run_chain
+from interfacegan import config as configuration
 from interfacegan.artifacts import read_h5, write_h5
 from interfacegan.cli import main
 
@@ -132,3 +136,62 @@ def test_cosine_matrix_is_labelled_by_stem(vectors, tmp_path, capsys):
     np.testing.assert_allclose(table[["p", "c1", "c2", "mine"]].to_numpy(), normals @ normals.T, atol=2e-6)
     assert main(["cosine", str(vectors["p"]), str(vectors["p"])]) == 2
     assert "named p more than once" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A planted run's boundaries (z: four plain, two conditional), exported in the official layout."""
+    root = tmp_path_factory.mktemp("run")
+    layout = run_chain(configuration.validate(copy.deepcopy(PLANTED)), root)
+    assert main(["export-boundaries", str(layout.dir), "--out", str(root / "exported")]) == 0
+    return layout, root / "exported"
+
+
+def test_export_writes_official_files_and_what_each_boundary_records(exported):
+    layout, out = exported
+    plain = [f"{a}_boundary.npy" for a in PLANTED["attributes"]]
+    conditional = ["eyeglasses_c_age_boundary.npy", "eyeglasses_c_age_smile_boundary.npy"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(plain + conditional + ["boundaries.json"])
+    record = json.loads((out / "boundaries.json").read_text())
+    assert record["run"] == PLANTED["run"] and sorted(record["boundaries"]) == sorted(plain + conditional)
+    for name, entry in record["boundaries"].items():
+        saved = np.load(out / name)
+        assert saved.shape == (1, 32) and saved.dtype == np.float32
+        source = read_h5(layout.dir / entry["source"])
+        np.testing.assert_allclose(saved[0], source["normal"], rtol=0, atol=1e-7)  # the stored normal, up to read_boundary's renormalisation
+        assert (entry["generator"], entry["space"], entry["config_digest"]) == ("planted", "z", source["attrs"]["config_digest"])
+        assert "config" not in entry  # the digest names it; the config itself stays in the .h5
+    assert all(0.5 < record["boundaries"][name]["val_accuracy"] <= 1 and record["boundaries"][name]["solver"] for name in plain)
+    assert record["boundaries"]["eyeglasses_c_age_smile_boundary.npy"]["conditions"] == "age,smile"
+
+
+def test_condition_rebuilds_the_runs_conditional_boundaries_from_the_exported_files(exported, tmp_path):
+    layout, out = exported
+    for name, entry in json.loads((out / "boundaries.json").read_text())["boundaries"].items():
+        if entry["stage"] != "conditional_boundary":
+            continue
+        conditions = [out / f"{c}_boundary.npy" for c in entry["conditions"].split(",")]
+        assert condition(tmp_path / name, out / f"{entry['primal']}_boundary.npy", *conditions) == 0
+        # The run projects the stored float32 normals; `condition` reads them through read_boundary, which
+        # renormalises (a change of at most one float32 rounding, 6e-8), and the projection amplifies that by at
+        # most 1 / |p - its projection| (0.8 for eyeglasses and age here): 1e-6 bounds both roundings with margin.
+        np.testing.assert_allclose(np.load(tmp_path / name)[0], read_h5(layout.dir / entry["source"])["normal"], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("no boundaries", r"holds no boundaries \(boundaries/<space>/<name>.h5\)"),
+    ("not unit", r"boundary \S+/boundaries/z/age.h5 is not a finite unit vector \(norm 2\)"),
+    ("out holds files", r"--out \S+ is a file or a folder that holds files"),
+])
+def test_export_refusals_are_one_line_and_write_nothing(tmp_path, capsys, case, message):
+    run, out = tmp_path / "results" / "run", tmp_path / "out"
+    run.mkdir(parents=True)
+    if case != "no boundaries":
+        ours(run / "boundaries" / "z" / "age.h5", 2 * unit(np.ones(16)) if case == "not unit" else unit(np.ones(16)), "z")
+    if case == "out holds files":
+        out.mkdir()
+        (out / "mine.txt").write_text("keep")
+    assert main(["export-boundaries", str(run), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("interfacegan: error: ") and re.search(message, err), err
+    assert (sorted(p.name for p in out.iterdir()) if out.exists() else []) == (["mine.txt"] if case == "out holds files" else [])

@@ -1,13 +1,15 @@
 """Boundary files in and out: ours (`.h5`, which know their space and generator) and bare vectors
 (`.npy` of shape (d,) or (1, d), the official InterFaceGAN layout, which know only their dimension)."""
 
-from dataclasses import dataclass
+import json
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .artifacts import ArtifactError, atomic_path, read_h5, read_npy, software, write_h5
+from .artifacts import ArtifactError, all_or_nothing, atomic_path, read_h5, read_npy, software, write_h5
 from .manipulation import project
 
 UNIT_TOLERANCE = 1e-3  # the official files are float32 unit vectors; a norm further off is not a boundary
@@ -20,6 +22,7 @@ class Boundary:
     normal: np.ndarray  # (d,) float32, unit
     space: str | None  # None for a bare vector
     generator: str | None
+    attrs: dict = field(default_factory=dict)  # what an .h5 records (solver, accuracies, config digest...)
 
     @property
     def name(self) -> str:
@@ -36,7 +39,7 @@ def read_boundary(path: str | Path) -> Boundary:
         content = read_h5(path, "normal")
         attrs = content["attrs"]
         space = attrs.get("space") or (path.parent.name if path.parent.name in ("z", "w", "wp") else None)
-        boundary = Boundary(path, np.asarray(content["normal"]), space, attrs.get("generator"))
+        boundary = Boundary(path, np.asarray(content["normal"]), space, attrs.get("generator"), attrs)
     elif path.suffix == ".npy":
         vector = read_npy(path, "boundary")
         if vector.ndim not in (1, 2) or (vector.ndim == 2 and vector.shape[0] != 1):
@@ -112,3 +115,33 @@ def cosine_table(paths: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(normals @ normals.T, index=pd.Index(names, name="boundary"), columns=names)
     frame.insert(0, "space", [b.space or "" for b in boundaries])
     return frame.reset_index().set_index(["space", "boundary"])
+
+
+def official_name(boundary: Boundary) -> str:
+    """The official file name of a run's boundary: age_boundary.npy in z, age_w_boundary.npy in w,
+    age_c_gender_boundary.npy for a conditional one (without the official generator_dataset_ prefix)."""
+    return f"{boundary.name}{'' if boundary.space == 'z' else '_' + boundary.space}_boundary.npy"
+
+
+def export_boundaries(run_dir: str, out: str) -> dict:
+    """`interfacegan export-boundaries`: every boundary of a run (boundaries/<space>/<name>.h5), read
+    and checked, as an official-layout .npy in folder `out`, and boundaries.json with what each .h5
+    records (generator, space, solver, accuracies, config digest...; not the config itself). Returns
+    boundaries.json's content."""
+    boundaries = [read_boundary(path) for path in sorted(Path(run_dir).glob("boundaries/*/*.h5"))]
+    if not boundaries:
+        raise ArtifactError(f"{run_dir} holds no boundaries (boundaries/<space>/<name>.h5): name a run's folder, results/<run>, after its boundary stage")
+    files = {official_name(b): {"source": str(b.path.relative_to(run_dir))} | json_attrs(b.attrs) for b in boundaries}
+    record = {"run": Path(run_dir).resolve().name, "boundaries": files, "exported_with": software()}
+    with all_or_nothing():
+        for name, boundary in zip(files, boundaries):
+            write_boundary(Path(out) / name, boundary.normal, {})
+        with atomic_path(Path(out) / "boundaries.json") as tmp:
+            tmp.write_text(json.dumps(record, indent=2))
+    return record
+
+
+def json_attrs(attrs: dict) -> dict:
+    """HDF5 attributes as JSON values (NaN as null), without the recorded config (its digest stays)."""
+    plain = {key: value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value for key, value in attrs.items() if key != "config"}
+    return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in plain.items()}

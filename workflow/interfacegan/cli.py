@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, config, pipeline
-from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, read_npy, software, write_csv, write_h5
+from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, software, write_csv, write_h5
 from .layout import Layout
 from .stages.select import SelectionError
 
@@ -65,6 +65,22 @@ def parser() -> argparse.ArgumentParser:
     cosine = commands.add_parser("cosine", help="the cosine matrix of boundary files, ours or official")
     cosine.add_argument("boundaries", nargs="+", help=".h5 boundaries of runs or .npy vectors (labelled by file stem)")
     cosine.add_argument("--out", help="CSV laid out as tables/cosine.csv (default: print it)")
+    edit = commands.add_parser("edit", help="move codes along a boundary and render every step (like the official edit.py)")
+    edit.add_argument("--config", required=True, help="YAML config file: its generator and batch_size are used")
+    edit.add_argument("--boundary", required=True, help="a run's .h5 (space and generator checked) or a .npy vector (d,) or (1, d) (dimension only)")
+    edit.add_argument("--latents", required=True, help=".npy codes, (n, d) for z/w, (n, layers, d) for wp, or the codes.h5 of invert")
+    edit.add_argument("--space", required=True, choices=["z", "w", "wp"], help="the codes' space (wp codes take a w boundary)")
+    edit.add_argument("--out", required=True, help="a new or empty folder: codes.npy, NNN_KKK.png, grid_NNN.png, edit.json")
+    edit.add_argument("--start", type=float, default=-3.0, help="first step (default: -3)")
+    edit.add_argument("--end", type=float, default=3.0, help="last step (default: 3)")
+    edit.add_argument("--steps", type=int, default=10, help="steps from --start to --end (default: 10)")
+    edit.add_argument("--mode", default="distance", choices=["distance", "offset"],
+                      help="distance: each step places the code at that signed distance from the boundary (the official linear_interpolate; "
+                      "W+ codes move by it); offset: code + step * normal (default: distance)")
+    edit.add_argument("--layers", help="wp only: the W+ layers to move, e.g. 0-7,12 (default: all)")
+    export = commands.add_parser("export-boundaries", help="every boundary of a run as official .npy files, with boundaries.json")
+    export.add_argument("run_dir", help="the run's folder, results/<run>")
+    export.add_argument("--out", required=True, help="a new or empty folder: <name>_boundary.npy (z), <name>_w_boundary.npy (w), boundaries.json")
     convert = commands.add_parser("convert-pkl", help="an NVIDIA StyleGAN2-ADA/StyleGAN3 network pickle as a weights-only checkpoint")
     convert.add_argument("pickle", help="the network pickle (.pkl); read as data, nothing in it is run")
     convert.add_argument("out", help="output stem: writes STEM.pt (G_ema's state dict) and STEM.json (its init kwargs)")
@@ -133,6 +149,24 @@ def run_cosine(args: argparse.Namespace) -> None:
         print(table.to_csv(float_format="%.4f"), end="")
 
 
+def run_edit(args: argparse.Namespace) -> None:
+    from .editing import edit
+    from .models import Models
+
+    check_new_folder(args.out)
+    models = Models(config.load(args.config), with_predictor=False)
+    record = edit(models, args.boundary, args.latents, args.space, args.out, args.start, args.end, args.steps, args.mode, args.layers)
+    print(f"{args.out}: {record['samples']} codes x {record['steps']} steps along {args.boundary} ({record['boundary_check']})")
+
+
+def run_export_boundaries(args: argparse.Namespace) -> None:
+    from .boundaries import export_boundaries
+
+    check_new_folder(args.out)
+    record = export_boundaries(args.run_dir, args.out)
+    print(f"{args.out}: {', '.join(record['boundaries'])} and boundaries.json")
+
+
 def run_convert_pkl(args: argparse.Namespace) -> None:
     from .generators.nvidia import convert_pickle
 
@@ -181,6 +215,7 @@ def training_setup(args: argparse.Namespace):
     import torch
 
     from .checkpoints import stem_paths
+    from .editing import code_shape
     from .models import Models
 
     for path in stem_paths(args.out):
@@ -195,41 +230,6 @@ def training_setup(args: argparse.Namespace):
     return cfg, models
 
 
-def load_codes(path: str, models, space: str) -> np.ndarray:
-    """Finite real codes of `space` from a .npy file (no pickles); z codes get the
-    generator's own preparation (as official)."""
-    expected = code_shape(models, space)
-    codes = read_npy(path, "latents")
-    if codes.shape[1:] != expected or not len(codes):
-        wanted = ", ".join(map(str, ("n", *expected)))
-        raise ArtifactError(f"latents {path} have shape {codes.shape}; --space {space} takes ({wanted}) with n >= 1")
-    with np.errstate(over="ignore"):  # beyond float32 becomes inf, counted below
-        codes = codes.astype(np.float32)
-    bad = int((~np.isfinite(codes)).any(axis=tuple(range(1, codes.ndim))).sum())
-    if bad:
-        raise ArtifactError(f"latents {path}: {bad} codes hold NaN or infinite values (or values beyond float32)")
-    if space == "z":
-        import torch
-
-        with torch.inference_mode():
-            codes = models.generator.prepare_z(torch.from_numpy(codes)).numpy()
-    return codes
-
-
-def code_shape(models, space: str) -> tuple[int, ...]:
-    """The shape of one code of `space`: (d,), or (layers, d) for wp."""
-    generator = models.generator
-    if space not in generator.spaces:
-        raise config.ConfigError(f"--space {space}: generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
-    if space == "z":
-        return (generator.latent_dim,)
-    import torch
-
-    with torch.inference_mode():
-        z = generator.prepare_z(torch.ones(1, generator.latent_dim, device=models.device))
-        return tuple(generator.map_codes(z)[space].shape[1:])
-
-
 def check_out(path: str) -> None:
     """`--out` must name a file that can be made: not a folder, not under a file."""
     out = Path(path)
@@ -240,7 +240,18 @@ def check_out(path: str) -> None:
         raise ArtifactError(f"--out {path}: {parent} is a file, not a folder")
 
 
+def check_new_folder(path: str) -> None:
+    """`--out` must name a folder that is new or empty: nothing there is overwritten."""
+    out = Path(path)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ArtifactError(f"--out {path} is a file or a folder that holds files; name a new or empty folder")
+    above = next(p for p in out.absolute().parents if p.exists())
+    if not above.is_dir():
+        raise ArtifactError(f"--out {path}: {above} is a file, not a folder")
+
+
 def run_generate(args: argparse.Namespace) -> None:
+    from .editing import load_codes
     from .models import Models
 
     check_out(args.out)
@@ -253,6 +264,7 @@ def run_generate(args: argparse.Namespace) -> None:
 def run_score(args: argparse.Namespace) -> None:
     import pandas as pd
 
+    from .editing import load_codes
     from .models import Models
     from .stages.real import image_scores
 
@@ -278,6 +290,7 @@ def image_paths(paths: list[str]) -> list[Path]:
 
 
 def run_invert(args: argparse.Namespace) -> None:
+    from .editing import code_shape
     from .inversion import invert
     from .metrics.lpips import weighted_lpips
     from .models import Models
@@ -446,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "convert-pkl": run_convert_pkl,
-         "condition": run_condition, "cosine": run_cosine,
+         "condition": run_condition, "cosine": run_cosine, "edit": run_edit, "export-boundaries": run_export_boundaries,
          "train-predictor": run_train,
          "train-encoder": run_train_encoder, "train-translator": run_train_translator, "translate": run_translate}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:

@@ -1,0 +1,132 @@
+"""Codes in, edited codes and images out: `interfacegan edit`, the counterpart of the official
+edit.py, with the boundary checked against the codes before anything is made.
+
+A boundary of ours (.h5) knows its space and generator: it must be of the codes' generator and in
+their space (W+ codes take a w boundary). A bare vector (.npy) can only be checked for dimension.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import ArtifactError, all_or_nothing, atomic_path, read_h5, read_npy, software
+from .boundaries import Boundary, read_boundary
+from .config import ConfigError
+from .manipulation import interpolate
+
+BARE = "bare vector: checked for dimension only"
+CHECKED = "space, generator and dimension checked"
+
+
+def code_shape(models, space: str) -> tuple[int, ...]:
+    """The shape of one code of `space`: (d,), or (layers, d) for wp."""
+    generator = models.generator
+    if space not in generator.spaces:
+        raise ConfigError(f"--space {space}: generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
+    if space == "z":
+        return (generator.latent_dim,)
+    import torch
+
+    with torch.inference_mode():
+        z = generator.prepare_z(torch.ones(1, generator.latent_dim, device=models.device))
+        return tuple(generator.map_codes(z)[space].shape[1:])
+
+
+def load_codes(path: str, models, space: str) -> np.ndarray:
+    """Finite real codes of `space` from a .npy file (no pickles) or the codes.h5 of `invert`
+    (made in `space` by this generator); z codes get the generator's own preparation, as the
+    official model.preprocess does (a norm rescale for PGGAN and StyleGAN: the same again for
+    codes that have it)."""
+    expected = code_shape(models, space)
+    codes = inverted_codes(path, models, space) if Path(path).suffix == ".h5" else read_npy(path, "latents")
+    if codes.shape[1:] != expected or not len(codes):
+        wanted = ", ".join(map(str, ("n", *expected)))
+        raise ArtifactError(f"latents {path} have shape {codes.shape}; --space {space} takes ({wanted}) with n >= 1")
+    with np.errstate(over="ignore"):  # beyond float32 becomes inf, counted below
+        codes = codes.astype(np.float32)
+    bad = int((~np.isfinite(codes)).any(axis=tuple(range(1, codes.ndim))).sum())
+    if bad:
+        raise ArtifactError(f"latents {path}: {bad} codes hold NaN or infinite values (or values beyond float32)")
+    if space == "z":
+        import torch
+
+        with torch.inference_mode():
+            codes = models.generator.prepare_z(torch.from_numpy(codes)).numpy()
+    return codes
+
+
+def inverted_codes(path: str, models, space: str) -> np.ndarray:
+    """The `codes` of an `invert` output, which must have been made in `space` by this generator."""
+    content = read_h5(path, "codes")
+    made = (content["attrs"].get("space"), content["attrs"].get("generator"))
+    if made != (space, models.generator.name):
+        raise ArtifactError(f"latents {path} are {made[0]} codes of {made[1]}, not {space} codes of {models.generator.name} (--space, the config's generator)")
+    codes = np.asarray(content["codes"])
+    if codes.dtype.kind not in "fiu":
+        raise ArtifactError(f"latents {path} hold {codes.dtype} values; latents are real numbers")
+    return codes
+
+
+def check_fits(boundary: Boundary, codes: np.ndarray, space: str, generator: str) -> str:
+    """What could be checked of `boundary` against codes of `space` made by `generator`
+    (CHECKED or BARE); a boundary that does not fit is one line naming both."""
+    wanted = "w" if space == "wp" else space
+    theirs = f"codes are {space} of {generator}" + (" (W+ codes take a w boundary)" if space == "wp" else "")
+    if boundary.space and (boundary.space, boundary.generator) != (wanted, generator):
+        raise ArtifactError(f"boundary {boundary.path} is in {boundary.describe()}, {theirs}")
+    if len(boundary.normal) != codes.shape[-1]:
+        size = f"{len(boundary.normal)}-d, in {boundary.describe()}" if boundary.space else boundary.describe()
+        raise ArtifactError(f"boundary {boundary.path} is {size}; {theirs}, {codes.shape[-1]}-d")
+    return CHECKED if boundary.space else BARE
+
+
+def parse_layers(text: str, count: int) -> list[int]:
+    """W+ layers from `0-7,12` (numbers and inclusive ranges), each of the `count` that exist."""
+    layers = set()
+    for item in text.split(","):
+        first, dash, last = item.strip().partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()) or (dash and int(last) < int(first)):
+            raise ConfigError(f"--layers {text}: give layer numbers and rising ranges, e.g. 0-7,12 (not {item.strip()!r})")
+        layers.update(range(int(first), int(last if dash else first) + 1))
+    if max(layers) >= count:
+        raise ConfigError(f"--layers {text}: layer {max(layers)} does not exist; these W+ codes have {count} layers (0-{count - 1})")
+    return sorted(layers)
+
+
+def edit(models, boundary_path: str, latents_path: str, space: str, out: str,
+         start: float, end: float, steps: int, mode: str, layers: str | None = None) -> dict:
+    """Write folder `out`: codes.npy (n, steps, *code shape) float32, the edited codes that are
+    rendered (`manipulation.interpolate`); NNN_KKK.png, sample NNN at step KKK; grid_NNN.png, the
+    original (framed) then the steps; edit.json, the provenance (returned)."""
+    from .figures import image_grid, save_png
+
+    if steps < 1:
+        raise ConfigError(f"--steps must be >= 1, not {steps}")
+    if layers is not None and space != "wp":
+        raise ConfigError(f"--layers picks W+ layers; --space {space} codes have none (use --space wp)")
+    boundary = read_boundary(boundary_path)
+    codes = load_codes(latents_path, models, space)
+    generator = models.view["generator"]["name"]
+    checked = check_fits(boundary, codes, space, generator)
+    chosen = parse_layers(layers, codes.shape[1]) if layers is not None else None
+    edited = interpolate(codes, boundary.normal, start, end, steps, mode, chosen)
+    record = {"boundary": str(boundary_path), "boundary_space": boundary.space, "boundary_generator": boundary.generator,
+              "boundary_check": checked, "latents": str(latents_path), "space": space, "generator": generator,
+              "samples": len(codes), "start": start, "end": end, "steps": steps, "mode": mode,
+              "layers": (chosen or "all") if space == "wp" else None} | software()
+    out = Path(out)
+    per_batch = max(1, models.view["batch_size"] // (steps + 1))  # samples whose originals and steps fill a batch
+    with all_or_nothing():
+        with atomic_path(out / "codes.npy") as tmp, open(tmp, "wb") as f:
+            np.save(f, edited)
+        for first in range(0, len(codes), per_batch):
+            rows = np.concatenate([codes[first : first + per_batch, None], edited[first : first + per_batch]], axis=1)
+            images = models.images(rows.reshape(-1, *codes.shape[1:]), space)
+            for i, row in enumerate(images.reshape(*rows.shape[:2], *images.shape[1:]), start=first):
+                image_grid(row[None], out / f"grid_{i:03d}.png", marked_column=0)
+                for k, image in enumerate(row[1:]):
+                    save_png(image, out / f"{i:03d}_{k:03d}.png")
+        with atomic_path(out / "edit.json") as tmp:
+            tmp.write_text(json.dumps(record, indent=2))
+    return record
