@@ -134,7 +134,7 @@ TINY_STYLEGAN3 = dict(z_dim=16, c_dim=0, w_dim=16, img_resolution=16, img_channe
 
 def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
     """configs/stylegan3_ffhq.yaml shrunk to a CPU, on a 16x16 StyleGAN3-T pickle (its 16 W+ layers
-    kept): sample, score, boundaries in z and w, tables, edits, and photos inverted in W+ and edited."""
+    kept): sample, score, boundaries in z and w, tables, edits, layer-wise re-scoring, and photos inverted in W+ and edited."""
     torch.manual_seed(0)
     network = build_network("stylegan3", TINY_STYLEGAN3)
     path = tmp_path / "tiny.pkl"
@@ -148,7 +148,7 @@ def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
             Image.fromarray(face).save(photos / f"photo_{i}.png")
 
     config = yaml.safe_load((ROOT / "configs" / "stylegan3_ffhq.yaml").read_text())
-    config |= {"n_samples": 400, "shard_size": 200, "batch_size": 50, "analysis": {"rescoring_samples": 50, "linearity_samples": 20},
+    config |= {"n_samples": 400, "shard_size": 200, "batch_size": 50, "analysis": {"rescoring_samples": 50, "linearity_samples": 20, "layerwise_samples": 10},
                "edit": {"samples": 2, "steps": 3}, "real_images": {"images": str(photos), "align": False, "space": "wp", "steps": 200, "shard_size": 2}}
     config["generator"]["checkpoint"] = str(path)
     config["predictor"] = {"name": "planted", "attributes": config["attributes"]}  # reads the images' rows
@@ -165,6 +165,8 @@ def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
         normal = read_h5(layout.boundary("age", space), "normal")["normal"]
         assert normal.shape == (16,) and abs(np.linalg.norm(normal) - 1) < 1e-5
     assert all(layout.edit_grid(name, "w").is_file() for name in configuration.boundary_names(config))
+    layerwise = pd.read_csv(layout.table("layerwise"))  # every W+ layer of every w boundary, re-scored
+    assert len(layerwise) == len(configuration.boundary_names(config)) * 16 * 5 and np.isfinite(layerwise["score_change"]).all()
     reconstruction = pd.read_csv(layout.table("real_reconstruction"))
     assert len(reconstruction) == 2 and (reconstruction["psnr"] > 30).all(), reconstruction
 
