@@ -7,8 +7,11 @@ of every stage upstream of it. The digest of that view (without `run`) is what i
 artifacts record, so a stage can tell whether a file it reads belongs to its run.
 """
 
+import functools
+import hashlib
 import importlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +37,7 @@ class Stage:
     outputs: Callable[..., list]  # (config, layout, **wildcards) -> files it writes (wildcards may be "{patterns}")
     wildcards: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # config sections it builds networks from (their checkpoints are inputs)
+    files: Callable[[dict], list] = field(default=lambda config: [])  # files from outside the run it reads, beside its checkpoints
     when: Callable[[dict], bool] = field(default=lambda config: True)  # whether the run has this stage
     category: str | None = None  # its section of Snakemake's report (captioned by workflow/report/<name>.rst)
 
@@ -168,7 +172,7 @@ STAGES = {
         Stage(
             "real_scores", "real:score_real", ("attributes", "predictor", "real_data", *IMAGES), (),
             inputs=lambda c, lay: [], outputs=lambda c, lay: [lay.real_scores],
-            models=("predictor",), when=lambda c: bool(c["real_data"]),
+            models=("predictor",), files=lambda c: photos(c["real_data"], "real_data"), when=lambda c: bool(c["real_data"]),
         ),
         Stage(
             "correlation_real_table", "analysis:correlation_real", (), ("real_scores",),
@@ -215,13 +219,13 @@ STAGES = {
             ("real_images.images", "real_images.limit", "real_images.align", "generator", *IMAGES), (),
             inputs=lambda c, lay: photos(c["real_images"], "real_images"),
             outputs=lambda c, lay: [lay.aligned, *(lay.aligned_face(p.name) for p in photos(c["real_images"], "real_images"))],
-            models=("generator",), when=has_real_images,
+            models=("generator",), files=lambda c: photos(c["real_images"], "real_images"), when=has_real_images,
         ),
         Stage(
             "invert_real", "real_faces:invert_shard", ("seed", "real_images"), ("align_real",),
             inputs=lambda c, lay, photo_shard: [lay.aligned, *encoder(c)],
             outputs=lambda c, lay, photo_shard: [lay.real_codes(photo_shard)],
-            wildcards=("photo_shard",), models=("generator",), when=has_real_images,
+            wildcards=("photo_shard",), models=("generator",), files=encoder, when=has_real_images,
         ),
         Stage(
             "real_reconstruction_table", "real_faces:reconstruction", (), ("invert_real",),
@@ -302,8 +306,38 @@ def pick(config: dict, keys: set[str]) -> dict:
 
 
 def view(config: dict, stage: str) -> dict:
-    """What `stage` sees of a validated config: its content keys, plus the run's name."""
-    return pick(config, content_keys(stage)) | {"run": config["run"]}
+    """What `stage` sees of a validated config: its content keys, the run's name, and the
+    content digest of the files from outside the run that it and its upstream stages read
+    (a view keeps its own): a file replaced by another changes the view, whatever its date."""
+    files = config["files"] if "files" in config else files_digest(outside_files(config, stage))
+    return pick(config, content_keys(stage)) | {"run": config["run"], "files": files}
+
+
+def outside_files(config: dict, stage: str) -> list[str]:
+    """The checkpoints, sidecars, photos and images that `stage` and its upstream stages read."""
+    return sorted({str(path) for name in upstream(stage) if STAGES[name].when(config)
+                   for path in [*checkpoints(config, name), *STAGES[name].files(config)]})
+
+
+def files_digest(paths: list[str]) -> str:
+    """One digest of the files' names and contents (a missing file is the job's to report)."""
+    return digest({path: file_digest(path, *stat_key(path)) if os.path.isfile(path) else None for path in paths})
+
+
+def stat_key(path: str) -> tuple:
+    """What changes whenever the file's content can have (ctime: even a `cp -p` moves it)."""
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+@functools.lru_cache(maxsize=None)
+def file_digest(path: str, *key) -> str:
+    """SHA-256 of a file's content (remembered per path and stat key: each file is read once a process)."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            sha.update(block)
+    return sha.hexdigest()
 
 
 def content_digest(view_or_config: dict, stage: str) -> str:
