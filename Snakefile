@@ -24,6 +24,10 @@ except configuration.ConfigError as err:
 
 LAYOUT = Layout(config["run"])
 
+# The jobs run `interfacegan`: the one beside the Python that runs Snakemake, found even when
+# its venv is not activated (`.venv/bin/snakemake`). A conda or container job puts its own first.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+
 
 report: "workflow/report/workflow.rst"
 

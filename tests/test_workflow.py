@@ -53,6 +53,18 @@ def test_a_500_shard_config_plans(tmp_path):
     assert counts["select"] == counts["boundary"] == len(config["attributes"])
 
 
+def test_the_venvs_snakemake_runs_jobs_without_the_venv_activated(tmp_path):
+    """`.venv/bin/snakemake`, typed with a PATH that does not hold the venv: the jobs find its `interfacegan`."""
+    config = copy.deepcopy(PLANTED)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    target = f"results/{config['run']}/latents/shard_00000.h5"
+    command = [str(Path(sys.executable).parent / "snakemake"), target, "--snakefile", str(ROOT / "Snakefile"), "--cores", "1",
+               "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=os.environ | {"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / target).is_file()
+
+
 def test_a_bad_config_stops_with_one_line_before_any_job(tmp_path):
     config = copy.deepcopy(PLANTED) | {"shard_sizes": 10}
     done = snakemake(config, tmp_path, "--cores", "1")
