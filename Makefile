@@ -3,8 +3,10 @@
 VENV ?= .venv
 CORES ?= all
 STAMP := $(VENV)/.installed
-# `make run PHOTOS=DIR`: also align, invert and edit the face photos in DIR (real_images.images)
-PHOTO_CONFIG := $(if $(PHOTOS),--config 'real_images={images: $(abspath $(PHOTOS))}')
+# `make run PHOTOS=DIR`: also align, invert and edit the face photos in DIR (real_images.images);
+# the folder reaches Snakemake through the environment as JSON, so any name works (spaces, commas, quotes)
+export PHOTOS
+PHOTO_CONFIG = $(if $(PHOTOS),--config "real_images=$$($(VENV)/bin/python -c 'import json, os; print(json.dumps({"images": os.path.abspath(os.environ["PHOTOS"])}))')")
 
 .PHONY: run test dry-run translators
 

@@ -65,6 +65,18 @@ def test_the_venvs_snakemake_runs_jobs_without_the_venv_activated(tmp_path):
     assert (tmp_path / target).is_file()
 
 
+def test_make_takes_a_photo_folder_of_any_name(tmp_path):
+    """`make dry-run PHOTOS="my, \"odd\" photos"`: spaces, a comma and quotes reach the plan intact."""
+    folder = tmp_path / 'my, "odd" photos'
+    folder.mkdir()
+    for photo in (ROOT / "data" / "real_faces").glob("*.*g"):
+        shutil.copy(photo, folder)
+    done = subprocess.run(["make", "--old-file=.venv/.installed", "dry-run", f"PHOTOS={folder}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    photos = sorted(p.name for p in folder.iterdir())
+    assert f"input: {', '.join(str(folder / p) for p in photos)}" in done.stdout
+
+
 def test_a_bad_config_stops_with_one_line_before_any_job(tmp_path):
     config = copy.deepcopy(PLANTED) | {"shard_sizes": 10}
     done = snakemake(config, tmp_path, "--cores", "1")
