@@ -37,6 +37,12 @@ def scores_file(layout: Layout, column: np.ndarray) -> None:
     write_h5(layout.merged_scores, {"scores": scores, "attributes": PLANTED["attributes"]}, attrs)
 
 
+def odd_scores_file(layout: Layout, scores: np.ndarray, attributes: list[str]) -> None:
+    """A merged score file of this run (its provenance forged) with `scores` for `attributes`."""
+    attrs = provenance(configuration.validate(PLANTED), "merge_scores") | {"start": 0, "stop": 6000}
+    write_h5(layout.merged_scores, {"scores": scores, "attributes": attributes}, attrs)
+
+
 def truncated_latents(layout: Layout) -> None:
     write_h5(layout.latents(0), {"z": np.zeros((2000, 32), np.float32)}, {"start": 0, "stop": 2000})
     data = layout.latents(0).read_bytes()
@@ -72,6 +78,8 @@ CASES = [
     ("infinite scores", PLANTED, ["select", "--attribute", "smile"], lambda lay: scores_file(lay, np.r_[np.inf, np.arange(5999.0)]), "1 scores are infinite", "selection"),
     ("all-equal scores", PLANTED, ["select", "--attribute", "smile"], lambda lay: scores_file(lay, np.ones(6000)), "all 6000 valid scores equal", "selection"),
     ("all-NaN scores", PLANTED, ["select", "--attribute", "smile"], lambda lay: scores_file(lay, np.full(6000, np.nan)), "0 valid scores", "selection"),
+    ("1-D scores", PLANTED, ["select", "--attribute", "smile"], lambda lay: odd_scores_file(lay, np.zeros(6000, np.float32), ATTRIBUTES), "holds scores of shape (6000,) for pose, smile, age, eyeglasses; this run's are (6000, 4)", "selection"),
+    ("scores lacking a column", PLANTED, ["select", "--attribute", "smile"], lambda lay: odd_scores_file(lay, np.zeros((6000, 3), np.float32), ATTRIBUTES[:3]), "holds scores of shape (6000, 3) for pose, smile, age; this run's are (6000, 4) for pose, smile, age, eyeglasses", "selection"),
     ("run ..", with_keys(run=".."), ["sample", "--shard", "0"], None, "config: run: '..' does not match", "latents"),
     ("run .", with_keys(run="."), ["sample", "--shard", "0"], None, "config: run: '.' does not match", "latents"),
     ("run .hidden", with_keys(run=".hidden"), ["sample", "--shard", "0"], None, "config: run: '.hidden' does not match", "latents"),

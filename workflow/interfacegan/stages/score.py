@@ -5,7 +5,7 @@ Images live only on the device, one batch at a time; nothing is written but scor
 
 import numpy as np
 
-from ..artifacts import provenance, read_artifact, write_h5
+from ..artifacts import ArtifactError, provenance, read_artifact, write_h5
 from ..layout import Layout, shard_count, shard_rows
 
 
@@ -24,14 +24,24 @@ def merge(view: dict, layout: Layout) -> None:
     parts = []
     for shard in range(shard_count(view["n_samples"], view["shard_size"])):
         start, stop = shard_rows(view["n_samples"], view["shard_size"], shard)
-        parts.append(read_artifact(layout.scores(shard), view, "scores", stage="score", start=start, stop=stop)["scores"])
+        parts.append(read_scores(layout.scores(shard), view, "score", start, stop)["scores"])
     attrs = provenance(view, "merge_scores") | {"start": 0, "stop": view["n_samples"]}
     write_h5(layout.merged_scores, {"scores": np.concatenate(parts), "attributes": view["attributes"]}, attrs)
 
 
 def read_merged(view: dict, layout: Layout) -> dict:
     """The run's merged scores (n_samples, m) and their attribute names, checked to be this run's."""
-    return read_artifact(layout.merged_scores, view, "scores", "attributes", stage="merge_scores", start=0, stop=view["n_samples"])
+    return read_scores(layout.merged_scores, view, "merge_scores", 0, view["n_samples"])
+
+
+def read_scores(path, view: dict, stage: str, start: int, stop: int) -> dict:
+    """Scores of this run's rows [start, stop), checked: one row per sample, one column per attribute."""
+    found = read_artifact(path, view, "scores", "attributes", stage=stage, start=start, stop=stop)
+    expected = (stop - start, len(view["attributes"]))
+    if found["scores"].shape != expected or list(found["attributes"]) != view["attributes"]:
+        raise ArtifactError(f"{path} holds scores of shape {found['scores'].shape} for {', '.join(map(str, found['attributes']))}; "
+                            f"this run's are {expected} for {', '.join(view['attributes'])}: delete it and re-run")
+    return found
 
 
 def score_spread(view: dict, layout: Layout) -> np.ndarray:
