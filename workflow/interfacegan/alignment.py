@@ -25,14 +25,14 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 
 from .artifacts import ArtifactError
 from .generators.base import Generator
+from .images import read_image
 from .metrics.identity import LANDMARKS, RECOGNITION, _models, model_path
 from .models import to_uint8
 
-GREY_MODES = {"1", "L", "LA", "I", "F", "La"}
 DETECT_SIDE = 1024  # photos are reduced to at most this side for detection only (speed)
 MARGIN = 3  # source pixels of edge padding beyond what the warp samples, for the bicubic kernel
 
@@ -109,19 +109,10 @@ def similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def read_colour_photo(path: Path) -> Image.Image:
-    """The photo at `path` as RGB, EXIF orientation applied; unreadable or greyscale -> ArtifactError."""
-    try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            image.load()
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise ArtifactError(f"image {path} cannot be read ({err})") from err
-    grey = image.mode in GREY_MODES or image.mode.startswith("I;")
-    image = image.convert("RGB")
-    if not grey:
-        r, g, b = (np.asarray(c) for c in image.split())
-        grey = np.array_equal(r, g) and np.array_equal(g, b)
-    if grey:
+    """The photo at `path` as `images.read_image` reads it; a greyscale one (equal channels) -> ArtifactError."""
+    image = read_image(path)
+    r, g, b = (np.asarray(c) for c in image.split())
+    if np.array_equal(r, g) and np.array_equal(g, b):
         raise ArtifactError(f"image {path} is greyscale; the generator makes colour faces, give a colour photo")
     return image
 

@@ -7,6 +7,7 @@ Modules are imported when a command needs them, so that the stages without image
 import argparse
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -43,21 +44,22 @@ def parser() -> argparse.ArgumentParser:
     score.add_argument("--config", required=True, help="YAML config file")
     what = score.add_mutually_exclusive_group(required=True)
     what.add_argument("--latents", help=".npy codes (n, d) of --space")
-    what.add_argument("--images", nargs="+", help="image files or folders (a folder's files in sorted order)")
+    what.add_argument("--images", nargs="+", help="image files or folders (a folder's .png/.jpg/.jpeg photos, sorted by name, as the workflow takes them)")
     score.add_argument("--space", default="z", choices=["z", "w"])
     score.add_argument("--out", required=True, help="CSV: one row per latent or image, one column per attribute")
     invert = commands.add_parser("invert", help="invert face images into the config's generator's latent space")
     invert.add_argument("--config", required=True, help="YAML config file: its generator, device and batch_size are used")
-    invert.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's files in sorted order)")
-    invert.add_argument("--space", default="z", choices=["z", "w", "wp"])
+    invert.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's .png/.jpg/.jpeg photos, sorted by name, as the workflow takes them)")
     invert.add_argument("--out", required=True, help="HDF5: codes (in the images' order), psnr, images (their paths)")
-    invert.add_argument("--steps", type=int, default=1000, help="Adam steps per batch (default: 1000; 0 with --encoder: the encoder's codes)")
-    invert.add_argument("--lr", type=float, default=0.1, help="peak learning rate (default: 0.1)")
-    invert.add_argument("--prior-weight", type=float, default=0.0, help="weight of the in-distribution prior (default: 0)")
-    invert.add_argument("--perceptual", type=float, default=0.0, help="weight of the LPIPS (VGG16) term beside the pixel MSE (default: 0, off)")
+    # Left out, these take the config's real_images values (the workflow's own inversion), else the schema's defaults.
+    invert.add_argument("--space", choices=["z", "w", "wp"], help=f"default: real_images.space {FROM_CONFIG}")
+    invert.add_argument("--steps", type=int, help=f"Adam steps per batch (0 with an encoder: its codes); default: real_images.steps {FROM_CONFIG}")
+    invert.add_argument("--lr", type=float, help=f"peak learning rate; default: real_images.lr {FROM_CONFIG}")
+    invert.add_argument("--prior-weight", type=float, help=f"weight of the in-distribution prior; default: real_images.prior_weight {FROM_CONFIG}")
+    invert.add_argument("--perceptual", type=float, help=f"weight of the LPIPS (VGG16) term beside the pixel MSE (0: off); default: real_images.perceptual {FROM_CONFIG}")
     invert.add_argument("--seed", type=int, help="seed of the random z starts (default: the config's seed)")
-    invert.add_argument("--encoder", help="encoder checkpoint STEM.pt (from train-encoder): its codes start the optimisation")
-    invert.add_argument("--align", action="store_true", help="align each photo's face like the generator's (dlib landmarks) instead of a centre crop")
+    invert.add_argument("--encoder", help=f"encoder checkpoint STEM.pt (from train-encoder) whose codes start the optimisation; default: real_images.encoder {FROM_CONFIG}")
+    add_align_argument(invert)
     condition = commands.add_parser("condition", help="a boundary made orthogonal to others (conditional manipulation)")
     condition.add_argument("--primal", required=True, help="the boundary to condition: a run's .h5 or a .npy vector (d,) or (1, d)")
     condition.add_argument("--conditions", nargs="+", required=True, help="the boundaries it must not move along (.h5 or .npy)")
@@ -103,6 +105,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+FROM_CONFIG = "(the config's, else the schema's default)"
+
+
+def add_align_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--align", action=argparse.BooleanOptionalAction,
+                   help="align each photo's face like the generator's (dlib landmarks), or (--no-align) take a centre crop; "
+                   "default: real_images.align, off for a config without real_images")
+
+
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="folder of the images; relative table paths are taken inside it")
     p.add_argument("--attributes", nargs="+", required=True, help="output names: attribute-table columns or yaw (see --map)")
@@ -133,7 +144,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 def run_condition(args: argparse.Namespace) -> None:
     from .boundaries import conditioned
 
-    check_out(args.out)
+    check_out(args.out, {"--primal": args.primal, "--conditions": args.conditions})
     attrs = conditioned(args.primal, args.conditions, args.out)
     print(f"{args.out}: cosine to the primal {attrs['cosine_to_primal']:.4f}, max |residual| {attrs['max_abs_residual']:.1e}")
 
@@ -141,9 +152,10 @@ def run_condition(args: argparse.Namespace) -> None:
 def run_cosine(args: argparse.Namespace) -> None:
     from .boundaries import cosine_table
 
+    if args.out:
+        check_out(args.out, {"boundary": args.boundaries})
     table = cosine_table(args.boundaries)
     if args.out:
-        check_out(args.out)
         write_csv(args.out, table)
     else:
         print(table.to_csv(float_format="%.4f"), end="")
@@ -153,7 +165,7 @@ def run_edit(args: argparse.Namespace) -> None:
     from .editing import edit
     from .models import Models
 
-    check_new_folder(args.out)
+    check_out(args.out, {"--config": args.config, "--boundary": args.boundary, "--latents": args.latents}, "new folder")
     models = Models(config.load(args.config), with_predictor=False)
     record = edit(models, args.boundary, args.latents, args.space, args.out, args.start, args.end, args.steps, args.mode, args.layers)
     print(f"{args.out}: {record['samples']} codes x {record['steps']} steps along {args.boundary} ({record['boundary_check']})")
@@ -162,7 +174,7 @@ def run_edit(args: argparse.Namespace) -> None:
 def run_export_boundaries(args: argparse.Namespace) -> None:
     from .boundaries import export_boundaries
 
-    check_new_folder(args.out)
+    check_out(args.out, {"run_dir": args.run_dir}, "new folder")
     record = export_boundaries(args.run_dir, args.out)
     print(f"{args.out}: {', '.join(record['boundaries'])} and boundaries.json")
 
@@ -170,6 +182,8 @@ def run_export_boundaries(args: argparse.Namespace) -> None:
 def run_convert_pkl(args: argparse.Namespace) -> None:
     from .generators.nvidia import convert_pickle
 
+    for path in stem_outputs(args.out):
+        check_out(path, {"pickle": args.pickle})
     print(convert_pickle(args.pickle, args.out))
 
 
@@ -179,6 +193,9 @@ def run_train(args: argparse.Namespace) -> None:
     pairs = [item.partition("=") for item in args.map]
     if any(not name or not source for name, _, source in pairs):
         raise config.ConfigError(f"train-predictor: --map takes NAME=SOURCE pairs, got {' '.join(args.map)}")
+    inputs = {"--data": args.data, "--attr-file": args.attr_file, "--landmarks-file": args.landmarks_file, "--partition-file": args.partition_file}
+    for path in stem_outputs(args.out, ".report.json"):
+        check_out(path, inputs)
     from .predictors.train import train_predictor
 
     options = dict(
@@ -192,13 +209,14 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def run_train_encoder(args: argparse.Namespace) -> None:
-    if args.steps < 1 or args.batch_size < 1 or not args.lr > 0 or args.image_weight < 0 or args.held_out < 1:
-        raise config.ConfigError("train-encoder: --steps, --batch-size and --held-out must be >= 1, --lr > 0 and --image-weight >= 0")
+    if args.steps < 1 or args.batch_size < 1 or not 0 < args.lr < math.inf or not 0 <= args.image_weight < math.inf or args.held_out < 1:
+        raise config.ConfigError("train-encoder: --steps, --batch-size and --held-out must be >= 1, --lr > 0 and --image-weight >= 0, each finite")
     if args.blocks and len(args.blocks) != len(args.widths):
         raise config.ConfigError("train-encoder: --blocks needs one count per --widths entry")
     from .encoder import save_encoder, train_encoder
 
-    cfg, models = training_setup(args)
+    cfg = config.load(args.config)
+    models = training_setup(args, cfg, {"--config": args.config})
     encoder, report = train_encoder(
         models.generator, args.space, args.steps, args.batch_size, args.lr, args.seed, args.image_weight,
         widths=tuple(args.widths), blocks=tuple(args.blocks) if args.blocks else None, held_out=args.held_out,
@@ -209,52 +227,91 @@ def run_train_encoder(args: argparse.Namespace) -> None:
     print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
 
 
-def training_setup(args: argparse.Namespace):
-    """(config, its generator) for a training command: --out's STEM.pt and STEM.json can be
-    written, --device and --threads applied, and the generator has --space."""
+def training_setup(args: argparse.Namespace, cfg: dict, inputs: dict):
+    """The models of `cfg` for a training command: --out's STEM.pt and STEM.json can be written
+    (and are none of `inputs`), --device and --threads applied, and the generator has --space."""
     import torch
 
-    from .checkpoints import stem_paths
     from .editing import code_shape
     from .models import Models
 
-    for path in stem_paths(args.out):
-        check_out(str(path))
-    cfg = config.load(args.config)
+    for path in stem_outputs(args.out):
+        check_out(path, inputs)
     if args.device:
         cfg["device"] = args.device
     if args.threads:
         torch.set_num_threads(args.threads)
     models = Models(cfg, with_predictor=False)
     code_shape(models, args.space)  # the generator has the space
-    return cfg, models
+    return models
 
 
-def check_out(path: str) -> None:
-    """`--out` must name a file that can be made: not a folder, not under a file."""
+def check_out(path: str, inputs: dict, kind: str = "file") -> None:
+    """One line, before any work, unless --out `path` can be written without touching an input.
+    `kind` is what it must name: a file, a folder (made if missing), or a new folder (missing or
+    empty); nothing on the way to it may be a file. `inputs` maps each input's flag to its path,
+    paths or None, files or folders: --out may not be one, lie inside one or hold one (paths
+    compared resolved: symlinks and .. followed)."""
     out = Path(path)
-    if out.is_dir():
+    if kind == "file" and out.is_dir():
         raise ArtifactError(f"--out {path} is a folder; name the file to write")
-    parent = next(p for p in out.absolute().parents if p.exists())
-    if not parent.is_dir():
-        raise ArtifactError(f"--out {path}: {parent} is a file, not a folder")
-
-
-def check_new_folder(path: str) -> None:
-    """`--out` must name a folder that is new or empty: nothing there is overwritten."""
-    out = Path(path)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if kind == "folder" and out.exists() and not out.is_dir():
+        raise ArtifactError(f"--out {path} is a file; name a folder")
+    if kind == "new folder" and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ArtifactError(f"--out {path} is a file or a folder that holds files; name a new or empty folder")
     above = next(p for p in out.absolute().parents if p.exists())
     if not above.is_dir():
         raise ArtifactError(f"--out {path}: {above} is a file, not a folder")
+    target = out.resolve()
+    for flag, value in inputs.items():
+        for given in [] if value is None else [value] if isinstance(value, (str, Path)) else value:
+            source = Path(given).resolve()
+            relation = "is" if source == target else "lies inside" if source in target.parents else "holds" if target in source.parents else None
+            if relation:
+                raise ArtifactError(f"--out {path} {relation} the input {flag} {given}; inputs are never written over, choose another --out")
+
+
+def stem_outputs(stem: str, *suffixes: str) -> list[str]:
+    """The files an output stem names: STEM.pt and STEM.json (as `checkpoints.stem_paths`), then STEM + each suffix."""
+    from .checkpoints import stem_paths
+
+    pt, meta = stem_paths(stem)
+    return [str(pt), str(meta)] + [str(pt.with_suffix("")) + suffix for suffix in suffixes]
+
+
+def checkpoint_files(stem: str | None) -> list[str]:
+    """An input checkpoint's files, STEM.pt and its STEM.json (none for None)."""
+    return stem_outputs(stem) if stem else []
+
+
+def section_defaults(cfg: dict, section: str) -> dict:
+    """The config's `section` (real_images, translator), or the schema's defaults of it where the config has none."""
+    if cfg[section] is not None:
+        return cfg[section]
+    options = {}
+    config.fill_defaults(options, config.schema()["properties"][section])
+    return options
+
+
+def take_defaults(args: argparse.Namespace, defaults: dict) -> None:
+    """Each flag left out (None) takes its value in `defaults` (keys as the flags' dests)."""
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+
+
+def photo_defaults(args: argparse.Namespace, cfg: dict, *keys: str) -> None:
+    """invert's and translate's flags `keys` left out take the config's real_images values (the
+    workflow's own), else the schema's; without real_images, photos are taken as aligned crops (no --align)."""
+    options = section_defaults(cfg, "real_images") | ({} if cfg["real_images"] else {"align": False})
+    take_defaults(args, {key: options[key] for key in keys})
 
 
 def run_generate(args: argparse.Namespace) -> None:
     from .editing import load_codes
     from .models import Models
 
-    check_out(args.out)
+    check_out(args.out, {"--config": args.config, "--latents": args.latents})
     models = Models(config.load(args.config), with_predictor=False)
     images = models.images(load_codes(args.latents, models, args.space), args.space)
     with atomic_path(args.out) as tmp, open(tmp, "wb") as f:
@@ -268,7 +325,7 @@ def run_score(args: argparse.Namespace) -> None:
     from .models import Models
     from .stages.real import image_scores
 
-    check_out(args.out)
+    check_out(args.out, {"--config": args.config, "--latents": args.latents, "--images": args.images})
     cfg = config.load(args.config)
     if args.images:
         paths = image_paths(args.images)
@@ -280,13 +337,22 @@ def run_score(args: argparse.Namespace) -> None:
 
 
 def image_paths(paths: list[str]) -> list[Path]:
-    """The files named, each folder replaced by its files (not hidden ones) in sorted order."""
+    """The files named, each folder replaced by its photos as the workflow takes them (`config.photos`:
+    .png/.jpg/.jpeg files, not hidden ones, sorted by name)."""
     found = []
     for path in map(Path, paths):
-        found += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) if path.is_dir() else [path]
+        found += folder_photos(path) if path.is_dir() else [path]
     if not found:
-        raise ArtifactError(f"--images {' '.join(paths)}: no images found")
+        raise ArtifactError(f"--images {' '.join(paths)}: no images found (a folder's are its {'/'.join(config.PHOTO_SUFFIXES)} files)")
     return found
+
+
+def folder_photos(folder: Path) -> list[Path]:
+    """`config.photos`'s photos of a folder (none where it finds none)."""
+    try:
+        return config.photos({"images": str(folder), "limit": None}, "--images")
+    except config.ConfigError:
+        return []
 
 
 def run_invert(args: argparse.Namespace) -> None:
@@ -295,15 +361,16 @@ def run_invert(args: argparse.Namespace) -> None:
     from .metrics.lpips import weighted_lpips
     from .models import Models
 
-    check_out(args.out)
+    cfg = config.load(args.config)
+    photo_defaults(args, cfg, "space", "encoder", "steps", "lr", "prior_weight", "perceptual", "align")
+    check_out(args.out, {"--config": args.config, "--images": args.images, "--encoder": checkpoint_files(args.encoder)})
     fewest = 0 if args.encoder else 1
-    if args.steps < fewest or not args.lr > 0 or args.perceptual < 0:
+    if args.steps < fewest or not 0 < args.lr < math.inf or not 0 <= args.perceptual < math.inf or not 0 <= args.prior_weight < math.inf:
         raise config.ConfigError(
-            f"invert: --steps must be >= {fewest}{' (0 only with --encoder)' * fewest}, --lr > 0 and --perceptual >= 0 "
-            f"(got {args.steps}, {args.lr}, {args.perceptual})"
+            f"invert: --steps must be >= {fewest}{' (0 only with --encoder)' * fewest}, --lr > 0, --perceptual and --prior-weight >= 0, "
+            f"each finite (got {args.steps}, {args.lr}, {args.perceptual}, {args.prior_weight})"
         )
     paths = image_paths(args.images)
-    cfg = config.load(args.config)
     models = Models(cfg, with_predictor=False)
     code_shape(models, args.space)  # the generator has the space
     images = input_faces(paths, models.generator, args.align)
@@ -322,6 +389,10 @@ def run_invert(args: argparse.Namespace) -> None:
 
 
 def run_stage(args: argparse.Namespace) -> None:
+    results = Path(args.results)
+    above = next(p for p in [results, *results.absolute().parents] if p.exists())
+    if not above.is_dir():
+        raise ArtifactError(f"--results {args.results}: {above} is a file; name the folder of the runs")
     source = json.loads(args.view) if args.view else config.load(args.config)
     wildcards = {name: getattr(args, name) for name in pipeline.STAGES[args.name].wildcards}
     if pipeline.STAGES[args.name].models:
@@ -352,17 +423,18 @@ def add_translator_commands(commands) -> None:
     train.add_argument("--boundary", required=True, help="the run's boundary name, or identity: the identity model (pairs (x, x))")
     train.add_argument("--out", required=True, help="output stem: writes STEM.pt and STEM.json (the report inside)")
     train.add_argument("--identity", help="the identity model (STEM or STEM.pt) that a boundary model is fine-tuned from (needed then)")
-    train.add_argument("--space", default="z", choices=["z", "w", "wp"], help="the boundary's latent space (default: z)")
-    train.add_argument("--alpha", type=float, default=3.0, help="edit distance along the boundary's normal (default: 3)")
-    train.add_argument("--steps", type=int, default=2000, help="training steps (default: 2000)")
-    train.add_argument("--batch-size", type=int, default=8, help="generated pairs per step (default: 8)")
-    train.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate (default: 2e-4, betas 0.5 / 0.999)")
-    train.add_argument("--seed", type=int, help="seed of the weights and the training pairs (default: the config's seed + 1; never the config's own)")
-    train.add_argument("--perceptual", type=float, default=10.0, help="weight of the LPIPS (VGG16) term (default: 10; 0: off)")
-    train.add_argument("--pixel", type=float, default=10.0, help="weight of the L1 pixel term (default: 10; 0: off)")
-    train.add_argument("--channels", type=int, default=32, help="the translator's first width (default: 32; a boundary model takes its identity model's architecture)")
-    train.add_argument("--downsamples", type=int, default=2, help="strided convolutions down, as many up (default: 2)")
-    train.add_argument("--blocks", type=int, default=4, help="residual blocks (default: 4)")
+    # Left out, these take the config's translator values (as the workflow trains), else the schema's defaults.
+    train.add_argument("--space", choices=["z", "w", "wp"], help=f"the boundary's latent space; default: translator.space {FROM_CONFIG}")
+    train.add_argument("--alpha", type=float, help=f"edit distance along the boundary's normal; default: translator.alpha {FROM_CONFIG}")
+    train.add_argument("--steps", type=int, help=f"training steps; default: translator.steps, translator.identity_steps for identity {FROM_CONFIG}")
+    train.add_argument("--batch-size", type=int, help=f"generated pairs per step; default: translator.batch_size {FROM_CONFIG}")
+    train.add_argument("--lr", type=float, help=f"Adam's learning rate (betas 0.5 / 0.999); default: translator.lr {FROM_CONFIG}")
+    train.add_argument("--seed", type=int, help="seed of the weights and the training pairs (default: translator.seed, else the config's seed + 1; never the config's own)")
+    train.add_argument("--perceptual", type=float, help=f"weight of the LPIPS (VGG16) term (0: off); default: translator.perceptual {FROM_CONFIG}")
+    train.add_argument("--pixel", type=float, help=f"weight of the L1 pixel term (0: off); default: translator.pixel {FROM_CONFIG}")
+    train.add_argument("--channels", type=int, help=f"the translator's first width (a boundary model takes its identity model's architecture); default: translator.architecture {FROM_CONFIG}")
+    train.add_argument("--downsamples", type=int, help=f"strided convolutions down, as many up; default: translator.architecture {FROM_CONFIG}")
+    train.add_argument("--blocks", type=int, help=f"residual blocks; default: translator.architecture {FROM_CONFIG}")
     train.add_argument("--held-out", type=int, default=64, help="held-out pairs for the report's PSNR (default: 64)")
     train.add_argument("--results", default="results", help="root folder of the runs (default: results)")
     train.add_argument("--device", help="device (default: the config's)")
@@ -370,25 +442,34 @@ def add_translator_commands(commands) -> None:
     edit = commands.add_parser("translate", help="edit face images in one forward pass of a trained translator")
     edit.add_argument("--config", required=True, help="YAML config file: its generator (resolution) and batch_size are used")
     edit.add_argument("--translator", required=True, help="translator checkpoint STEM.pt (from train-translator)")
-    edit.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's files in sorted order)")
+    edit.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's .png/.jpg/.jpeg photos, sorted by name, as the workflow takes them)")
     edit.add_argument("--strength", type=float, default=1.0, help="0: the identity model, 1: the boundary model, between or beyond: interpolated weights (within the config's translator.strength_range, default [0, 2])")
     edit.add_argument("--out", required=True, help="folder: one PNG per image, with the image's file name")
-    edit.add_argument("--align", action="store_true", help="align each photo's face like the generator's (dlib landmarks) instead of a centre crop")
+    add_align_argument(edit)
 
 
 def run_train_translator(args: argparse.Namespace) -> None:
-    if args.steps < 1 or args.batch_size < 1 or not args.lr > 0 or args.perceptual < 0 or args.pixel < 0 or args.held_out < 1:
-        raise config.ConfigError("train-translator: --steps, --batch-size and --held-out must be >= 1, --lr > 0, --perceptual and --pixel >= 0")
-    if args.channels < 1 or args.downsamples < 0 or args.blocks < 0:
-        raise config.ConfigError("train-translator: --channels must be >= 1, --downsamples and --blocks >= 0")
     identity_model = args.boundary == "identity"
     if identity_model == bool(args.identity):
         raise config.ConfigError("train-translator: --identity (the identity model to fine-tune) is needed with a boundary, and not with --boundary identity")
+    cfg = config.load(args.config)
+    options = section_defaults(cfg, "translator")
+    alpha = options["alpha"].get(args.boundary) if isinstance(options["alpha"], dict) else options["alpha"]
+    take_defaults(args, {"steps": options["identity_steps" if identity_model else "steps"], "alpha": alpha} | options["architecture"]
+                  | {key: options[key] for key in ("space", "batch_size", "lr", "perceptual", "pixel")}
+                  | {"seed": cfg["seed"] + 1 if options["seed"] is None else options["seed"]})
+    if args.alpha is None:
+        raise config.ConfigError(f"train-translator: the config's translator.alpha names no {args.boundary}; give --alpha")
+    if (args.steps < 1 or args.batch_size < 1 or args.held_out < 1 or not 0 < args.lr < math.inf or not 0 <= args.perceptual < math.inf
+            or not 0 <= args.pixel < math.inf or not math.isfinite(args.alpha)):
+        raise config.ConfigError("train-translator: --steps, --batch-size and --held-out must be >= 1, --lr > 0, --perceptual and --pixel >= 0, each finite, and --alpha finite")
+    if args.channels < 1 or args.downsamples < 0 or args.blocks < 0:
+        raise config.ConfigError("train-translator: --channels must be >= 1, --downsamples and --blocks >= 0")
     from . import translator as tr
     from .checkpoints import stem_paths
 
-    cfg, models = training_setup(args)
-    seed = cfg["seed"] + 1 if args.seed is None else args.seed
+    models = training_setup(args, cfg, {"--config": args.config, "--identity": checkpoint_files(args.identity)})
+    seed = args.seed
     if seed in (cfg["seed"], tr.HELD_OUT_SEED):
         raise config.ConfigError(f"train-translator: --seed {seed} would draw the run's own latents or the held-out pairs; choose another")
     architecture = {"channels": args.channels, "downsamples": args.downsamples, "blocks": args.blocks}
@@ -402,7 +483,7 @@ def run_train_translator(args: argparse.Namespace) -> None:
         from .stages.boundary import read_boundary
 
         stage = "boundary" if args.boundary in cfg["attributes"] else "conditional_boundary"
-        normal = read_boundary(pipeline.view(cfg, stage), Layout(cfg["run"], args.results), args.boundary, args.space, "normal")["normal"]
+        normal = read_boundary(pipeline.view(cfg, stage), Layout(cfg["run"], args.results), args.boundary, config.boundary_space(args.space), "normal")["normal"]
         alpha = args.alpha
     try:
         translator, report = tr.train_translator(
@@ -436,9 +517,7 @@ def run_translate(args: argparse.Namespace) -> None:
     from .models import Models, to_uint8
     from .translator import translate
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ArtifactError(f"--out {args.out} is a file; name a folder")
+    check_out(args.out, {"--config": args.config, "--translator": checkpoint_files(args.translator), "--images": args.images}, "folder")
     paths = image_paths(args.images)
     names = [p.with_suffix(".png").name for p in paths]  # the image's name, as a PNG
     twice = sorted({name for name in names if names.count(name) > 1})
@@ -446,12 +525,13 @@ def run_translate(args: argparse.Namespace) -> None:
         raise ArtifactError(f"--images: several images would be written as {', '.join(twice[:3])}; the outputs would overwrite each other")
     cfg = config.load(args.config)
     config.check_strength(cfg, args.strength, "--strength")
+    photo_defaults(args, cfg, "align")
     models = Models(cfg, with_predictor=False)
     images = input_faces(paths, models.generator, args.align)
     edited = to_uint8(translate(args.translator, models.generator, images, args.strength, cfg["batch_size"]))
     with all_or_nothing():
         for name, image in zip(names, edited):
-            save_png(image, out / name)
+            save_png(image, Path(args.out) / name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -464,6 +544,10 @@ def main(argv: list[str] | None = None) -> int:
          "train-encoder": run_train_encoder, "train-translator": run_train_translator, "translate": run_translate}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
         print(f"interfacegan: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a folder that cannot be written (read-only, full), a path under a file
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"interfacegan: error: {where}{' '.join((err.strerror or str(err)).split())}", file=sys.stderr)
         return 2
     return 0
 

@@ -1,14 +1,39 @@
-"""Face images read from files, the same way for training a predictor and for scoring real faces."""
+"""Face images read from files, the same way for training a predictor, scoring, inverting,
+translating and aligning real faces: `read_image` is the one reader."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .artifacts import ArtifactError
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom in pixels (PIL's box)
+MAX_PIXELS = 50_000_000  # a larger image is refused before it is decoded (150 MB as RGB)
+
+
+def read_image(path: Path) -> Image.Image:
+    """The image at `path` as RGB (greyscale and palette images converted), its EXIF orientation
+    applied; ArtifactError in one line for a file that cannot be read or one of more than
+    MAX_PIXELS pixels (checked on the declared size, before decoding)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # MAX_PIXELS is lower
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height <= MAX_PIXELS:
+                    return ImageOps.exif_transpose(image).convert("RGB")
+    except Image.DecompressionBombError as err:  # PIL refuses to open it: far over MAX_PIXELS
+        raise ArtifactError(too_large(path, "declared larger than PIL opens")) from err
+    except Exception as err:  # PIL's decoders raise many kinds (OSError, ValueError, SyntaxError, struct.error...)
+        raise ArtifactError(f"image {path} cannot be read ({' '.join(str(err).split()) or type(err).__name__})") from err
+    raise ArtifactError(too_large(path, f"{width}x{height} pixels"))
+
+
+def too_large(path: Path, size: str) -> str:
+    return f"image {path} is {size}, more than the {MAX_PIXELS // 1_000_000} megapixels read; reduce it first"
 
 
 def centre_square(width: int, height: int) -> Box:
@@ -31,12 +56,8 @@ def inside(box: Box, width: int, height: int) -> Box:
 
 def load_face(path: Path, size: int, box: Box | None = None) -> torch.Tensor:
     """(3, size, size) float32 in [-1, 1]: RGB, the square `box` (default: the centre square;
-    moved inside the image where it overflows), PIL bicubic resize."""
-    try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-    except OSError as err:
-        raise ArtifactError(f"image {path} cannot be read ({err})") from err
+    moved inside the image where it overflows), PIL bicubic resize, of `read_image`'s RGB image."""
+    image = read_image(path)
     box = centre_square(*image.size) if box is None else inside(box, *image.size)
     image = image.resize((size, size), Image.Resampling.BICUBIC, box=box)
     return torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
