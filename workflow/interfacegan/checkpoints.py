@@ -4,10 +4,12 @@ import argparse
 import json
 from pathlib import Path
 
-import jsonschema
 import torch
 
 from .artifacts import CheckpointError  # noqa: F401  (raised here, defined where the CLI can catch it without torch)
+from .config import schema_error
+
+MAX_METADATA_BYTES = 16 << 20  # a STEM.json (this package's are 1-10 kB: reports, a config)
 
 
 def load_state_dict(path: Path, key: str | None = None, model: torch.nn.Module | None = None) -> dict:
@@ -42,9 +44,9 @@ def check_fits(state: dict, model: torch.nn.Module, path: Path) -> None:
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     wrong_shape = [
-        f"{k} {tuple(state[k].shape)} != {tuple(v.shape)}"
+        f"{k} {shape_of(state[k])} != {tuple(v.shape)}"
         for k, v in expected.items()
-        if k in state and tuple(state[k].shape) != tuple(v.shape)
+        if k in state and shape_of(state[k]) != tuple(v.shape)
     ]
     problems = []
     for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong_shape)):
@@ -54,6 +56,11 @@ def check_fits(state: dict, model: torch.nn.Module, path: Path) -> None:
         raise CheckpointError(
             f"checkpoint {path} does not fit {type(model).__name__}: " + "; ".join(problems)
         )
+
+
+def shape_of(value) -> tuple | str:
+    """A tensor's shape; the type's name of anything else a weights-only file may hold."""
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
 
 
 # A trained network of this package: STEM.pt (a plain state dict) with STEM.json beside it.
@@ -84,14 +91,37 @@ def read_metadata(stem: str | Path, schema: dict, what: str) -> tuple[Path, Path
     checkpoint, meta_path = stem_paths(stem)
     if not checkpoint.is_file():
         raise CheckpointError(f"{what} checkpoint not found: {checkpoint}")
+    return checkpoint, meta_path, read_sidecar(meta_path, checkpoint, schema, what)
+
+
+def read_sidecar(meta_path: Path, checkpoint: Path, schema: dict, what: str) -> dict:
+    """The JSON beside `checkpoint`, checked against `schema` (whose numbers must be finite, and
+    whose architecture fields bound the network) before anything is built from it."""
     if not meta_path.is_file():
         raise CheckpointError(f"{what} metadata not found: {meta_path} (expected beside {checkpoint})")
     try:
+        if meta_path.stat().st_size > MAX_METADATA_BYTES:
+            raise ValueError(f"{meta_path.stat().st_size:,} bytes, more than {MAX_METADATA_BYTES:,}")
         meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as err:
-        raise CheckpointError(f"{what} metadata {meta_path} cannot be read as JSON ({err})") from err
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(meta))
+    except (OSError, ValueError, RecursionError) as err:
+        raise CheckpointError(f"{what} metadata {meta_path} cannot be read as JSON ({' '.join(str(err).split())})") from err
+    error = schema_error(schema, meta)
     if error is not None:
         where = ".".join(str(part) for part in error.absolute_path) or "top level"
         raise CheckpointError(f"{what} metadata {meta_path}: {where}: {error.message}")
-    return checkpoint, meta_path, meta
+    return meta
+
+
+def build_checked(build, checkpoint: Path) -> torch.nn.Module:
+    """`build()` holding the weights of `checkpoint`. It is built on the meta device first, and for
+    real only once the checkpoint's keys and shapes fit it: an architecture declared beside a
+    checkpoint cannot allocate more than the checkpoint holds."""
+    with torch.device("meta"):
+        skeleton = build()
+    try:
+        state = load_state_dict(checkpoint, model=skeleton)
+    except CheckpointError as err:  # torch's reasons span lines
+        raise CheckpointError(" ".join(str(err).split())) from err
+    network = build()
+    network.load_state_dict(state)
+    return network

@@ -7,6 +7,7 @@ its validated view as JSON never needs them (and starts 0.1 s sooner).
 import copy
 import hashlib
 import json
+import math
 from pathlib import Path
 
 from .layout import shard_count
@@ -16,6 +17,11 @@ SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.y
 
 class ConfigError(ValueError):
     """A config value is missing, unknown or out of range."""
+
+
+MAX_FILE_BYTES = 1 << 20  # a config file (the shipped ones are 1-5 kB)
+MAX_VALUES = 100_000  # values in a whole config, each time it is reached (YAML aliases repeat theirs)
+MAX_DEPTH = 20  # nesting of a config's values (the shipped ones nest 4 deep)
 
 
 def schema() -> dict:
@@ -32,7 +38,9 @@ def load(path: str | Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        config = yaml.safe_load(path.read_text())
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"config: {path} is {path.stat().st_size:,} bytes; a config file has at most {MAX_FILE_BYTES:,}")
+        config = yaml.safe_load(path.read_text())  # aliases stay shared objects: check_values counts each use
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"config: {path} cannot be read ({err})") from err
     except yaml.YAMLError as err:
@@ -49,20 +57,36 @@ def yaml_problem(err) -> str:
 
 
 def schema_error(the_schema: dict, config: dict):
-    """The most relevant jsonschema error of `config`, or None. Whole-number floats (6000.0)
-    are no integers here: they would reach range() and HDF5."""
+    """The most relevant jsonschema error of `config` (or of a checkpoint's sidecar), or None, in
+    one short line. Whole-number floats (6000.0) are no integers here: they would reach range()
+    and HDF5; NaN and infinities are no numbers."""
     import jsonschema
 
     draft = jsonschema.Draft202012Validator
-    integer = draft.TYPE_CHECKER.redefine("integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
-    validator = jsonschema.validators.extend(draft, type_checker=integer)
-    return jsonschema.exceptions.best_match(validator(the_schema).iter_errors(config))
+    checker = draft.TYPE_CHECKER.redefine_many({"integer": lambda _, value: isinstance(value, int) and not isinstance(value, bool),
+                                                "number": lambda _, value: is_number(value)})
+    validator = jsonschema.validators.extend(draft, type_checker=checker)
+    error = jsonschema.exceptions.best_match(validator(the_schema).iter_errors(config))
+    if error is not None and error.validator == "type" and isinstance(error.instance, float) and not math.isfinite(error.instance):
+        error.message = f"{error.instance} is not a finite number"
+    elif error is not None and error.validator in SIZES:  # not jsonschema's repr of the whole value
+        error.message = f"{len(error.instance):,} {SIZES[error.validator]}, more than {error.validator_value:,}"
+    return error
+
+
+SIZES = {"maxItems": "items", "maxProperties": "keys", "maxLength": "characters"}
+
+
+def is_number(value) -> bool:
+    """An int or a finite float (NaN would pass every bound: it compares false)."""
+    return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isfinite(value)
 
 
 def validate(config: dict) -> dict:
     """A validated copy of `config` with defaults filled; ConfigError names the bad key."""
     if not isinstance(config, dict):
         raise ConfigError(f"config: (top level): must be a mapping of keys to values, found {type(config).__name__}")
+    check_values(config)
     config = copy.deepcopy(config)
     the_schema = schema()
     fill_defaults(config, the_schema)
@@ -71,6 +95,25 @@ def validate(config: dict) -> dict:
         raise ConfigError(f"config: {key_of(error)}: {error.message}")
     check_consistency(config)
     return config
+
+
+def check_values(config: dict) -> None:
+    """Before anything copies, dumps or expands `config`: at most MAX_VALUES values, counted each
+    time they are reached (a value shared by YAML aliases counts at each use), nested at most
+    MAX_DEPTH deep, and no NaN or infinity anywhere (free-form options included)."""
+    count, stack = 0, [((), config)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"config: {'.'.join(map(str, where))}: {value} is not a finite number")
+        if not isinstance(value, (dict, list, tuple)):
+            continue
+        count += len(value)
+        if count > MAX_VALUES or (value and len(where) >= MAX_DEPTH):
+            raise ConfigError(f"config: {where[0] if where else '(top level)'}: too large or too deep (at most {MAX_VALUES:,} values "
+                              f"nested {MAX_DEPTH} deep, a value shared by YAML aliases counted at each use)")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        stack.extend(((*where, key), item) for key, item in items)
 
 
 def fill_defaults(node: dict, node_schema: dict) -> None:
@@ -104,6 +147,8 @@ def check_consistency(config: dict) -> None:
     if config["edit"]["wp_layers"] is not None and "w" not in config["spaces"]:
         raise ConfigError("config: edit.wp_layers: W+ edits use the w boundaries; add w to spaces")
     check_selection(config)
+    if config["edit"]["start"] == config["edit"]["end"]:
+        raise ConfigError(f"config: edit.end: {config['edit']['end']:g} is edit.start too; edits and linearity curves need two distances")
     check_real_images(config)
     check_translator(config)
 

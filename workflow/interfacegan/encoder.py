@@ -29,10 +29,10 @@ from tqdm import tqdm
 
 from . import runtime
 from .artifacts import CheckpointError
-from .checkpoints import load_state_dict, read_metadata, save_with_metadata
+from .checkpoints import build_checked, read_metadata, save_with_metadata
 from .generators import Generator
 from .inversion import psnr
-from .predictors.multihead import BasicBlock
+from .predictors.multihead import BLOCKS, WIDTHS, BasicBlock
 
 
 FORMAT = "interfacegan-encoder/1"
@@ -40,22 +40,22 @@ HELD_OUT_SEED = 2_000_000_011  # the held-out draws' seed; training draws come f
 STATS_SAMPLES = 2048  # draws (of the training seed) that set the codes' mean and spread
 WARM_UP = 0.02  # fraction of the steps with a linear learning-rate ramp, then a cosine decay
 
-COUNTS = {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}}
 METADATA_SCHEMA = {
     "type": "object",
+    "maxProperties": 64,
     "required": ["format", "architecture", "space", "code_shape", "resolution", "generator"],
     "properties": {
         "format": {"const": FORMAT},
         "architecture": {
             "type": "object",
             "required": ["widths", "blocks", "stem_stride"],
-            "properties": {"widths": COUNTS, "blocks": COUNTS, "stem_stride": {"enum": [1, 2]}},
+            "properties": {"widths": WIDTHS, "blocks": BLOCKS, "stem_stride": {"enum": [1, 2]}},
             "additionalProperties": False,
         },
         "space": {"enum": ["z", "w", "wp"]},
-        "code_shape": COUNTS,
-        "resolution": {"type": "integer", "minimum": 1},
-        "generator": {"type": "string"},
+        "code_shape": {"type": "array", "minItems": 1, "maxItems": 4, "items": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
+        "resolution": {"type": "integer", "minimum": 1, "maximum": 8192},
+        "generator": {"type": "string", "maxLength": 200},
     },
 }
 
@@ -263,10 +263,5 @@ def load_encoder(path: str | Path, generator: Generator, space: str) -> Encoder:
         raise CheckpointError(f"encoder {checkpoint}: {err}") from err
     if tuple(meta["code_shape"]) != shape:
         raise CheckpointError(f"encoder {checkpoint} makes codes {tuple(meta['code_shape'])}; {generator.name}'s {space} codes are {shape}")
-    encoder = Encoder(meta["resolution"], shape, **meta["architecture"])
-    try:
-        state = load_state_dict(checkpoint, model=encoder)
-    except CheckpointError as err:  # torch's reasons span lines
-        raise CheckpointError(" ".join(str(err).split())) from err
-    encoder.load_state_dict(state)
+    encoder = build_checked(lambda: Encoder(meta["resolution"], shape, **meta["architecture"]), checkpoint)
     return encoder.to(runtime.device_of(generator)).eval()

@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from . import latents, runtime
 from .artifacts import CheckpointError
-from .checkpoints import check_fits, load_state_dict, read_metadata, save_with_metadata, stem_paths
+from .checkpoints import build_checked, check_fits, read_metadata, save_with_metadata, stem_paths
 from .inversion import psnr
 from .generators import Generator
 
@@ -52,28 +52,30 @@ IDENTITY = "identity"  # the boundary name of the identity model (pairs (x, x))
 HELD_OUT_SEED = 2_000_000_029  # the held-out pairs' seed; training pairs come from the caller's seed
 FEATURE_MATCHING = 10.0  # pix2pixHD's lambda_feat
 DEFAULT_ARCHITECTURE = {"channels": 32, "downsamples": 2, "blocks": 4, "max_channels": 256}
+ARCHITECTURE_BOUNDS = {"channels": (1, 1024), "downsamples": (0, 10), "blocks": (0, 64), "max_channels": (1, 1024)}
 
 METADATA_SCHEMA = {
     "type": "object",
+    "maxProperties": 64,
     "required": ["format", "architecture", "boundary", "alpha", "space", "resolution", "generator", "identity"],
     "properties": {
         "format": {"const": FORMAT},
         "architecture": {
             "type": "object",
-            "required": ["channels", "downsamples", "blocks", "max_channels"],
-            "properties": {key: {"type": "integer", "minimum": 0 if key in ("downsamples", "blocks") else 1} for key in DEFAULT_ARCHITECTURE},
+            "required": list(DEFAULT_ARCHITECTURE),
+            "properties": {key: {"type": "integer", "minimum": low, "maximum": high} for key, (low, high) in ARCHITECTURE_BOUNDS.items()},
             "additionalProperties": False,
         },
-        "boundary": {"type": "string"},
-        "alpha": {"type": "number"},
+        "boundary": {"type": "string", "maxLength": 300},
+        "alpha": {"type": "number", "minimum": -1000, "maximum": 1000},
         "space": {"enum": ["z", "w", "wp"]},
-        "resolution": {"type": "integer", "minimum": 1},
-        "generator": {"type": "string"},
+        "resolution": {"type": "integer", "minimum": 1, "maximum": 8192},
+        "generator": {"type": "string", "maxLength": 200},
         "identity": {
             "oneOf": [
                 {"type": "null"},
-                {"type": "object", "required": ["file", "sha256"],
-                 "properties": {"file": {"type": "string"}, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+                {"type": "object", "maxProperties": 8, "required": ["file", "sha256"],
+                 "properties": {"file": {"type": "string", "maxLength": 4096}, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "maxLength": 64}}},
             ]
         },
     },
@@ -445,14 +447,11 @@ def load_one(path: str | Path, generator: Generator) -> tuple[Translator, dict, 
         if meta[key] != value:
             raise CheckpointError(f"translator {checkpoint} was trained for {key} {meta[key]!r}, not {value!r}")
     try:
-        translator = Translator(meta["resolution"], **meta["architecture"])
-    except ValueError as err:
+        translator = build_checked(lambda: Translator(meta["resolution"], **meta["architecture"]), checkpoint)
+    except CheckpointError:
+        raise
+    except ValueError as err:  # the resolution does not take the downsamples
         raise CheckpointError(f"translator metadata {meta_path}: architecture: {err}") from err
-    try:
-        state = load_state_dict(checkpoint, model=translator)
-    except CheckpointError as err:  # torch's reasons span lines
-        raise CheckpointError(" ".join(str(err).split())) from err
-    translator.load_state_dict(state)
     translator.meta = meta
     return translator.to(runtime.device_of(generator)).eval(), meta, meta_path
 

@@ -14,34 +14,41 @@ a logit (binary attribute) or a regression value (e.g. yaw); higher = more of th
 import json
 from pathlib import Path
 
-import jsonschema
 import torch
 from torch import nn
 
 from ..artifacts import atomic_path
-from ..checkpoints import CheckpointError, load_state_dict
+from ..checkpoints import CheckpointError, build_checked, read_sidecar
 from ..registry import predictors
 from .base import Predictor
 
 FORMAT = "interfacegan-predictor/1"
-COUNTS = {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}}
-RGB = {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "number"}}
+
+
+def counts(largest: int) -> dict:
+    """A schema: 1 to 8 whole numbers (one per stage), each in 1..largest."""
+    return {"type": "array", "minItems": 1, "maxItems": 8, "items": {"type": "integer", "minimum": 1, "maximum": largest}}
+
+
+WIDTHS, BLOCKS = counts(4096), counts(64)  # channels of a stage, blocks of a stage (shared with the encoder)
+RGB = {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "number", "minimum": -100, "maximum": 100}}
 METADATA_SCHEMA = {
     "type": "object",
+    "maxProperties": 64,
     "required": ["format", "attributes", "outputs", "input_size", "mean", "std"],
     "properties": {
         "format": {"const": FORMAT},
         "architecture": {
             "type": "object",
             "required": ["widths", "blocks"],
-            "properties": {"widths": COUNTS, "blocks": COUNTS},
+            "properties": {"widths": WIDTHS, "blocks": BLOCKS},
             "additionalProperties": False,
         },
-        "attributes": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}},
-        "outputs": {"type": "object", "additionalProperties": {"enum": ["logit", "regression"]}},
-        "input_size": {"type": "integer", "minimum": 1},
+        "attributes": {"type": "array", "minItems": 1, "maxItems": 1000, "uniqueItems": True, "items": {"type": "string", "maxLength": 200}},
+        "outputs": {"type": "object", "maxProperties": 1000, "additionalProperties": {"enum": ["logit", "regression"]}},
+        "input_size": {"type": "integer", "minimum": 1, "maximum": 4096},
         "mean": RGB,
-        "std": {**RGB, "items": {"type": "number", "exclusiveMinimum": 0}},
+        "std": {**RGB, "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}},
         "framing": {"enum": ["centre", "ffhq"]},
     },
 }
@@ -115,17 +122,8 @@ def read_metadata(checkpoint: str | Path, architecture: bool = True) -> dict:
     if not Path(checkpoint).is_file():
         raise CheckpointError(f"checkpoint not found: {checkpoint}")
     path = metadata_path(checkpoint)
-    if not path.is_file():
-        raise CheckpointError(f"predictor metadata not found: {path} (expected beside {checkpoint})")
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise CheckpointError(f"predictor metadata {path} cannot be read as JSON ({err})") from err
     schema = {**METADATA_SCHEMA, "required": METADATA_SCHEMA["required"] + ["architecture"] * architecture}
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(meta))
-    if error is not None:
-        where = ".".join(str(part) for part in error.absolute_path) or "top level"
-        raise CheckpointError(f"predictor metadata {path}: {where}: {error.message}")
+    meta = read_sidecar(path, Path(checkpoint), schema, "predictor")
     if set(meta["outputs"]) != set(meta["attributes"]):
         raise CheckpointError(f"predictor metadata {path}: outputs must name each attribute once ({', '.join(meta['attributes'])})")
     if architecture and len(meta["architecture"]["widths"]) != len(meta["architecture"]["blocks"]):
@@ -164,8 +162,7 @@ class MultiHeadPredictor(JsonPredictor):
 
     def __init__(self, checkpoint: str):
         meta = read_metadata(checkpoint)
-        net = MultiHeadNet(len(meta["attributes"]), **meta["architecture"])
-        net.load_state_dict(load_state_dict(checkpoint, model=net))
+        net = build_checked(lambda: MultiHeadNet(len(meta["attributes"]), **meta["architecture"]), Path(checkpoint))
         super().__init__(meta, net)
 
 
