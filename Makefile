@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PHOTOS
 PHOTO_CONFIG = $(if $(PHOTOS),--config "real_images=$$($(VENV)/bin/python -c 'import json, os; print(json.dumps({"images": os.path.abspath(os.environ["PHOTOS"])}))')")
 
-.PHONY: run test dry-run translators
+.PHONY: run test dry-run translators studio
 
 # The jobs run the venv's `interfacegan`.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -24,6 +24,10 @@ dry-run: $(STAMP)
 translators: $(STAMP)
 	snakemake --cores $(CORES) --workflow-profile workflow/profiles/default --configfile configs/translator.yaml --config threads=2
 	cp results/dcgan_faces/translators/*.pt results/dcgan_faces/translators/*.json models/dcgan_faces/translators/
+
+# `make studio`: the editor of the default run (after `make run`) at http://127.0.0.1:7860/
+studio: $(STAMP)
+	interfacegan studio --config config.yaml
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

@@ -68,10 +68,10 @@ def parser() -> argparse.ArgumentParser:
     cosine.add_argument("boundaries", nargs="+", help=".h5 boundaries of runs or .npy vectors (labelled by file stem)")
     cosine.add_argument("--out", help="CSV laid out as tables/cosine.csv (default: print it)")
     edit = commands.add_parser("edit", help="move codes along a boundary and render every step (like the official edit.py)")
-    edit.add_argument("--config", required=True, help="YAML config file: its generator and batch_size are used")
-    edit.add_argument("--boundary", required=True, help="a run's .h5 (space and generator checked) or a .npy vector (d,) or (1, d) (dimension only)")
-    edit.add_argument("--latents", required=True, help=".npy codes, (n, d) for z/w, (n, layers, d) for wp, or the codes.h5 of invert")
-    edit.add_argument("--space", required=True, choices=["z", "w", "wp"], help="the codes' space (wp codes take a w boundary)")
+    edit.add_argument("--config", help="YAML config file: its generator and batch_size are used")
+    edit.add_argument("--boundary", help="a run's .h5 (space and generator checked) or a .npy vector (d,) or (1, d) (dimension only)")
+    edit.add_argument("--latents", help=".npy codes, (n, d) for z/w, (n, layers, d) for wp, or the codes.h5 of invert")
+    edit.add_argument("--space", choices=["z", "w", "wp"], help="the codes' space (wp codes take a w boundary)")
     edit.add_argument("--out", required=True, help="a new or empty folder: codes.npy, NNN_KKK.png, grid_NNN.png, edit.json")
     edit.add_argument("--start", type=float, default=-3.0, help="first step (default: -3)")
     edit.add_argument("--end", type=float, default=3.0, help="last step (default: 3)")
@@ -80,6 +80,13 @@ def parser() -> argparse.ArgumentParser:
                       help="distance: each step places the code at that signed distance from the boundary (the official linear_interpolate; "
                       "W+ codes move by it); offset: code + step * normal (default: distance)")
     edit.add_argument("--layers", help="wp only: the W+ layers to move, e.g. 0-7,12 (default: all)")
+    edit.add_argument("--replay", help="an edit.yaml exported by the studio: every option above from it (its paths relative to it)")
+    studio = commands.add_parser("studio", help="the editor of a finished run as a local web page (sliders, live scores, photos)")
+    studio.add_argument("--config", required=True, help="the run's YAML config file")
+    studio.add_argument("--results", default="results", help="root folder of the runs (default: results)")
+    studio.add_argument("--port", type=int, default=7860, help="port (default: 7860; 0: any free one)")
+    studio.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    studio.add_argument("--steps", type=int, default=50, help="optimisation steps after the encoder for a dropped photo (default: 50)")
     export = commands.add_parser("export-boundaries", help="every boundary of a run as official .npy files, with boundaries.json")
     export.add_argument("run_dir", help="the run's folder, results/<run>")
     export.add_argument("--out", required=True, help="a new or empty folder: <name>_boundary.npy (z), <name>_w_boundary.npy (w), boundaries.json")
@@ -162,13 +169,26 @@ def run_cosine(args: argparse.Namespace) -> None:
 
 
 def run_edit(args: argparse.Namespace) -> None:
-    from .editing import edit
+    from .editing import edit, read_replay
     from .models import Models
 
-    check_out(args.out, {"--config": args.config, "--boundary": args.boundary, "--latents": args.latents}, "new folder")
+    if args.replay:
+        vars(args).update(read_replay(args.replay))
+    missing = [f"--{name}" for name in ("config", "boundary", "latents", "space") if getattr(args, name) is None]
+    if missing:
+        raise config.ConfigError(f"edit: {', '.join(missing)} needed (or --replay EDIT.yaml)")
+    check_out(args.out, {"--config": args.config, "--boundary": args.boundary, "--latents": args.latents, "--replay": args.replay}, "new folder")
     models = Models(config.load(args.config), with_predictor=False)
     record = edit(models, args.boundary, args.latents, args.space, args.out, args.start, args.end, args.steps, args.mode, args.layers)
     print(f"{args.out}: {record['samples']} codes x {record['steps']} steps along {args.boundary} ({record['boundary_check']})")
+
+
+def run_studio(args: argparse.Namespace) -> None:
+    if not 0 <= args.port <= 65535 or not 0 <= args.steps <= 10_000:
+        raise config.ConfigError(f"studio: --port must be in 0..65535 and --steps in 0..10000 (got {args.port}, {args.steps})")
+    from .studio.server import open_studio
+
+    open_studio(args.config, args.results, args.host, args.port, args.steps)
 
 
 def run_export_boundaries(args: argparse.Namespace) -> None:
@@ -539,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "convert-pkl": run_convert_pkl,
-         "condition": run_condition, "cosine": run_cosine, "edit": run_edit, "export-boundaries": run_export_boundaries,
+         "condition": run_condition, "cosine": run_cosine, "edit": run_edit, "studio": run_studio, "export-boundaries": run_export_boundaries,
          "train-predictor": run_train,
          "train-encoder": run_train_encoder, "train-translator": run_train_translator, "translate": run_translate}[args.command](args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from .artifacts import ArtifactError, all_or_nothing, atomic_path, read_h5, read_npy, software
 from .boundaries import Boundary, read_boundary
@@ -130,3 +131,29 @@ def edit(models, boundary_path: str, latents_path: str, space: str, out: str,
         with atomic_path(out / "edit.json") as tmp:
             tmp.write_text(json.dumps(record, indent=2))
     return record
+
+
+REPLAY_KEYS = {"config": str, "latents": str, "boundary": str, "space": str, "start": float, "end": float, "steps": int,
+               "mode": str, "layers": (str, type(None))}
+
+
+def read_replay(path: str) -> dict:
+    """The options of an edit.yaml (the studio's export), its paths taken relative to its folder."""
+    path = Path(path)
+    if path.stat().st_size > 64 * 1024:
+        raise ConfigError(f"--replay {path} is larger than an edit.yaml (64 KB)")
+    try:
+        options = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ConfigError(f"--replay {path} is not a YAML edit ({' '.join(str(err).split())})") from err
+    if not isinstance(options, dict) or options.keys() != REPLAY_KEYS.keys():
+        raise ConfigError(f"--replay {path} must hold exactly {', '.join(REPLAY_KEYS)}")
+    for key, kind in REPLAY_KEYS.items():
+        value = options[key]
+        value = float(value) if kind is float and isinstance(value, int) and not isinstance(value, bool) else value
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is float and not np.isfinite(value)):
+            raise ConfigError(f"--replay {path}: {key} is {options[key]!r}, not a finite {getattr(kind, '__name__', 'text')}")
+        options[key] = value
+    for key in ("config", "latents", "boundary"):
+        options[key] = str(path.parent / options[key])  # an absolute path stays as it is
+    return options

@@ -42,10 +42,12 @@ def invert(
     prior_weight: float = 0.0,
     init: np.ndarray | torch.Tensor | None = None,
     batch_size: int = 16,
+    on_step: Callable[[int], None] | None = None,
 ) -> Inversion:
     """Invert `images` (N, 3, H, W) in [-1, 1] into `space`, `batch_size` images at a time on
     the generator's device. Start from `init` codes if given, else from seeded N(0, I) z
-    or the mean W. Each image's code depends only on its image and start (not the batch)."""
+    or the mean W. Each image's code depends only on its image and start (not the batch).
+    `on_step(step)` is called after each Adam step of each batch (a progress bar's)."""
     if space not in generator.spaces:
         raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
     device = runtime.device_of(generator)
@@ -63,7 +65,7 @@ def invert(
             loss = mse + (perceptual(x, target) if perceptual else 0) + prior_weight * prior(code)
             return loss, mse
 
-        results.append(optimise(objective, code, steps, lr))
+        results.append(optimise(objective, code, steps, lr, on_step))
     codes, mse, loss = (torch.cat(parts) for parts in zip(*results))
     if space == "z":
         codes = generator.prepare_z(codes)
@@ -79,7 +81,7 @@ def psnr_of_mse(mse: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(PEAK / mse)
 
 
-def optimise(objective, code: torch.Tensor, steps: int, lr: float) -> tuple[torch.Tensor, ...]:
+def optimise(objective, code: torch.Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None = None) -> tuple[torch.Tensor, ...]:
     """Adam on `code` under the ramped schedule; the final code, its MSE and its loss."""
     code = code.clone().requires_grad_(True)
     adam = torch.optim.Adam([code], lr=lr)
@@ -90,6 +92,8 @@ def optimise(objective, code: torch.Tensor, steps: int, lr: float) -> tuple[torc
             loss, _ = objective(code)
             (code.grad,) = torch.autograd.grad(loss.sum(), [code])  # no gradients for the weights
             adam.step()
+            if on_step:
+                on_step(step)
     with torch.no_grad():
         loss, mse = objective(code)
     return code.detach(), mse, loss

@@ -1,0 +1,197 @@
+"""The studio: the editor over a finished run (library and HTTP), and the page in headless Chromium."""
+
+import base64
+import json
+import shutil
+import struct
+import threading
+import urllib.request
+import zlib
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from conftest import planted_photos, run_chain
+from interfacegan import config as configuration
+from interfacegan.cli import main
+from interfacegan.studio.editor import Studio
+from interfacegan.studio.server import StudioServer
+
+ATTRIBUTES = ["pose", "smile", "age", "eyeglasses"]
+LAYERS = {"pose": [0, 1], "smile": [4, 5], "age": [2, 3], "eyeglasses": [5]}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A finished layered planted run (z, w and W+, eyeglasses entangled with age) with photos to upload: its config path."""
+    root = tmp_path_factory.mktemp("studio")
+    (root / "photos").mkdir()
+    planted_photos(root / "photos", 2)
+    generator = {"name": "planted", "attributes": ATTRIBUTES, "latent_dim": 32, "noise": 0.05, "layers": 6, "attribute_layers": LAYERS,
+                 "cosines": [["age", "eyeglasses", 0.6]]}
+    config = {"run": "studio", "seed": 5, "n_samples": 3000, "shard_size": 1500, "batch_size": 500, "attributes": ATTRIBUTES,
+              "spaces": ["z", "w"], "generator": generator, "predictor": {"name": "planted", "attributes": ATTRIBUTES},
+              "selection": {"chosen_num_or_ratio": 0.1}, "conditions": [{"primal": "eyeglasses", "conditions": ["age"]}],
+              "analysis": {"rescoring_samples": 50, "linearity_samples": 10, "layerwise_samples": 50},
+              "edit": {"samples": 2, "steps": 3, "wp_layers": "auto"},
+              "real_images": {"images": str(root / "photos"), "align": False, "steps": 5}}
+    path = root / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run_chain(configuration.validate(config), root / "results", analyses=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def studio(run):
+    return Studio(run, run.parent / "results", steps=5)
+
+
+def test_moving_along_a_boundary_raises_its_attribute_and_conditioning_holds_the_other(studio):
+    face = studio.sample(3)
+    start = studio.render(face).scores
+    plain = studio.render(face, "eyeglasses", "z", 2.0).scores - start
+    conditional = studio.render(face, "eyeglasses_c_age", "z", 2.0).scores - start
+    eyeglasses, age = ATTRIBUTES.index("eyeglasses"), ATTRIBUTES.index("age")
+    assert plain[eyeglasses] > 1 and conditional[eyeglasses] > 1
+    assert plain[age] > 0.5 and abs(conditional[age]) < 0.2 * plain[age]  # age rises beside eyeglasses, and stays with _c_age
+
+
+def test_auto_moves_only_the_layers_of_the_attribute(studio):
+    face = studio.sample(0)
+    start = studio.render(face, space="wp").scores
+    moved = studio.render(face, "smile", "wp", 2.0, studio.layers("smile", "auto")).scores - start
+    assert studio.layers("smile", "auto") == LAYERS["smile"]
+    assert moved[ATTRIBUTES.index("smile")] > 1
+    assert moved[ATTRIBUTES.index("eyeglasses")] != 0  # eyeglasses reads layer 5 too
+    assert moved[ATTRIBUTES.index("pose")] == moved[ATTRIBUTES.index("age")] == 0  # their layers stay put, exactly
+
+
+@pytest.mark.parametrize("space, layers", [("z", None), ("w", None), ("wp", "auto"), ("wp", "1-3")])
+def test_an_exported_edit_replays_to_the_same_pixels(studio, run, tmp_path, space, layers):
+    face = studio.sample(7)
+    settings = {"boundary": "smile", "space": space, "amount": 1.35, "layers": studio.layers("smile", layers)}
+    shown = studio.render(face, **settings)
+    for name, data in studio.export(face, shown, settings).items():
+        (tmp_path / name).write_bytes(data)
+    assert main(["edit", "--replay", str(tmp_path / "edit.yaml"), "--out", str(tmp_path / "replayed")]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "replayed" / "000_000.png")), shown.image)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "face.png")), shown.image)
+
+
+def bomb(path):
+    """A PNG that declares 100,000 x 100,000 pixels in a few bytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.fixture
+def server(studio):
+    server = StudioServer(studio, ("127.0.0.1", 0))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def call(server, path, body=b"{}", token="", **headers):
+    request = urllib.request.Request(f"http://127.0.0.1:{server.server_address[1]}{path}", data=body,
+                                     headers={"X-Session": token, **headers})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return json.loads(err.read())
+
+
+def page_token(server) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/") as response:
+        page = response.read().decode()
+    return page.split('name="session" content="')[1].split('"')[0]
+
+
+def test_visitors_do_not_see_each_others_faces_and_leave_nothing_behind(server, run):
+    first, second = page_token(server), page_token(server)
+    assert first != second
+    photo = (run.parent / "photos" / "photo_0.png").read_bytes()
+    assert "image" in call(server, "/api/upload", photo, first, **{"X-Filename": "photo_0.png"})
+    assert call(server, "/api/edit", json.dumps({"boundary": "smile", "space": "z", "amount": 1}).encode(), second) == {"error": "choose a face first"}
+    folder = server.visitors[first].folder
+    assert folder.is_dir() and folder.name.startswith("interfacegan-studio-")
+    call(server, "/api/close", json.dumps({"token": first}).encode())
+    assert not folder.exists()
+    assert call(server, "/api/edit", b"{}", first) == {"error": "this page's session has ended; reload the page"}
+    assert call(server, "/api/meta", b"{}", "forged") == {"error": "this page's session has ended; reload the page"}
+
+
+def test_uploads_are_checked_like_every_photo(server, run, tmp_path):
+    token = page_token(server)
+
+    def upload(data: bytes, name: str) -> dict:
+        return call(server, "/api/upload", data, token, **{"X-Filename": name})
+
+    refused = upload(bomb(tmp_path / "bomb.png").read_bytes(), "bomb.png")
+    assert refused.keys() == {"error"} and "megapixels" in refused["error"] and "\n" not in refused["error"]
+    assert "cannot be read" in upload(b"not an image", "x.png")["error"]
+    assert "a .png or .jpg file" in upload(b"", "../../etc/passwd")["error"]
+    grey = tmp_path / "grey.png"
+    Image.open(run.parent / "photos" / "photo_1.png").convert("L").save(grey)
+    accepted = upload(grey.read_bytes(), "grey.png")
+    assert accepted["notes"] == ["a greyscale photo: its face is inverted in colour"] and accepted["image"].startswith("data:image/png")
+    assert sorted(p.name for p in server.visitors[token].folder.iterdir()) == ["upload.png"]  # nothing elsewhere
+
+
+chromium = shutil.which("chromium")
+playwright = pytest.importorskip("playwright.sync_api") if chromium else None
+
+
+@pytest.mark.skipif(chromium is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_the_page_in_a_browser(server, run, tmp_path):
+    """Load, drag a slider, switch to the conditional boundary, upload a photo, export and replay, refusals."""
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        requests = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(url)
+        page.wait_for_function("document.getElementById('face').src.startsWith('data:')")
+
+        def after(action, selector="#face") -> tuple[str, dict]:
+            before = page.get_attribute(selector, "src")
+            action()
+            page.wait_for_function(f"document.querySelector('{selector}').src !== {json.dumps(before)}")
+            return page.get_attribute(selector, "src"), {a: float(page.text_content(f"#value-{a}")) for a in ATTRIBUTES}
+
+        _, start = after(lambda: page.fill("#slider-z-eyeglasses", "0.5"))
+        _, plain = after(lambda: page.fill("#slider-z-eyeglasses", "2.5"))
+        _, conditional = after(lambda: page.fill("#slider-z-eyeglasses_c_age", "2.5"))
+        assert plain["eyeglasses"] > start["eyeglasses"] + 1
+        assert float(page.input_value("#slider-z-eyeglasses")) == 0  # one boundary at a time
+        assert abs(conditional["age"] - start["age"]) < 0.3 * (plain["age"] - start["age"])
+
+        page.set_input_files("#file", str(run.parent / "photos" / "photo_1.png"))
+        page.wait_for_function("document.getElementById('origin').textContent.startsWith('photo_1.png')")
+        after(lambda: page.fill("#slider-z-smile", "1.5"))
+        page.click("#export")
+        page.wait_for_selector("#exports a[download='edit.yaml']")
+        for name in ("face.png", "code.npy", "edit.yaml"):
+            href = page.get_attribute(f"#exports a[download='{name}']", "href")
+            (tmp_path / name).write_bytes(base64.b64decode(href.split(",", 1)[1]))
+        assert main(["edit", "--replay", str(tmp_path / "edit.yaml"), "--out", str(tmp_path / "replayed")]) == 0
+        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "replayed" / "000_000.png")), np.asarray(Image.open(tmp_path / "face.png")))
+
+        page.set_input_files("#file", str(bomb(tmp_path / "bomb.png")))
+        page.wait_for_function("document.getElementById('message').textContent.includes('megapixels')")
+        grey = tmp_path / "grey.png"
+        Image.open(run.parent / "photos" / "photo_0.png").convert("L").save(grey)
+        page.set_input_files("#file", str(grey))
+        page.wait_for_function("document.getElementById('note').textContent.includes('greyscale')")
+        assert page.text_content("#message") == ""
+        browser.close()
+    assert {r.split("/")[2] for r in requests if not r.startswith("data:")} == {url.split("/")[2]}  # nothing from elsewhere
