@@ -58,6 +58,17 @@ def test_moving_along_a_boundary_raises_its_attribute_and_conditioning_holds_the
     assert plain[age] > 0.5 and abs(conditional[age]) < 0.2 * plain[age]  # age rises beside eyeglasses, and stays with _c_age
 
 
+def test_the_runs_photos_edit_from_their_inverted_codes(studio, run):
+    assert studio.photos() == ["photo_0.png", "photo_1.png"]
+    face = studio.real(1)
+    assert face.origin == "photo_1.png" and list(face.codes) == ["z"]  # real_images.space
+    np.testing.assert_array_equal(face.photo, np.asarray(Image.open(studio.layout.aligned_face("photo_1.png"))))
+    moved = studio.render(face, "smile", "z", 1.5).scores - studio.render(face).scores
+    assert moved[ATTRIBUTES.index("smile")] > 1
+    with pytest.raises(configuration.ConfigError, match="photo 2 is not one of the run's"):
+        studio.real(2)
+
+
 def test_auto_moves_only_the_layers_of_the_attribute(studio):
     face = studio.sample(0)
     start = studio.render(face, space="wp").scores
@@ -120,7 +131,11 @@ def test_visitors_do_not_see_each_others_faces_and_leave_nothing_behind(server, 
     assert first != second
     photo = (run.parent / "photos" / "photo_0.png").read_bytes()
     assert "image" in call(server, "/api/upload", photo, first, **{"X-Filename": "photo_0.png"})
+    assert call(server, "/api/identity", b"{}", first)["identity"] > 0  # the reconstruction against the photo
+    assert call(server, "/api/identity", b"{}", second) == {"error": "choose a face first"}
     assert call(server, "/api/edit", json.dumps({"boundary": "smile", "space": "z", "amount": 1}).encode(), second) == {"error": "choose a face first"}
+    call(server, "/api/choose", json.dumps({"kind": "sample", "index": 2}).encode(), second)
+    assert call(server, "/api/identity", b"{}", second) == {"identity": 0.0}  # an unedited sample is its own start
     folder = server.visitors[first].folder
     assert folder.is_dir() and folder.name.startswith("interfacegan-studio-")
     call(server, "/api/close", json.dumps({"token": first}).encode())

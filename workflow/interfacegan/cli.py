@@ -357,22 +357,13 @@ def run_score(args: argparse.Namespace) -> None:
 
 
 def image_paths(paths: list[str]) -> list[Path]:
-    """The files named, each folder replaced by its photos as the workflow takes them (`config.photos`:
-    .png/.jpg/.jpeg files, not hidden ones, sorted by name)."""
+    """The files named, each folder replaced by its photos as the workflow takes them (`config.folder_photos`)."""
     found = []
     for path in map(Path, paths):
-        found += folder_photos(path) if path.is_dir() else [path]
+        found += config.folder_photos(path) if path.is_dir() else [path]
     if not found:
         raise ArtifactError(f"--images {' '.join(paths)}: no images found (a folder's are its {'/'.join(config.PHOTO_SUFFIXES)} files)")
     return found
-
-
-def folder_photos(folder: Path) -> list[Path]:
-    """`config.photos`'s photos of a folder (none where it finds none)."""
-    try:
-        return config.photos({"images": str(folder), "limit": None}, "--images")
-    except config.ConfigError:
-        return []
 
 
 def run_invert(args: argparse.Namespace) -> None:

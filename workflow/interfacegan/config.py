@@ -230,14 +230,19 @@ PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def photos(section: dict, key: str) -> list[Path]:
-    """The .png/.jpg files of the `key` section's folder (real_data, real_images), sorted by name, at most `limit`."""
+    """The photos of the `key` section's folder (real_data, real_images), at most `limit`."""
     folder = Path(section["images"])
     if not folder.is_dir():
         raise ConfigError(f"config: {key}.images: {folder} is not a folder")
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
+    paths = folder_photos(folder)
     if not paths:
         raise ConfigError(f"config: {key}.images: {folder} holds no .png/.jpg photos")
     return paths[: section["limit"]]
+
+
+def folder_photos(folder: Path) -> list[Path]:
+    """A folder's photos, for every command and the workflow alike: its .png/.jpg/.jpeg files, not hidden ones, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
 
 
 def boundary_space(space: str) -> str:

@@ -24,7 +24,7 @@ from ..metrics.identity import Identity
 from ..models import to_uint8
 from ..stages.edits import Editor, layer_list
 from ..stages.layerwise import chosen_layers
-from ..stages.real_faces import as_tensor
+from ..stages.real_faces import as_tensor, read_aligned, read_codes
 from ..stages.score import read_merged
 
 GREYSCALE = ("1", "L", "LA", "I", "I;16", "F")  # PIL modes without colour
@@ -46,7 +46,6 @@ class Face:
 class Rendered:
     image: np.ndarray  # uint8 (H, W, 3)
     scores: np.ndarray  # (m,) in SDs of the run's scores, from their mean
-    identity: float  # dlib distance to the starting face (the photo, or the unedited code's image)
     code: np.ndarray  # the edited code (1, *shape)
 
 
@@ -82,6 +81,19 @@ class Studio:
             raise ConfigError(f"sample {index} is not one of the run's (0..{self.config['n_samples'] - 1})")
         codes = {space: latents.gather(self.view, self.layout, np.array([index]), space) for space in self.config["spaces"]}
         return self.face(self.with_wp(codes), f"sample {index}")
+
+    def photos(self) -> list[str]:
+        """The names of the run's inverted photos (`real_images`), in their order."""
+        return read_aligned(self.view, self.layout)[0] if self.config["real_images"] else []
+
+    def real(self, index: int) -> Face:
+        """The run's inverted photo `index`: its code from `invert_real`, its aligned photo the start of identity."""
+        names = self.photos()
+        if not 0 <= index < len(names):
+            raise ConfigError(f"photo {index} is not one of the run's ({len(names)} photos)")
+        _, faces = read_aligned(self.view, self.layout, index, index + 1)
+        codes, _ = read_codes(self.view, self.layout)
+        return self.inverted(codes[index], self.config["real_images"]["space"], names[index], faces[0])
 
     def fresh(self, seed: int) -> Face:
         """A new face: z of N(0, I) drawn with `seed` (the run's own draws use its seed), and its w."""
@@ -169,7 +181,7 @@ class Studio:
     def render(self, face: Face, boundary: str | None = None, space: str | None = None, amount: float = 0.0,
                layers: list[int] | None = None) -> Rendered:
         """The face moved by `amount` along `boundary` (one of `space`'s; a w boundary moves wp codes
-        on `layers`, all where None), with the predictor's scores and the identity distance."""
+        on `layers`, all where None), with the predictor's scores."""
         space = space or next(iter(face.codes))
         if space not in face.codes:
             raise ConfigError(f"this face has no {space} code (it has {', '.join(face.codes)})")
@@ -181,7 +193,10 @@ class Studio:
         with torch.inference_mode():
             images = self.editor.synthesize(torch.from_numpy(np.concatenate([face.codes[space], code])), space)  # as `edit` renders
             scores = self.editor.predict(images[1:])[0]
-        image = to_uint8(images[1:])[0]
-        distance = float(np.linalg.norm(self.identity(image[None])[0] - face.descriptor))
-        return Rendered(image, (scores - self.mean) / self.spread, distance, code)
+        return Rendered(to_uint8(images[1:])[0], (scores - self.mean) / self.spread, code)
+
+    def identity_distance(self, face: Face, image: np.ndarray) -> float:
+        """dlib's distance of an image to the face's start (the photo, or the unedited code's image): ~90 ms
+        at 64x64 on 2 cores, ten times a render, so the page asks for it when a slider rests."""
+        return float(np.linalg.norm(self.identity(image[None])[0] - face.descriptor))
 

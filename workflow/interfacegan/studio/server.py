@@ -135,13 +135,17 @@ class Handler(BaseHTTPRequestHandler):
 def meta(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
     """What the page lays out: attributes, boundaries per space, faces to start from."""
     return {"run": studio.config["run"], "attributes": studio.config["attributes"], "boundaries": studio.boundaries(),
-            "samples": studio.config["n_samples"], "wp_layers": studio.wp_layers(), "range": studio.slider_range()}
+            "samples": studio.config["n_samples"], "photos": studio.photos(), "wp_layers": studio.wp_layers(), "range": studio.slider_range()}
 
 
 def choose(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
-    """Start from a sample of the run (index) or a fresh seed."""
+    """Start from a sample of the run (index), a fresh seed, or one of the run's inverted photos (index)."""
     request = json.loads(body)
-    visitor.face = studio.sample(int(request["index"])) if request["kind"] == "sample" else studio.fresh(int(request["seed"]))
+    kinds = {"sample": lambda: studio.sample(int(request["index"])), "seed": lambda: studio.fresh(int(request["seed"])),
+             "real": lambda: studio.real(int(request["index"]))}
+    if request.get("kind") not in kinds:
+        raise ConfigError(f"a face is a sample, a seed or a real photo, not {request.get('kind')!r}")
+    visitor.face = kinds[request["kind"]]()
     return rendered(studio, visitor, {})
 
 
@@ -156,8 +160,14 @@ def rendered(studio: Studio, visitor: Visitor, request: dict) -> dict:
                 "amount": float(request.get("amount", 0.0)), "layers": studio.layers(request.get("boundary"), request.get("layers"))}
     visitor.last, visitor.edit = studio.render(visitor.face, **settings), settings
     return {"image": png_url(visitor.last.image), "scores": visitor.last.scores.round(4).tolist(),
-            "identity": round(visitor.last.identity, 4), "origin": visitor.face.origin, "spaces": list(visitor.face.codes),
-            "layers": settings["layers"]}
+            "origin": visitor.face.origin, "spaces": list(visitor.face.codes), "layers": settings["layers"]}
+
+
+def identity(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
+    """dlib's distance of the image on the page to the face's start."""
+    if visitor.last is None:
+        raise ConfigError("choose a face first")
+    return {"identity": round(studio.identity_distance(visitor.face, visitor.last.image), 4)}
 
 
 def upload(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
@@ -187,7 +197,7 @@ def png_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-ROUTES = {"/api/meta": meta, "/api/choose": choose, "/api/edit": edit, "/api/upload": upload, "/api/export": export,
+ROUTES = {"/api/meta": meta, "/api/choose": choose, "/api/edit": edit, "/api/identity": identity, "/api/upload": upload, "/api/export": export,
           "/api/progress": None, "/api/close": None}  # the last two are answered without the networks
 
 
