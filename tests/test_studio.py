@@ -210,3 +210,19 @@ def test_the_page_in_a_browser(server, run, tmp_path):
         assert page.text_content("#message") == ""
         browser.close()
     assert {r.split("/")[2] for r in requests if not r.startswith("data:")} == {url.split("/")[2]}  # nothing from elsewhere
+
+
+@pytest.mark.parametrize("host, warned", [(None, False), ("0.0.0.0", True)])
+def test_the_command_listens_on_this_machine_unless_told_otherwise(run, host, warned):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "interfacegan.cli", "studio", "--config", str(run), "--results", str(run.parent / "results"), "--port", "0"]
+    process = subprocess.Popen(command + (["--host", host] if host else []), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = [process.stdout.readline() for _ in range(1 + warned)]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert lines[-1].startswith("InterFaceGAN studio: http://127.0.0.1:")
+    assert lines[0].startswith("interfacegan: warning: the studio listens on 0.0.0.0") == warned
