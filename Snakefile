@@ -24,6 +24,11 @@ except configuration.ConfigError as err:
 
 LAYOUT = Layout(config["run"])
 
+
+envvars:
+    "PATH",
+
+
 # The jobs run `interfacegan`: the one beside the Python that runs Snakemake, found even when
 # its venv is not activated (`.venv/bin/snakemake`). A conda or container job puts its own first.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
@@ -72,6 +77,11 @@ include: "rules/report.smk"
 if pipeline.has_layers(config):
 
     include: "rules/layerwise.smk"
+
+
+if pipeline.STAGES["layerwise_edit_grids"].when(config):
+
+    include: "rules/layerwise_edit.smk"
 
 
 if config["real_images"]:

@@ -22,7 +22,8 @@ def test_round_trip_with_provenance(tmp_path):
     assert got["names"] == ["a", "b"]
     assert got["attrs"]["seed"] == 5 and got["attrs"]["generator"] == "planted"
     assert got["attrs"]["config_digest"] == pipeline.content_digest(view, "sample") and got["attrs"]["interfacegan_version"]
-    assert json.loads(got["attrs"]["config"]) == {k: v for k, v in view.items() if k != "run"}
+    assert json.loads(got["attrs"]["config"]) == {k: v for k, v in view.items() if k not in ("run", "files")}
+    assert got["attrs"]["files_digest"] == view["files"]  # the content of the checkpoints and photos it rests on
 
 
 def test_a_failed_write_leaves_nothing(tmp_path):

@@ -14,7 +14,7 @@ from PIL import Image
 from conftest import PLANTED, run_chain
 from interfacegan import config as configuration
 from interfacegan import pipeline
-from interfacegan.artifacts import read_h5
+from interfacegan.artifacts import CheckpointError, read_h5
 from interfacegan.cli import main
 from interfacegan.config import ConfigError
 from interfacegan.generators import build_generator
@@ -105,6 +105,21 @@ def test_convert_pkl_loads_without_the_pickle_to_the_same_images(tmp_path, capsy
     assert "is a converted checkpoint already" in capsys.readouterr().err
     snapshot_name = path.rename(tmp_path / "network-snapshot-000200")  # any name but .pt/.json is a pickle
     assert build_generator({"name": "nvidia", "checkpoint": str(snapshot_name)}).family == "stylegan2_ada"
+
+
+def test_a_converted_sidecar_declaring_a_giant_network_is_refused_before_anything_is_allocated(tmp_path):
+    """channel_max 2^20 would be terabytes of weights: built on the meta device, it only fails to fit the checkpoint."""
+    import resource
+
+    path = write_pickle(tmp_path, "stylegan2_ada_skip")
+    assert main(["convert-pkl", str(path), str(tmp_path / "converted")]) == 0
+    meta = json.loads((tmp_path / "converted.json").read_text())
+    meta["init_kwargs"] |= {"channel_base": 2**30, "channel_max": 2**20}
+    (tmp_path / "converted.json").write_text(json.dumps(meta))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CheckpointError, match="converted.pt"):
+        build_generator({"name": "nvidia", "checkpoint": str(tmp_path / "converted.pt")})
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # KiB: well under 0.5 GB more
 
 
 def test_class_index_is_needed_exactly_for_conditional_networks(tmp_path):

@@ -173,12 +173,14 @@ def test_yaw_needs_landmarks(tmp_path):
 
 
 def test_cli(tmp_path, capsys):
-    write_celeba(tmp_path, n=8)
+    data = tmp_path / "celeba"  # --out lies outside the data: inputs are never written into
+    data.mkdir()
+    write_celeba(data, n=8)
     out = ["--out", str(tmp_path / "p"), "--input-size", "16", "--widths", "4", "8", "--blocks", "1", "1", "--epochs", "1"]
-    assert main(["train-predictor", "--data", str(tmp_path), "--attributes", "Smiling", "Bald", *out]) == 2
+    assert main(["train-predictor", "--data", str(data), "--attributes", "Smiling", "Bald", *out]) == 2
     assert "interfacegan: error:" in capsys.readouterr().err and not (tmp_path / "p.pt").exists()
     tables = ["--landmarks-file", "list_landmarks_align_celeba.txt", "--partition-file", "list_eval_partition.txt"]
-    assert main(["train-predictor", "--data", str(tmp_path), "--attributes", "smile", "pose", "--map", "smile=Smiling", "pose=yaw", *tables, *out]) == 0
+    assert main(["train-predictor", "--data", str(data), "--attributes", "smile", "pose", "--map", "smile=Smiling", "pose=yaw", *tables, *out]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["split"] == "train" and set(report["attributes"]) == {"smile", "pose"}  # all 8 images are in partition 0
     assert build_predictor({"name": "multihead", "checkpoint": str(tmp_path / "p.pt")}).input_size == 16
@@ -291,17 +293,19 @@ def test_centre_framing_is_unchanged(tmp_path):
 
 
 def test_ffhq_framing_needs_landmarks(tmp_path, capsys):
-    write_celeba(tmp_path, n=8)
+    data = tmp_path / "celeba"  # --out lies outside the data: inputs are never written into
+    data.mkdir()
+    write_celeba(data, n=8)
     with pytest.raises(DataError, match="framing ffhq needs a landmarks table"):
-        CelebALabels(tmp_path, ["Smiling"], framing="ffhq")
+        CelebALabels(data, ["Smiling"], framing="ffhq")
     out = ["--out", str(tmp_path / "p"), "--input-size", "16", "--widths", "4", "--blocks", "1", "--epochs", "1"]
-    assert main(["train-predictor", "--data", str(tmp_path), "--attributes", "Smiling", "--framing", "ffhq", *out]) == 2
+    assert main(["train-predictor", "--data", str(data), "--attributes", "Smiling", "--framing", "ffhq", *out]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "interfacegan: error: framing ffhq needs a landmarks table" in error
-    replace_line(tmp_path / "list_landmarks_align_celeba.txt", 1, "7")
-    replace_line(tmp_path / "list_landmarks_align_celeba.txt", 10, "")
+    replace_line(data / "list_landmarks_align_celeba.txt", 1, "7")
+    replace_line(data / "list_landmarks_align_celeba.txt", 10, "")
     with pytest.raises(DataError, match="lacks 1 image.*e.g. 000007.png"):
-        CelebALabels(tmp_path, ["Smiling"], landmarks_file="list_landmarks_align_celeba.txt", framing="ffhq")
+        CelebALabels(data, ["Smiling"], landmarks_file="list_landmarks_align_celeba.txt", framing="ffhq")
 
 
 def test_framing_is_recorded(trained, tmp_path, capsys):
@@ -313,10 +317,12 @@ def test_framing_is_recorded(trained, tmp_path, capsys):
     (tmp_path / "old.json").write_text(json.dumps(meta))
     assert build_predictor({"name": "multihead", "checkpoint": str(tmp_path / "old.pt")}).framing == "centre"
 
-    write_celeba(tmp_path, n=8)
+    data = tmp_path / "celeba"  # --out lies outside the data: inputs are never written into
+    data.mkdir()
+    write_celeba(data, n=8)
     out = ["--out", str(tmp_path / "p"), "--input-size", "16", "--widths", "4", "--blocks", "1", "--epochs", "1"]
     tables = ["--landmarks-file", "list_landmarks_align_celeba.txt"]
-    assert main(["train-predictor", "--data", str(tmp_path), "--attributes", "Smiling", "--framing", "ffhq", *tables, *out]) == 0
+    assert main(["train-predictor", "--data", str(data), "--attributes", "Smiling", "--framing", "ffhq", *tables, *out]) == 0
     assert json.loads(capsys.readouterr().out)["framing"] == "ffhq"
     assert json.loads((tmp_path / "p.json").read_text())["framing"] == "ffhq"
     assert build_predictor({"name": "multihead", "checkpoint": str(tmp_path / "p.pt")}).framing == "ffhq"

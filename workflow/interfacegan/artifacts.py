@@ -42,9 +42,12 @@ def packaged_file(distribution: str, pin: str, name: str, what: str, install: st
 
 def provenance(view: dict, stage: str) -> dict:
     """Attributes that say how an artifact was made: the config keys that determine it
-    (and their digest), the seed and networks among them, and the software."""
+    (and their digest), the digest of the files from outside the run it rests on, the seed and
+    networks among them, and the software."""
     content = pipeline.pick(view, pipeline.content_keys(stage))
     attrs = {"stage": stage, "config_digest": digest(content), "config": json.dumps(content, sort_keys=True)} | software()
+    if "files" in view:
+        attrs["files_digest"] = view["files"]
     if "seed" in content:
         attrs["seed"] = content["seed"]
     attrs |= {section: content[section]["name"] for section in ("generator", "predictor") if section in content}

@@ -45,8 +45,9 @@ def load_network(checkpoint: str | Path) -> tuple[str, dict, torch.nn.Module]:
     if family not in FAMILIES:  # a TensorFlow StyleGAN (v1) pickle maps onto the `stylegan` generator
         raise CheckpointError(f"network pickle {path} is a StyleGAN (v1) network: load it with "
                               f"`generator: {{name: stylegan, checkpoint: {path}}}`, not name: nvidia")
+    with torch.device("meta"):  # the file's kwargs cannot allocate more than its weights hold
+        check_fits(state, build_network(family, init_kwargs), path)
     network = build_network(family, init_kwargs)
-    check_fits(state, network, path)
     network.load_state_dict(state)
     return family, init_kwargs, network
 
