@@ -16,6 +16,7 @@ from PIL import Image
 from conftest import planted_photos, run_chain
 from interfacegan import config as configuration
 from interfacegan.cli import main
+from interfacegan.models import to_uint8
 from interfacegan.studio.editor import Studio
 from interfacegan.studio.server import StudioServer
 
@@ -36,7 +37,9 @@ def run(tmp_path_factory):
               "selection": {"chosen_num_or_ratio": 0.1}, "conditions": [{"primal": "eyeglasses", "conditions": ["age"]}],
               "analysis": {"rescoring_samples": 50, "linearity_samples": 10, "layerwise_samples": 50},
               "edit": {"samples": 2, "steps": 3, "wp_layers": "auto"},
-              "real_images": {"images": str(root / "photos"), "align": False, "steps": 5}}
+              "real_images": {"images": str(root / "photos"), "align": False, "steps": 5},
+              "translator": {"boundaries": ["smile"], "identity_steps": 4, "steps": 3, "batch_size": 4, "perceptual": 0.0,
+                             "architecture": {"channels": 8, "downsamples": 1, "blocks": 1}, "faces": 2, "strengths": [0, 1]}}
     path = root / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     run_chain(configuration.validate(config), root / "results", analyses=True)
@@ -67,6 +70,22 @@ def test_the_runs_photos_edit_from_their_inverted_codes(studio, run):
     assert moved[ATTRIBUTES.index("smile")] > 1
     with pytest.raises(configuration.ConfigError, match="photo 2 is not one of the run's"):
         studio.real(2)
+
+
+def test_the_translator_mode_is_the_translate_commands_forward_pass(studio, run, tmp_path, capsys):
+    from interfacegan.translator import translate
+    from interfacegan.stages.real_faces import as_tensor
+
+    assert studio.translators() == ["smile"]
+    face = studio.sample(4)
+    start = studio.editor.images(face.codes["z"], "z")
+    for strength in (0.0, 0.6, 1.0):
+        expected = translate(studio.layout.translator("smile"), studio.generator, as_tensor(start), strength, 1)
+        np.testing.assert_array_equal(studio.translated(face, "smile", strength).image, to_uint8(expected)[0])
+    with pytest.raises(configuration.ConfigError, match="strength"):
+        studio.translated(face, "smile", 9.0)  # outside translator.strength_range
+    with pytest.raises(configuration.ConfigError, match="no translator for 'age'"):
+        studio.translated(face, "age", 1.0)
 
 
 def test_auto_moves_only_the_layers_of_the_attribute(studio):
@@ -161,13 +180,22 @@ def test_uploads_are_checked_like_every_photo(server, run, tmp_path):
     assert sorted(p.name for p in server.visitors[token].folder.iterdir()) == ["upload.png"]  # nothing elsewhere
 
 
+def test_a_translation_exports_its_image_alone(server):
+    token = page_token(server)
+    call(server, "/api/choose", json.dumps({"kind": "sample", "index": 1}).encode(), token)
+    shown = call(server, "/api/translate", json.dumps({"translator": "smile", "strength": 1.0}).encode(), token)
+    assert shown["origin"] == "sample 1 · translator smile"
+    exported = call(server, "/api/export", b"{}", token)
+    assert list(exported) == ["face.png"] and base64.b64decode(exported["face.png"]) == base64.b64decode(shown["image"].split(",", 1)[1])
+
+
 chromium = shutil.which("chromium")
 playwright = pytest.importorskip("playwright.sync_api") if chromium else None
 
 
 @pytest.mark.skipif(chromium is None, reason="Debian chromium is not installed (.ci/run installs it)")
 def test_the_page_in_a_browser(server, run, tmp_path):
-    """Load, drag a slider, switch to the conditional boundary, upload a photo, export and replay, refusals."""
+    """Load, drag a slider, switch to the conditional boundary, the translator, upload a photo, export and replay, refusals."""
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -189,6 +217,8 @@ def test_the_page_in_a_browser(server, run, tmp_path):
         assert plain["eyeglasses"] > start["eyeglasses"] + 1
         assert float(page.input_value("#slider-z-eyeglasses")) == 0  # one boundary at a time
         assert abs(conditional["age"] - start["age"]) < 0.3 * (plain["age"] - start["age"])
+        after(lambda: page.fill("#strength", "1"))  # the translator mode
+        assert page.text_content("#origin").endswith("translator smile") and float(page.input_value("#slider-z-eyeglasses_c_age")) == 0
 
         page.set_input_files("#file", str(run.parent / "photos" / "photo_1.png"))
         page.wait_for_function("document.getElementById('origin').textContent.startsWith('photo_1.png')")

@@ -1,5 +1,7 @@
 """PNG figures: heat maps, curves and image grids."""
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -82,6 +84,13 @@ def image_grid(images: np.ndarray, path, marked_column: int | None = None, cell:
 
 
 TITLE_HEIGHT = 24  # pixels of an image grid's title line (Pillow's bundled font: nothing is fetched)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """A uint8 (H, W, 3) image as PNG file content."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def save_png(image: np.ndarray, path) -> None:

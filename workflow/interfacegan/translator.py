@@ -490,11 +490,16 @@ def load_pair(path: str | Path, generator: Generator) -> tuple[Translator, Trans
     return identity, translator
 
 
-@torch.inference_mode()
 def translate(translator_path: str | Path, generator: Generator, images: torch.Tensor, strength: float = 1.0, batch_size: int = 16) -> torch.Tensor:
     """`images` (N, 3, R, R) in [-1, 1] edited at `strength` (0: the identity model, 1: the
     boundary model, between or beyond: their interpolated weights), on the CPU."""
-    identity, boundary = load_pair(translator_path, generator)
+    return translate_with(load_pair(translator_path, generator), images, strength, batch_size)
+
+
+@torch.inference_mode()
+def translate_with(pair: tuple[Translator, Translator], images: torch.Tensor, strength: float = 1.0, batch_size: int = 16) -> torch.Tensor:
+    """`translate` with a loaded (identity model, boundary model) pair."""
+    identity, boundary = pair
     if identity is boundary:  # an identity model alone: every strength is itself
         return run(boundary, images, batch_size)
     model = copy.deepcopy(boundary)

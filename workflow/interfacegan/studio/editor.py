@@ -14,8 +14,9 @@ from PIL import Image
 
 from .. import latents, pipeline
 from ..artifacts import ArtifactError
-from ..config import ConfigError, boundary_names, boundary_space, load
+from ..config import ConfigError, boundary_names, boundary_space, check_strength, load
 from ..editing import parse_layers
+from ..figures import png_bytes
 from ..images import load_face, read_image
 from ..inversion import invert
 from ..layout import Layout
@@ -26,6 +27,7 @@ from ..stages.edits import Editor, layer_list
 from ..stages.layerwise import chosen_layers
 from ..stages.real_faces import as_tensor, read_aligned, read_codes
 from ..stages.score import read_merged
+from ..translator import load_pair, translate_with
 
 GREYSCALE = ("1", "L", "LA", "I", "I;16", "F")  # PIL modes without colour
 
@@ -66,6 +68,7 @@ class Studio:
             raise ArtifactError(f"the run {self.layout.dir} is not finished ({err}); run it first (make run)") from err
         self.mean, self.spread = np.nanmean(scores, axis=0), np.nanstd(scores, axis=0)
         self.identity = Identity()
+        self.pairs = {}  # the translators loaded so far, by boundary
 
     @property
     def generator(self):
@@ -81,6 +84,25 @@ class Studio:
             raise ConfigError(f"sample {index} is not one of the run's (0..{self.config['n_samples'] - 1})")
         codes = {space: latents.gather(self.view, self.layout, np.array([index]), space) for space in self.config["spaces"]}
         return self.face(self.with_wp(codes), f"sample {index}")
+
+    def translators(self) -> list[str]:
+        """The boundaries with a trained translator in the run."""
+        return [name for name in pipeline.translator_boundaries(self.config) if self.layout.translator(name).is_file()]
+
+    def translated(self, face: Face, boundary: str, strength: float) -> Rendered:
+        """The face's start (its photo, or its unedited code's image) through the boundary's translator
+        at `strength` (0: the identity model, 1: the boundary model), with the predictor's scores."""
+        if boundary not in self.translators():
+            raise ConfigError(f"the run has no translator for {boundary!r}")
+        check_strength(self.config, strength, "strength")
+        if boundary not in self.pairs:
+            self.pairs[boundary] = load_pair(self.layout.translator(boundary), self.generator)
+        space, code = next(iter(face.codes.items()))
+        start = face.photo[None] if face.photo is not None else self.editor.images(code, space)
+        images = translate_with(self.pairs[boundary], as_tensor(start), strength, 1)
+        with torch.inference_mode():
+            scores = self.editor.predict(images.to(self.editor.device))[0]
+        return Rendered(to_uint8(images)[0], (scores - self.mean) / self.spread, code)
 
     def photos(self) -> list[str]:
         """The names of the run's inverted photos (`real_images`), in their order."""
@@ -159,15 +181,13 @@ class Studio:
         `interfacegan edit --replay edit.yaml --out DIR` renders to DIR/000_000.png, pixel for pixel."""
         buffer = io.BytesIO()
         np.save(buffer, face.codes[settings["space"]])
-        png = io.BytesIO()
-        Image.fromarray(shown.image).save(png, format="PNG")
         boundary = settings["boundary"] or boundary_names(self.config)[0]  # no edit: any boundary, moved by 0
         replay = {"config": str(self.config_path), "latents": "code.npy", "space": settings["space"],
                   "boundary": str(self.layout.boundary(boundary, boundary_space(settings["space"])).resolve()),
                   "start": settings["amount"], "end": settings["amount"], "steps": 1, "mode": "offset",
                   "layers": layer_list(settings["layers"]) if settings["layers"] else None}
         text = "# interfacegan edit --replay edit.yaml --out DIR: this edit, as DIR/000_000.png\n" + yaml.safe_dump(replay, sort_keys=False)
-        return {"face.png": png.getvalue(), "code.npy": buffer.getvalue(), "edit.yaml": text.encode()}
+        return {"face.png": png_bytes(shown.image), "code.npy": buffer.getvalue(), "edit.yaml": text.encode()}
 
     def inverted(self, code: np.ndarray, space: str, origin: str, photo: np.ndarray | None = None) -> Face:
         """A face from an inverted code of `space` (z, w or wp): its sliders are that space's boundaries."""

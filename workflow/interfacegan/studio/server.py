@@ -6,9 +6,7 @@ another's faces. Networks run one request at a time. The page fetches nothing bu
 """
 
 import base64
-import io
 import json
-import logging
 import secrets
 import shutil
 import tempfile
@@ -20,16 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from ..artifacts import ArtifactError, CheckpointError
 from ..config import ConfigError
+from ..figures import png_bytes
 from .editor import Face, Rendered, Studio
 
 PAGE = Path(__file__).with_name("page.html")
 MAX_UPLOAD = 20 * 2**20  # bytes of one photo
 IDLE = 3600  # seconds before an idle visitor's session and folder are removed
-log = logging.getLogger("interfacegan")
 
 
 @dataclass
@@ -135,7 +132,8 @@ class Handler(BaseHTTPRequestHandler):
 def meta(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
     """What the page lays out: attributes, boundaries per space, faces to start from."""
     return {"run": studio.config["run"], "attributes": studio.config["attributes"], "boundaries": studio.boundaries(),
-            "samples": studio.config["n_samples"], "photos": studio.photos(), "wp_layers": studio.wp_layers(), "range": studio.slider_range()}
+            "samples": studio.config["n_samples"], "photos": studio.photos(), "wp_layers": studio.wp_layers(), "range": studio.slider_range(),
+            "translators": studio.translators(), "strength_range": (studio.config["translator"] or {}).get("strength_range")}
 
 
 def choose(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
@@ -163,6 +161,17 @@ def rendered(studio: Studio, visitor: Visitor, request: dict) -> dict:
             "origin": visitor.face.origin, "spaces": list(visitor.face.codes), "layers": settings["layers"]}
 
 
+def translate(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
+    """The face through a boundary's translator at a strength: one forward pass, no code moved."""
+    if visitor.face is None:
+        raise ConfigError("choose a face first")
+    request = json.loads(body)
+    visitor.last = studio.translated(visitor.face, request["translator"], float(request["strength"]))
+    visitor.edit = {"translator": request["translator"], "strength": float(request["strength"])}
+    return {"image": png_url(visitor.last.image), "scores": visitor.last.scores.round(4).tolist(),
+            "origin": f"{visitor.face.origin} · translator {request['translator']}", "spaces": list(visitor.face.codes), "layers": None}
+
+
 def identity(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
     """dlib's distance of the image on the page to the face's start."""
     if visitor.last is None:
@@ -187,17 +196,18 @@ def export(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
     """The current image (PNG), code (.npy) and the edit as YAML that `interfacegan edit --replay` runs."""
     if visitor.last is None:
         raise ConfigError("nothing to export yet")
+    if "translator" in visitor.edit:  # a translation is no edit of a code: the image alone
+        return {"face.png": base64.b64encode(png_bytes(visitor.last.image)).decode()}
     files = studio.export(visitor.face, visitor.last, visitor.edit)
     return {name: base64.b64encode(data).decode() for name, data in files.items()}
 
 
 def png_url(image: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
-ROUTES = {"/api/meta": meta, "/api/choose": choose, "/api/edit": edit, "/api/identity": identity, "/api/upload": upload, "/api/export": export,
+ROUTES = {"/api/meta": meta, "/api/choose": choose, "/api/edit": edit, "/api/translate": translate, "/api/identity": identity,
+          "/api/upload": upload, "/api/export": export,
           "/api/progress": None, "/api/close": None}  # the last two are answered without the networks
 
 
