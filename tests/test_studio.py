@@ -256,3 +256,11 @@ def test_the_command_listens_on_this_machine_unless_told_otherwise(run, host, wa
         process.wait(timeout=30)
     assert lines[-1].startswith("InterFaceGAN studio: http://127.0.0.1:")
     assert lines[0].startswith("interfacegan: warning: the studio listens on 0.0.0.0") == warned
+
+
+def test_a_run_that_is_not_finished_is_one_line(run, tmp_path, capsys):
+    other = yaml.safe_load(run.read_text()) | {"run": "never_run"}
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
+    assert main(["studio", "--config", str(tmp_path / "other.yaml"), "--results", str(run.parent / "results")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "interfacegan: error: the run" in error and "is not finished" in error and "make run" in error
