@@ -372,3 +372,23 @@ def test_a_weight_that_is_no_tensor_is_one_line(tiny, planted, tmp_path):
     state["head.weight"] = 5
     torch.save(state, path)
     assert "wrong shape: head.weight int != (32, 512)" in refused_checkpoint("encoder", path, planted)
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["train-encoder", "--config", "CONFIG", "--out", "OUT", "--widths", "100000"], "train-encoder: --widths: 100000 is greater than the maximum of 4096"),
+    (["train-predictor", "--data", "DATA", "--attributes", "smile", "--out", "OUT", "--widths", "8", "--blocks", "1000"],
+     "train-predictor: --blocks: 1000 is greater than the maximum of 64"),
+    (["train-translator", "--config", "CONFIG", "--boundary", "identity", "--out", "OUT", "--channels", "5000"],
+     "train-translator: --channels must be in 1..1024"),
+])
+def test_training_flags_are_held_to_the_bounds_of_the_sidecars_they_write(arguments, words, tmp_path, capsys):
+    """A network trained past the sidecar bounds would write a checkpoint its own loader refuses."""
+    from conftest import PLANTED
+    from interfacegan.cli import main
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(PLANTED))
+    paths = {"CONFIG": str(tmp_path / "config.yaml"), "OUT": str(tmp_path / "out" / "net"), "DATA": str(tmp_path / "data")}
+    assert main([paths.get(a, a) for a in arguments]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interfacegan: error: " + words) and not (tmp_path / "out").exists()

@@ -207,9 +207,20 @@ def run_convert_pkl(args: argparse.Namespace) -> None:
     print(convert_pickle(args.pickle, args.out))
 
 
+def check_stages(command: str, widths: list[int], blocks: list[int] | None) -> None:
+    """--widths and --blocks within the bounds the checkpoint's loader holds its sidecar to."""
+    from .predictors.multihead import BLOCKS, WIDTHS
+
+    if blocks and len(blocks) != len(widths):
+        raise config.ConfigError(f"{command}: --blocks needs one count per --widths entry")
+    for flag, values, schema in (("--widths", widths, WIDTHS), ("--blocks", blocks or [], BLOCKS)):
+        error = config.schema_error(schema, values) if values else None
+        if error is not None:
+            raise config.ConfigError(f"{command}: {flag}: {error.message}")
+
+
 def run_train(args: argparse.Namespace) -> None:
-    if args.blocks and len(args.blocks) != len(args.widths):
-        raise config.ConfigError("train-predictor: --blocks needs one count per --widths entry")
+    check_stages("train-predictor", args.widths, args.blocks)
     pairs = [item.partition("=") for item in args.map]
     if any(not name or not source for name, _, source in pairs):
         raise config.ConfigError(f"train-predictor: --map takes NAME=SOURCE pairs, got {' '.join(args.map)}")
@@ -231,8 +242,7 @@ def run_train(args: argparse.Namespace) -> None:
 def run_train_encoder(args: argparse.Namespace) -> None:
     if args.steps < 1 or args.batch_size < 1 or not 0 < args.lr < math.inf or not 0 <= args.image_weight < math.inf or args.held_out < 1:
         raise config.ConfigError("train-encoder: --steps, --batch-size and --held-out must be >= 1, --lr > 0 and --image-weight >= 0, each finite")
-    if args.blocks and len(args.blocks) != len(args.widths):
-        raise config.ConfigError("train-encoder: --blocks needs one count per --widths entry")
+    check_stages("train-encoder", args.widths, args.blocks)
     from .encoder import save_encoder, train_encoder
 
     cfg = config.load(args.config)
@@ -474,9 +484,11 @@ def run_train_translator(args: argparse.Namespace) -> None:
     if (args.steps < 1 or args.batch_size < 1 or args.held_out < 1 or not 0 < args.lr < math.inf or not 0 <= args.perceptual < math.inf
             or not 0 <= args.pixel < math.inf or not math.isfinite(args.alpha)):
         raise config.ConfigError("train-translator: --steps, --batch-size and --held-out must be >= 1, --lr > 0, --perceptual and --pixel >= 0, each finite, and --alpha finite")
-    if args.channels < 1 or args.downsamples < 0 or args.blocks < 0:
-        raise config.ConfigError("train-translator: --channels must be >= 1, --downsamples and --blocks >= 0")
     from . import translator as tr
+
+    for key, (low, high) in tr.ARCHITECTURE_BOUNDS.items():
+        if key in vars(args) and not low <= getattr(args, key) <= high:
+            raise config.ConfigError(f"train-translator: --{key} must be in {low}..{high} (what a translator's loader takes), not {getattr(args, key)}")
     from .checkpoints import stem_paths
 
     models = training_setup(args, cfg, {"--config": args.config, "--identity": checkpoint_files(args.identity)})
