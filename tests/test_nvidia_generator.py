@@ -122,6 +122,26 @@ def test_a_converted_sidecar_declaring_a_giant_network_is_refused_before_anythin
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # KiB: well under 0.5 GB more
 
 
+def test_a_fresh_process_loads_and_renders_a_stylegan3_pickle(tmp_path):
+    """The family's module is first imported by the loader, outside the meta device (its module-level
+    Winograd matrices once became meta tensors there, and every 3x3 convolution failed)."""
+    import subprocess
+    import sys
+
+    path = write_pickle(tmp_path, "stylegan3_t")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"run": "fresh", "attributes": ["smile"], "generator": {"name": "nvidia", "checkpoint": str(path)},
+                                      "predictor": {"name": "planted", "attributes": ["smile"]}}))
+    z = reference("stylegan3_t")["z"]
+    np.save(tmp_path / "z.npy", z)
+    done = subprocess.run([sys.executable, "-m", "interfacegan.cli", "generate", "--config", str(config), "--latents", str(tmp_path / "z.npy"),
+                           "--out", str(tmp_path / "images.npy")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with torch.no_grad():
+        expected = to_uint8(build_generator({"name": "nvidia", "checkpoint": str(path)}).synthesize(torch.from_numpy(z)))
+    np.testing.assert_array_equal(np.load(tmp_path / "images.npy"), expected)
+
+
 def test_class_index_is_needed_exactly_for_conditional_networks(tmp_path):
     conditional, plain = write_pickle(tmp_path, "stylegan3_r"), write_pickle(tmp_path, "stylegan3_t")
     with pytest.raises(ConfigError, match=r"class-conditional \(c_dim 3\): set class_index to one of 0..2"):

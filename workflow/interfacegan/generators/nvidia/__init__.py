@@ -7,6 +7,7 @@ kwargs), which loads without the pickle. The networks are ours (`stylegan2_ada.p
 `stylegan3.py`), with NVIDIA's state-dict layout.
 """
 
+import functools
 import importlib
 from pathlib import Path
 
@@ -29,8 +30,13 @@ METADATA_SCHEMA = {
 
 def build_network(family: str, init_kwargs: dict) -> torch.nn.Module:
     """Our network of `family` ("stylegan2_ada" or "stylegan3") built from a pickle's init kwargs."""
-    module = importlib.import_module(f".{family}", __package__)
-    return module.Generator(**init_kwargs)
+    return network_class(family)(**init_kwargs)
+
+
+def network_class(family: str) -> type:
+    """The Generator class of `family`'s module (imported here, never under the meta device: its
+    module-level tensors must hold data)."""
+    return importlib.import_module(f".{family}", __package__).Generator
 
 
 def load_network(checkpoint: str | Path) -> tuple[str, dict, torch.nn.Module]:
@@ -45,9 +51,10 @@ def load_network(checkpoint: str | Path) -> tuple[str, dict, torch.nn.Module]:
     if family not in FAMILIES:  # a TensorFlow StyleGAN (v1) pickle maps onto the `stylegan` generator
         raise CheckpointError(f"network pickle {path} is a StyleGAN (v1) network: load it with "
                               f"`generator: {{name: stylegan, checkpoint: {path}}}`, not name: nvidia")
+    build = functools.partial(network_class(family), **init_kwargs)  # its module imported before the meta device is on
     with torch.device("meta"):  # the file's kwargs cannot allocate more than its weights hold
-        check_fits(state, build_network(family, init_kwargs), path)
-    network = build_network(family, init_kwargs)
+        check_fits(state, build(), path)
+    network = build()
     network.load_state_dict(state)
     return family, init_kwargs, network
 
