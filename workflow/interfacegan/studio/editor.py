@@ -48,7 +48,6 @@ class Face:
 class Rendered:
     image: np.ndarray  # uint8 (H, W, 3)
     scores: np.ndarray  # (m,) in SDs of the run's scores, from their mean
-    code: np.ndarray  # the edited code (1, *shape)
 
 
 class Studio:
@@ -97,12 +96,10 @@ class Studio:
         check_strength(self.config, strength, "strength")
         if boundary not in self.pairs:
             self.pairs[boundary] = load_pair(self.layout.translator(boundary), self.generator)
-        space, code = next(iter(face.codes.items()))
-        start = face.photo[None] if face.photo is not None else self.editor.images(code, space)
-        images = translate_with(self.pairs[boundary], as_tensor(start), strength, 1)
+        images = translate_with(self.pairs[boundary], as_tensor(self.start_image(face)), strength, 1)
         with torch.inference_mode():
             scores = self.editor.predict(images.to(self.editor.device))[0]
-        return Rendered(to_uint8(images)[0], (scores - self.mean) / self.spread, code)
+        return Rendered(to_uint8(images)[0], (scores - self.mean) / self.spread)
 
     def photos(self) -> list[str]:
         """The names of the run's inverted photos (`real_images`), in their order."""
@@ -194,9 +191,16 @@ class Studio:
         return self.face({space: np.asarray(code, np.float32).reshape(1, *np.shape(code)[-(2 if space == "wp" else 1):])}, origin, photo)
 
     def face(self, codes: dict[str, np.ndarray], origin: str, photo: np.ndarray | None = None) -> Face:
-        space, code = next(iter(codes.items()))
-        start = photo[None] if photo is not None else self.editor.images(code, space)
-        return Face(codes, origin, photo, self.identity(start)[0])
+        face = Face(codes, origin, photo)
+        face.descriptor = self.identity(self.start_image(face))[0]
+        return face
+
+    def start_image(self, face: Face) -> np.ndarray:
+        """(1, H, W, 3) uint8: the face's photo, or the image of its unedited (first) code."""
+        if face.photo is not None:
+            return face.photo[None]
+        space, code = next(iter(face.codes.items()))
+        return self.editor.images(code, space)
 
     def render(self, face: Face, boundary: str | None = None, space: str | None = None, amount: float = 0.0,
                layers: list[int] | None = None) -> Rendered:
@@ -213,7 +217,7 @@ class Studio:
         with torch.inference_mode():
             images = self.editor.synthesize(torch.from_numpy(np.concatenate([face.codes[space], code])), space)  # as `edit` renders
             scores = self.editor.predict(images[1:])[0]
-        return Rendered(to_uint8(images[1:])[0], (scores - self.mean) / self.spread, code)
+        return Rendered(to_uint8(images[1:])[0], (scores - self.mean) / self.spread)
 
     def identity_distance(self, face: Face, image: np.ndarray) -> float:
         """dlib's distance of an image to the face's start (the photo, or the unedited code's image): ~90 ms
