@@ -2,10 +2,12 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.models import Models
+from interfacegan.predictors.planted import PlantedPredictor
 from conftest import PLANTED
 
 
@@ -27,8 +29,20 @@ def test_bf16_autocast_stays_close_to_fp32():
     assert np.corrcoef(scores_full.ravel(), scores_half.ravel())[0, 1] > 0.98
 
 
+class StrictPredictor(PlantedPredictor):
+    """The planted predictor, refusing any image that is not of its input size."""
+
+    def forward(self, images):
+        if images.shape[-2:] != (self.input_size, self.input_size):
+            raise ValueError(f"images of {tuple(images.shape[-2:])}, not {self.input_size}x{self.input_size}")
+        return super().forward(images)
+
+
 def test_images_are_resized_to_the_predictor_input():
-    models = Models(dcgan_view("fp32"))  # 64x64 faces, read by the 16x16 planted predictor
+    view = dcgan_view("fp32")  # 64x64 faces, read by a 16x16 predictor
+    models = Models(view | {"predictor": view["predictor"] | {"name": "test_models:StrictPredictor"}})
+    with pytest.raises(ValueError, match=r"images of \(64, 64\), not 16x16"):
+        models.predictor(models.synthesize(torch.zeros(1, 100), "z"))  # it does refuse other sizes
     scores = models.score(np.zeros((2, 3, 100), np.float32))
     assert scores.shape == (2, 3, len(PLANTED["attributes"]))
     assert np.isfinite(scores).all()
