@@ -23,6 +23,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=__version__)
     commands = p.add_subparsers(dest="command", required=True)
     stage = commands.add_parser("stage", help="run one stage of the pipeline")
+    stage.set_defaults(run=run_stage)
     stage.add_argument("name", choices=list(pipeline.STAGES), help="the stage (named as its Snakemake rule)")
     source = stage.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", help="YAML config file (validated)")
@@ -36,11 +37,13 @@ def parser() -> argparse.ArgumentParser:
     stage.add_argument("--translator-boundary", help="the boundary of a translator (train_translator)")
     stage.add_argument("--threads", type=int, default=1, help="CPU threads of the job (what Snakemake grants it; default 1)")
     generate = commands.add_parser("generate", help="images from saved codes (like the official generate_data.py -i)")
+    generate.set_defaults(run=run_generate)
     generate.add_argument("--config", required=True, help="YAML config file: its generator is used")
     generate.add_argument("--latents", required=True, help=".npy codes: (n, d) for z/w, (n, layers, d) for wp")
     generate.add_argument("--space", default="z", choices=["z", "w", "wp"])
     generate.add_argument("--out", required=True, help=".npy of uint8 images (n, H, W, 3)")
     score = commands.add_parser("score", help="score saved latents (with the config's generator) or image files with its predictor")
+    score.set_defaults(run=run_score)
     score.add_argument("--config", required=True, help="YAML config file")
     what = score.add_mutually_exclusive_group(required=True)
     what.add_argument("--latents", help=".npy codes (n, d) of --space")
@@ -48,6 +51,7 @@ def parser() -> argparse.ArgumentParser:
     score.add_argument("--space", default="z", choices=["z", "w"])
     score.add_argument("--out", required=True, help="CSV: one row per latent or image, one column per attribute")
     invert = commands.add_parser("invert", help="invert face images into the config's generator's latent space")
+    invert.set_defaults(run=run_invert)
     invert.add_argument("--config", required=True, help="YAML config file: its generator, device and batch_size are used")
     invert.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's .png/.jpg/.jpeg photos, sorted by name, as the workflow takes them)")
     invert.add_argument("--out", required=True, help="HDF5: codes (in the images' order), psnr, images (their paths)")
@@ -61,13 +65,16 @@ def parser() -> argparse.ArgumentParser:
     invert.add_argument("--encoder", help=f"encoder checkpoint STEM.pt (from train-encoder) whose codes start the optimisation; default: real_images.encoder {FROM_CONFIG}")
     add_align_argument(invert)
     condition = commands.add_parser("condition", help="a boundary made orthogonal to others (conditional manipulation)")
+    condition.set_defaults(run=run_condition)
     condition.add_argument("--primal", required=True, help="the boundary to condition: a run's .h5 or a .npy vector (d,) or (1, d)")
     condition.add_argument("--conditions", nargs="+", required=True, help="the boundaries it must not move along (.h5 or .npy)")
     condition.add_argument("--out", required=True, help=".npy (the official layout, (1, d)) or .h5 (with provenance)")
     cosine = commands.add_parser("cosine", help="the cosine matrix of boundary files, ours or official")
+    cosine.set_defaults(run=run_cosine)
     cosine.add_argument("boundaries", nargs="+", help=".h5 boundaries of runs or .npy vectors (labelled by file stem)")
     cosine.add_argument("--out", help="CSV laid out as tables/cosine.csv (default: print it)")
     edit = commands.add_parser("edit", help="move codes along a boundary and render every step (like the official edit.py)")
+    edit.set_defaults(run=run_edit)
     edit.add_argument("--config", help="YAML config file: its generator and batch_size are used")
     edit.add_argument("--boundary", help="a run's .h5 (space and generator checked) or a .npy vector (d,) or (1, d) (dimension only)")
     edit.add_argument("--latents", help=".npy codes, (n, d) for z/w, (n, layers, d) for wp, or the codes.h5 of invert")
@@ -82,19 +89,25 @@ def parser() -> argparse.ArgumentParser:
     edit.add_argument("--layers", help="wp only: the W+ layers to move, e.g. 0-7,12 (default: all)")
     edit.add_argument("--replay", help="an edit.yaml exported by the studio: every option above from it (its paths relative to it)")
     studio = commands.add_parser("studio", help="the editor of a finished run as a local web page (sliders, live scores, photos)")
+    studio.set_defaults(run=run_studio)
     studio.add_argument("--config", required=True, help="the run's YAML config file")
     studio.add_argument("--results", default="results", help="root folder of the runs (default: results)")
     studio.add_argument("--port", type=int, default=7860, help="port (default: 7860; 0: any free one)")
     studio.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     studio.add_argument("--steps", type=int, default=50, help="optimisation steps after the encoder for a dropped photo (default: 50)")
     export = commands.add_parser("export-boundaries", help="every boundary of a run as official .npy files, with boundaries.json")
+    export.set_defaults(run=run_export_boundaries)
     export.add_argument("run_dir", help="the run's folder, results/<run>")
     export.add_argument("--out", required=True, help="a new or empty folder: <name>_boundary.npy (z), <name>_w_boundary.npy (w), boundaries.json")
     convert = commands.add_parser("convert-pkl", help="an NVIDIA StyleGAN2-ADA/StyleGAN3 network pickle as a weights-only checkpoint")
+    convert.set_defaults(run=run_convert_pkl)
     convert.add_argument("pickle", help="the network pickle (.pkl); read as data, nothing in it is run")
     convert.add_argument("out", help="output stem: writes STEM.pt (G_ema's state dict) and STEM.json (its init kwargs)")
-    add_train_arguments(commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set"))
+    train_predictor = commands.add_parser("train-predictor", help="train a multi-head attribute predictor on a CelebA-format set")
+    train_predictor.set_defaults(run=run_train_predictor)
+    add_train_arguments(train_predictor)
     encoder = commands.add_parser("train-encoder", help="train an image -> code encoder on pairs the config's generator makes")
+    encoder.set_defaults(run=run_train_encoder)
     encoder.add_argument("--config", required=True, help="YAML config file: its generator is used")
     encoder.add_argument("--space", default="z", choices=["z", "w", "wp"])
     encoder.add_argument("--out", required=True, help="output stem: writes STEM.pt and STEM.json (the report inside)")
@@ -219,7 +232,7 @@ def check_stages(command: str, widths: list[int], blocks: list[int] | None) -> N
             raise config.ConfigError(f"{command}: {flag}: {error.message}")
 
 
-def run_train(args: argparse.Namespace) -> None:
+def run_train_predictor(args: argparse.Namespace) -> None:
     check_stages("train-predictor", args.widths, args.blocks)
     pairs = [item.partition("=") for item in args.map]
     if any(not name or not source for name, _, source in pairs):
@@ -440,6 +453,7 @@ def log_usage(stage: str) -> None:
 
 def add_translator_commands(commands) -> None:
     train = commands.add_parser("train-translator", help="train an image -> image translator on pairs (G(z), G(z + alpha n)) of a boundary")
+    train.set_defaults(run=run_train_translator)
     train.add_argument("--config", required=True, help="YAML config file: its generator (and run, for the boundary) are used")
     train.add_argument("--boundary", required=True, help="the run's boundary name, or identity: the identity model (pairs (x, x))")
     train.add_argument("--out", required=True, help="output stem: writes STEM.pt and STEM.json (the report inside)")
@@ -461,6 +475,7 @@ def add_translator_commands(commands) -> None:
     train.add_argument("--device", help="device (default: the config's)")
     train.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
     edit = commands.add_parser("translate", help="edit face images in one forward pass of a trained translator")
+    edit.set_defaults(run=run_translate)
     edit.add_argument("--config", required=True, help="YAML config file: its generator (resolution) and batch_size are used")
     edit.add_argument("--translator", required=True, help="translator checkpoint STEM.pt (from train-translator)")
     edit.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's .png/.jpg/.jpeg photos, sorted by name, as the workflow takes them)")
@@ -561,10 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parser().parse_args(argv)
     try:
-        {"stage": run_stage, "generate": run_generate, "score": run_score, "invert": run_invert, "convert-pkl": run_convert_pkl,
-         "condition": run_condition, "cosine": run_cosine, "edit": run_edit, "studio": run_studio, "export-boundaries": run_export_boundaries,
-         "train-predictor": run_train,
-         "train-encoder": run_train_encoder, "train-translator": run_train_translator, "translate": run_translate}[args.command](args)
+        args.run(args)
     except (config.ConfigError, ArtifactError, CheckpointError, SelectionError) as err:
         print(f"interfacegan: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
