@@ -323,12 +323,17 @@ def boundary_names(config: dict) -> list[str]:
     return config["attributes"] + [conditional_name(c["primal"], c["conditions"]) for c in config["conditions"]]
 
 
-def primal_of(config: dict, boundary: str) -> str:
-    """The attribute a boundary moves: its own name, or a conditional boundary's primal."""
+def condition_of(config: dict, boundary: str) -> dict:
+    """The {primal, conditions} entry of a conditional boundary; a plain one is its own primal, without conditions."""
     for c in config["conditions"]:
         if conditional_name(c["primal"], c["conditions"]) == boundary:
-            return c["primal"]
-    return boundary
+            return c
+    return {"primal": boundary, "conditions": []}
+
+
+def primal_of(config: dict, boundary: str) -> str:
+    """The attribute a boundary moves: its own name, or a conditional boundary's primal."""
+    return condition_of(config, boundary)["primal"]
 
 
 def edit_spaces(config: dict) -> list[str]:

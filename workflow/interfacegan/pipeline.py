@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError, boundary_names, boundary_space, conditional_name, digest, edit_spaces, grid_spaces, photos
+from .config import ConfigError, boundary_names, boundary_space, condition_of, digest, edit_spaces, grid_spaces, photos
 from .layout import Layout, shard_count
 
 REPORT = Path(__file__).resolve().parents[1] / "report"  # the captions of the report's items
@@ -53,10 +53,10 @@ def boundaries(config: dict, layout: Layout, plain_only: bool = False) -> list:
 
 def conditions_of(config: dict, name: str) -> list[str]:
     """The primal and conditions of the conditional boundary `name`."""
-    for c in config["conditions"]:
-        if conditional_name(c["primal"], c["conditions"]) == name:
-            return [c["primal"], *c["conditions"]]
-    raise ConfigError(f"config: conditions: no conditional boundary named '{name}'")
+    condition = condition_of(config, name)
+    if not condition["conditions"]:
+        raise ConfigError(f"config: conditions: no conditional boundary named '{name}'")
+    return [condition["primal"], *condition["conditions"]]
 
 
 def has_real_images(config: dict) -> bool:

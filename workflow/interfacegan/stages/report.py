@@ -6,7 +6,7 @@ import os
 import pandas as pd
 
 from ..artifacts import atomic_path
-from ..config import boundary_names, conditional_name, edit_spaces
+from ..config import boundary_names, condition_of, edit_spaces
 from ..layout import Layout
 from ..pipeline import REPORT
 
@@ -109,8 +109,7 @@ def section(view: dict, layout: Layout, title: str, table: str | None, figure: s
 def edit_caption(view: dict, name: str, space: str) -> str:
     """What an edit grid shows: its rows, and what moves from where to where (and what stays)."""
     options = view["edit"]
-    conditional = {conditional_name(c["primal"], c["conditions"]): c for c in view["conditions"]}
-    condition = conditional.get(name, {"primal": name, "conditions": []})
+    condition = condition_of(view, name)
     primal, held = condition["primal"], condition["conditions"]
     boundary = f"{primal} boundary" + (f" conditioned on {' and '.join(held)}" if held else "")
     span = f"{options['start']:+g} … {options['end']:+g}".replace("-", "−")

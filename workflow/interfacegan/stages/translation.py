@@ -19,7 +19,7 @@ import torch
 from .. import figures, pipeline, runtime
 from .. import translator as tr
 from ..artifacts import ArtifactError, differences, provenance, write_csv
-from ..config import ConfigError, boundary_space, translator_alpha, translator_seed
+from ..config import ConfigError, boundary_space, primal_of, translator_alpha, translator_seed
 from ..inversion import psnr
 from ..layout import Layout
 from ..metrics.identity import THRESHOLD, Identity
@@ -142,12 +142,6 @@ def table(view: dict, layout: Layout) -> None:
         grid = np.concatenate([np.stack(parts, axis=1) for parts in tiles.values() if parts])
         figures.image_grid(grid, layout.translation_grid(boundary), marked_column=0)
     write_csv(layout.table("translation"), pd.DataFrame(rows))
-
-
-def primal_of(view: dict, boundary: str) -> str:
-    """The attribute a boundary moves: itself, or a conditional boundary's primal (the config
-    has checked that it is one of the run's boundaries)."""
-    return boundary if boundary in view["attributes"] else pipeline.conditions_of(view, boundary)[0]
 
 
 def to_tensor(models: Models, codes: np.ndarray, space: str) -> torch.Tensor:
