@@ -183,6 +183,7 @@ def test_uploads_are_checked_like_every_photo(server, run, tmp_path):
 def test_a_translation_exports_its_image_alone(server):
     token = page_token(server)
     call(server, "/api/choose", json.dumps({"kind": "sample", "index": 1}).encode(), token)
+    assert call(server, "/api/translate", b'{"strength": 1}', token) == {"error": "the request lacks 'translator'"}
     shown = call(server, "/api/translate", json.dumps({"translator": "smile", "strength": 1.0}).encode(), token)
     assert shown["origin"] == "sample 1 · translator smile"
     exported = call(server, "/api/export", b"{}", token)

@@ -194,3 +194,13 @@ def align_faces(
         np.array([f.score for f in faces], float),
         np.asarray(template, float),
     )
+
+
+def photo_faces(paths: Sequence[Path], generator: Generator, align: bool) -> np.ndarray:
+    """The photos' faces, uint8 (N, R, R, 3): aligned like the generator's faces, or centre-cropped
+    (taken as aligned crops: centre square, resized)."""
+    if align:
+        return align_faces(paths, generator).images
+    from .images import load_face
+
+    return to_uint8(torch.stack([load_face(path, generator.resolution) for path in paths]))

@@ -537,17 +537,11 @@ def run_train_translator(args: argparse.Namespace) -> None:
 
 
 def input_faces(paths: list[Path], generator, align: bool):
-    """The photos as float images (N, 3, R, R) in [-1, 1]: aligned like the generator's faces, or centre-cropped."""
-    import torch
+    """The photos as float images (N, 3, R, R) in [-1, 1] (`alignment.photo_faces`)."""
+    from .alignment import photo_faces
+    from .stages.real_faces import as_tensor
 
-    if align:
-        from .alignment import align_faces
-        from .stages.real_faces import as_tensor
-
-        return as_tensor(align_faces(paths, generator).images)
-    from .images import load_face
-
-    return torch.stack([load_face(path, generator.resolution) for path in paths])
+    return as_tensor(photo_faces(paths, generator, align))
 
 
 def run_translate(args: argparse.Namespace) -> None:

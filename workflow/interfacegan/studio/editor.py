@@ -17,7 +17,8 @@ from ..artifacts import ArtifactError
 from ..config import ConfigError, boundary_names, boundary_space, check_strength, load
 from ..editing import parse_layers
 from ..figures import png_bytes
-from ..images import load_face, read_image
+from ..alignment import photo_faces
+from ..images import read_image
 from ..inversion import invert
 from ..layout import Layout
 from ..manipulation import interpolate
@@ -68,6 +69,7 @@ class Studio:
         self.mean, self.spread = np.nanmean(scores, axis=0), np.nanstd(scores, axis=0)
         self.identity = Identity()
         self.pairs = {}  # the translators loaded so far, by boundary
+        self.auto_layers = self.layerwise_choice()  # read once: not on every slider move
 
     @property
     def generator(self):
@@ -127,7 +129,7 @@ class Studio:
         """Codes with their W+ codes (the truncated w of each layer) where the run has w boundaries."""
         return codes | ({"wp": self.editor.to_wp(codes["w"])} if "w" in codes and "wp" in self.generator.spaces else {})
 
-    def wp_layers(self) -> dict[str, list[int]]:
+    def layerwise_choice(self) -> dict[str, list[int]]:
         """Per boundary the W+ layers that carry its attribute (the layer-wise re-scoring's choice), if the run made it."""
         if "w" not in self.config["spaces"] or not self.layout.layerwise.is_file():
             return {}
@@ -138,10 +140,9 @@ class Studio:
         if choice in (None, "", "all"):
             return None
         if choice == "auto":
-            chosen = self.wp_layers()
-            if boundary not in chosen:
+            if boundary not in self.auto_layers:
                 raise ConfigError("this run has no layer-wise re-scoring (w in spaces) to choose layers from")
-            return chosen[boundary]
+            return self.auto_layers[boundary]
         return parse_layers(choice, self.generator.wp_codes(torch.zeros(1, self.generator.latent_dim), "z").shape[1])
 
     def slider_range(self) -> list[float]:
@@ -155,12 +156,7 @@ class Studio:
         read_image(path)  # one line for a file that is no image, or too large
         with Image.open(path) as image:
             notes = ["a greyscale photo: its face is inverted in colour"] if image.mode in GREYSCALE else []
-        if options["align"]:
-            from ..alignment import align_faces
-
-            face = align_faces([path], self.generator).images[0]
-        else:
-            face = to_uint8(load_face(path, self.generator.resolution)[None])[0]
+        face = photo_faces([path], self.generator, options["align"])[0]
         images = as_tensor(face[None])
         init = None
         if options["encoder"]:

@@ -107,6 +107,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(ROUTES[self.path](self.server.studio, visitor, body, self.headers))
         except (ConfigError, ArtifactError, CheckpointError, ValueError) as err:
             self.reply({"error": " ".join(str(err).split())}, HTTPStatus.BAD_REQUEST)
+        except KeyError as err:  # a request without a field its route reads
+            self.reply({"error": f"the request lacks {err}"}, HTTPStatus.BAD_REQUEST)
 
     def body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -132,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
 def meta(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
     """What the page lays out: attributes, boundaries per space, faces to start from."""
     return {"run": studio.config["run"], "attributes": studio.config["attributes"], "boundaries": studio.boundaries(),
-            "samples": studio.config["n_samples"], "photos": studio.photos(), "wp_layers": studio.wp_layers(), "range": studio.slider_range(),
+            "samples": studio.config["n_samples"], "photos": studio.photos(), "wp_layers": studio.auto_layers, "range": studio.slider_range(),
             "translators": studio.translators(), "strength_range": (studio.config["translator"] or {}).get("strength_range")}
 
 
@@ -152,24 +154,31 @@ def edit(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
 
 
 def rendered(studio: Studio, visitor: Visitor, request: dict) -> dict:
-    if visitor.face is None:
-        raise ConfigError("choose a face first")
-    settings = {"boundary": request.get("boundary"), "space": request.get("space") or next(iter(visitor.face.codes)),
+    face = face_of(visitor)
+    settings = {"boundary": request.get("boundary"), "space": request.get("space") or next(iter(face.codes)),
                 "amount": float(request.get("amount", 0.0)), "layers": studio.layers(request.get("boundary"), request.get("layers"))}
-    visitor.last, visitor.edit = studio.render(visitor.face, **settings), settings
-    return {"image": png_url(visitor.last.image), "scores": visitor.last.scores.round(4).tolist(),
-            "origin": visitor.face.origin, "spaces": list(visitor.face.codes), "layers": settings["layers"]}
+    return shown(visitor, studio.render(face, **settings), settings, face.origin)
 
 
 def translate(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
     """The face through a boundary's translator at a strength: one forward pass, no code moved."""
+    face, request = face_of(visitor), json.loads(body)
+    settings = {"translator": request["translator"], "strength": float(request["strength"])}
+    result = studio.translated(face, settings["translator"], settings["strength"])
+    return shown(visitor, result, settings, f"{face.origin} · translator {settings['translator']}")
+
+
+def shown(visitor: Visitor, result: Rendered, settings: dict, origin: str) -> dict:
+    """What the page shows of a result, kept as the visitor's last (for identity and export)."""
+    visitor.last, visitor.edit = result, settings
+    return {"image": png_url(result.image), "scores": result.scores.round(4).tolist(), "origin": origin,
+            "spaces": list(visitor.face.codes), "layers": settings.get("layers")}
+
+
+def face_of(visitor: Visitor) -> Face:
     if visitor.face is None:
         raise ConfigError("choose a face first")
-    request = json.loads(body)
-    visitor.last = studio.translated(visitor.face, request["translator"], float(request["strength"]))
-    visitor.edit = {"translator": request["translator"], "strength": float(request["strength"])}
-    return {"image": png_url(visitor.last.image), "scores": visitor.last.scores.round(4).tolist(),
-            "origin": f"{visitor.face.origin} · translator {request['translator']}", "spaces": list(visitor.face.codes), "layers": None}
+    return visitor.face
 
 
 def identity(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
