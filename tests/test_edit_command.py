@@ -225,3 +225,19 @@ def test_an_exported_boundary_edits_the_runs_codes_as_the_run_does(planted_run, 
         # most one float32 rounding (6e-8) per component, times |distance| + |z.n| (< 10 here) in the codes.
         np.testing.assert_allclose(np.load(out / "codes.npy"), runs_own, rtol=0, atol=1e-6)
     assert json.loads((tmp_path / "ours" / "edit.json").read_text())["boundary_check"] == CHECKED
+
+
+@pytest.mark.parametrize("text, words", [
+    ("!!python/object/apply:os.system ['touch MARKER']\n", "is not a YAML edit"),
+    ("config: c.yaml\n", "must hold exactly config, latents, boundary, space, start, end, steps, mode, layers"),
+    ("config: c.yaml\nlatents: z.npy\nboundary: b.h5\nspace: z\nstart: .nan\nend: 1\nsteps: 1\nmode: offset\nlayers: null\n",
+     "start is nan, not a finite float"),
+])
+def test_a_hostile_replay_file_is_one_line_and_runs_nothing(tmp_path, capsys, monkeypatch, text, words):
+    """`edit --replay` reads its YAML as data: a payload that would leave a marker file never runs."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "edit.yaml").write_text(text.replace("MARKER", str(tmp_path / "marker")))
+    assert main(["edit", "--replay", str(tmp_path / "edit.yaml"), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and words in error
+    assert not (tmp_path / "marker").exists() and not (tmp_path / "out").exists()
