@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, stages
 from interfacegan.layout import Layout
 
 # Snakemake's jobs run `interfacegan`: the one of this venv (as `make` puts it on PATH).
@@ -49,7 +49,7 @@ def run_chain(config: dict, root, analyses: bool = False) -> Layout:
     layout = Layout(config["run"], root)
     for stage, wildcards in pipeline.jobs(config):
         if analyses or stage in CORE:
-            pipeline.run(config, stage, wildcards, layout)
+            stages.run(config, stage, wildcards, layout)
     return layout
 
 

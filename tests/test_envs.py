@@ -23,19 +23,13 @@ from interfacegan.metrics import identity, lpips
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-RULE = re.compile(r"^rule (\w+):$", re.M)
 CONDA = re.compile(r'^    conda:\n\s+"([^"]+)"$', re.M)
 
 
-def rule_envs() -> dict[str, list[Path]]:
-    """Each rule of rules/*.smk and the env files its `conda:` names (relative to its file)."""
-    envs = {}
-    for smk in (ROOT / "rules").glob("*.smk"):
-        text = smk.read_text()
-        starts = list(RULE.finditer(text))
-        for rule, end in zip(starts, [m.start() for m in starts[1:]] + [len(text)]):
-            envs[rule.group(1)] = [(smk.parent / path).resolve() for path in CONDA.findall(text, rule.end(), end)]
-    return envs
+def rule_env() -> Path:
+    """The env file every rule names: the one `conda:` of rules/stages.smk (relative to it)."""
+    [path] = CONDA.findall((ROOT / "rules" / "stages.smk").read_text())
+    return (ROOT / "rules" / path).resolve()
 
 
 def pip_requirements(env_file: Path) -> dict[str, Requirement]:
@@ -107,10 +101,16 @@ def test_an_env_file_names_its_channels_and_dependencies_with_pyprojects_python(
     assert f"python={lowest}" in env["dependencies"] and "pip" in env["dependencies"]
 
 
-def test_every_rule_names_one_env_file_of_envs():
-    envs = rule_envs()
-    assert set(envs) == set(pipeline.STAGES)
-    assert all(len(files) == 1 and files[0] in ENVS for files in envs.values()), envs
+@pytest.mark.parametrize("name", ["planted.yaml", "planted_layers.yaml"])
+def test_the_rules_are_the_stages_the_config_has_each_naming_one_env_file_of_envs(name, tmp_path):
+    listed = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--list-rules", "--snakefile", str(ROOT / "Snakefile"),
+         "--configfile", str(ROOT / "configs" / name)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.split()
+    config = configuration.load(ROOT / "configs" / name)
+    assert listed == ["all", *(stage.name for stage in pipeline.active(config))]
+    assert rule_env() in ENVS
 
 
 def test_snakemake_lint_finds_nothing(tmp_path):
@@ -133,7 +133,7 @@ def test_the_snakefile_and_every_rule_file_are_formatted():
 def test_the_env_of_a_rule_holds_every_distribution_its_stage_imports(rule):
     script = PYPROJECT["project"]["scripts"]["interfacegan"].partition(":")[0]  # what the rule runs
     stage = f"interfacegan.stages.{pipeline.STAGES[rule].function.partition(':')[0]}"  # imported by name
-    [env] = rule_envs()[rule]
+    env = rule_env()
     needed = distributions_imported([script, stage]) - {"interfacegan"}
     assert needed - set(pip_requirements(env)) - set(no_deps()) == set()
 

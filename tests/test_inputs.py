@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import stages
 from interfacegan.cli import image_paths, main
 from interfacegan.generators import build_generator
 from interfacegan.images import read_image
@@ -201,7 +201,7 @@ def test_unwritable_places_are_one_line(tmp_path, capsys, monkeypatch):
     def refuse(*_):
         raise PermissionError(13, "Permission denied", str(denied))
 
-    monkeypatch.setattr(pipeline, "run", refuse)
+    monkeypatch.setattr(stages, "run", refuse)
     assert refused(capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(tmp_path / "results")]) == f"interfacegan: error: {denied}: Permission denied"
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from conftest import run_chain
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, stages
 from interfacegan.artifacts import read_h5
 from interfacegan.figures import TITLE_HEIGHT
 from interfacegan.generators import build_generator
@@ -113,7 +113,7 @@ def test_auto_grids_move_only_the_chosen_layers(layered_run, tmp_path):
     config, layout = layered_run
     auto = np.asarray(Image.open(layout.edit_grid("eyeglasses", "wp")))
     explicit = configuration.validate(config | {"edit": config["edit"] | {"wp_layers": [7]}})
-    pipeline.run(explicit, "edit_grids", {}, layout)
+    stages.run(explicit, "edit_grids", {}, layout)
     np.testing.assert_array_equal(np.asarray(Image.open(layout.edit_grid("eyeglasses", "wp"))), auto)
 
 

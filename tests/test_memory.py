@@ -6,7 +6,7 @@ import copy
 import tracemalloc
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, stages
 from interfacegan.layout import Layout
 from conftest import PLANTED
 
@@ -20,11 +20,11 @@ def peak_mib(n_samples: int, root) -> float:
     layout = Layout(config["run"], root)
     for stage, wildcards in pipeline.jobs(config):
         if stage in ("sample", "score", "merge_scores"):
-            pipeline.run(config, stage, wildcards, layout)
+            stages.run(config, stage, wildcards, layout)
     tracemalloc.start()
     try:
-        pipeline.run(config, "select", {"attribute": "smile"}, layout)
-        pipeline.run(config, "boundary", {"attribute": "smile", "space": "z"}, layout)
+        stages.run(config, "select", {"attribute": "smile"}, layout)
+        stages.run(config, "boundary", {"attribute": "smile", "space": "z"}, layout)
         return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()

@@ -13,7 +13,7 @@ from PIL import Image
 
 from conftest import PLANTED, run_chain
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, stages
 from interfacegan.artifacts import CheckpointError, read_h5
 from interfacegan.cli import main
 from interfacegan.config import ConfigError
@@ -192,7 +192,7 @@ def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
     layout = run_chain(config, tmp_path / "results", analyses=True)
     for stage, wildcards in pipeline.jobs(config):
         if stage in ("align_real", "invert_real", "real_reconstruction_table", "real_edits"):
-            pipeline.run(config, stage, wildcards, layout)
+            stages.run(config, stage, wildcards, layout)
 
     rows = pd.read_csv(layout.table("separability"))
     assert len(rows) == 2 * 5 and (rows["val_accuracy"] > 0.6).all(), rows

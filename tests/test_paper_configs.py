@@ -20,7 +20,7 @@ import test_pggan
 import test_stylegan
 from conftest import run_chain
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, stages
 from interfacegan.artifacts import read_h5
 from interfacegan.figures import TITLE_HEIGHT
 from interfacegan.predictors.multihead import MultiHeadNet, save_checkpoint
@@ -120,7 +120,7 @@ def test_w_plus_edit_grids_move_the_truncated_codes_along_the_w_boundaries(check
 
     def grids(wp_layers) -> dict:
         changed = configuration.validate(config | {"edit": {"samples": 2, "steps": 3, "wp_layers": wp_layers}})
-        pipeline.run(changed, "edit_grids", {}, layout)
+        stages.run(changed, "edit_grids", {}, layout)
         images = {space: np.asarray(Image.open(layout.edit_grid("smile", space))) for space in ("w", "wp")}
         return images | {"wp": images["wp"][TITLE_HEIGHT:]}  # below the line that names the layers
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, stages
 from interfacegan.artifacts import provenance, read_h5, write_h5
 from interfacegan.cli import main
 from interfacegan.layout import Layout
@@ -26,7 +26,7 @@ def config():
 
 def test_every_stage_function_takes_the_view_its_wildcards_and_the_layout():
     for name, stage in pipeline.STAGES.items():
-        parameters = list(inspect.signature(pipeline.function(name)).parameters)
+        parameters = list(inspect.signature(stages.function(name)).parameters)
         assert parameters == ["view", *stage.wildcards, "layout"], name
         assert set(stage.reads) <= set(pipeline.STAGES), name
 
@@ -76,7 +76,7 @@ def traced_run(config, tmp_path_factory):
         patch.setattr(builtins, "open", traced_open)
         for stage, wildcards in pipeline.jobs(config):
             current.clear()
-            pipeline.run(config, stage, wildcards, layout)
+            stages.run(config, stage, wildcards, layout)
             reads[stage, tuple(wildcards.items())] = set(current)
     return layout, reads
 
@@ -122,7 +122,7 @@ def foreign(config: dict, root: Path, stage: str, wildcards: dict, **changes) ->
     other = configuration.validate(copy.deepcopy(config) | changes)
     layout = run_chain(other, root / "other") if stage != "sample" else Layout(other["run"], root / "other")
     if stage == "sample":
-        pipeline.run(other, "sample", wildcards, layout)
+        stages.run(other, "sample", wildcards, layout)
     made = pipeline.STAGES[stage].outputs(other, layout, **wildcards)[0]
     mine = pipeline.STAGES[stage].outputs(config, Layout(config["run"], root / "results"), **wildcards)[0]
     mine.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import yaml
 from PIL import Image
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, stages
 from interfacegan.artifacts import ArtifactError, read_h5
 from interfacegan.cli import main
 from interfacegan.stages import report
@@ -41,7 +41,7 @@ def finished(truth, tmp_path_factory):
     layout = run_chain(config, tmp_path_factory.mktemp("results"))
     for stage, wildcards in pipeline.jobs(config):
         if stage in REAL:
-            pipeline.run(config, stage, wildcards, layout)
+            stages.run(config, stage, wildcards, layout)
     return config, layout
 
 
@@ -94,7 +94,7 @@ def test_codes_do_not_depend_on_the_sharding(finished, truth, tmp_path):
     single = real_config(truth[0], shard_size=PHOTOS)
     other = run_chain(single, tmp_path)
     for stage in ("align_real", "invert_real"):
-        pipeline.run(single, stage, {"photo_shard": 0} if stage == "invert_real" else {}, other)
+        stages.run(single, stage, {"photo_shard": 0} if stage == "invert_real" else {}, other)
     together = read_h5(other.real_codes(0))["codes"]
     apart = np.concatenate([read_h5(layout.real_codes(k))["codes"] for k in range(3)])
     np.testing.assert_allclose(together, apart, atol=1e-5)  # same starts and images; batches differ only in float order
@@ -104,7 +104,7 @@ def test_codes_of_another_folder_or_limit_are_refused(finished, truth, tmp_path)
     config, layout = finished
     fewer = real_config(truth[0], limit=3)
     with pytest.raises(ArtifactError, match="does not belong to this run: real_images.limit is 3 here but null"):
-        pipeline.run(fewer, "invert_real", {"photo_shard": 0}, layout)
+        stages.run(fewer, "invert_real", {"photo_shard": 0}, layout)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import pipeline, stages
 from interfacegan import translator as tr
 from interfacegan.artifacts import ArtifactError
 from interfacegan.inversion import psnr
@@ -50,7 +50,7 @@ def finished(tmp_path_factory):
     layout = run_chain(config, tmp_path_factory.mktemp("results"))
     for stage, wildcards in pipeline.jobs(config):
         if stage == "align_real" or stage in TRAINED:
-            pipeline.run(config, stage, wildcards, layout)
+            stages.run(config, stage, wildcards, layout)
     return config, layout
 
 
@@ -188,10 +188,10 @@ def test_a_stale_translator_is_refused_with_one_line(finished):
     config, layout = finished
     more = translator_config(configuration.validate(config)["real_images"]["images"], steps=6)
     with pytest.raises(ArtifactError, match=r"smile.json does not belong to this run: translator.steps is 6 here but 5 in the file; delete it"):
-        pipeline.run(more, "translation_table", {}, layout)
+        stages.run(more, "translation_table", {}, layout)
     other = translator_config(identity_steps=9)
     with pytest.raises(ArtifactError, match=r"identity.json does not belong to this run: translator.identity_steps is 9 here but 8 in the file"):
-        pipeline.run(other, "train_translator", {"translator_boundary": "smile"}, layout)
+        stages.run(other, "train_translator", {"translator_boundary": "smile"}, layout)
 
 
 def test_the_summary_shows_the_translators(finished):
@@ -215,7 +215,7 @@ def test_the_table_reads_only_the_inputs_its_rule_declares(finished, monkeypatch
 
     monkeypatch.setattr(h5py, "File", lambda path, mode="r", *a, **k: (record(path, mode), real_h5(path, mode, *a, **k))[1])
     monkeypatch.setattr(builtins, "open", lambda path, mode="r", *a, **k: (record(path, mode), real_open(path, mode, *a, **k))[1])
-    pipeline.run(config, "translation_table", {}, layout)
+    stages.run(config, "translation_table", {}, layout)
     declared = {type(layout.dir)(p).resolve() for p in pipeline.inputs(config, layout, "translation_table", {})}
     assert layout.translator("smile").resolve() in opened and layout.aligned.resolve() in opened  # the trace sees reads
     assert opened <= declared, sorted(map(str, opened - declared))

@@ -29,12 +29,8 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--config", help="YAML config file (validated)")
     source.add_argument("--view", help="the stage's view of a validated config, as JSON (what the rules pass)")
     stage.add_argument("--results", default="results", help="root folder of the runs (default: results)")
-    stage.add_argument("--shard", type=int, help="shard number (sample, score)")
-    stage.add_argument("--photo-shard", type=int, help="shard number of the real photos (invert_real)")
-    stage.add_argument("--attribute", help="attribute name (select, boundary)")
-    stage.add_argument("--space", help="latent space (boundary, conditional_boundary)")
-    stage.add_argument("--boundary", help="conditional boundary name, e.g. age_c_gender (conditional_boundary)")
-    stage.add_argument("--translator-boundary", help="the boundary of a translator (train_translator)")
+    for name, wildcard in pipeline.WILDCARDS.items():
+        stage.add_argument(f"--{name.replace('_', '-')}", type=wildcard.type, help=wildcard.help)
     stage.add_argument("--threads", type=int, default=1, help="CPU threads of the job (what Snakemake grants it; default 1)")
     generate = commands.add_parser("generate", help="images from saved codes (like the official generate_data.py -i)")
     generate.set_defaults(run=run_generate)
@@ -433,8 +429,10 @@ def run_stage(args: argparse.Namespace) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
+    from . import stages
+
     with all_or_nothing():
-        pipeline.run(source, args.name, wildcards, Layout(source["run"], args.results))
+        stages.run(source, args.name, wildcards, Layout(source["run"], args.results))
     log_usage(args.name)
 
 

@@ -9,7 +9,6 @@ artifacts record, so a stage can tell whether a file it reads belongs to its run
 
 import functools
 import hashlib
-import importlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ IMAGES = ("device", "precision", "batch_size")
 @dataclass(frozen=True)
 class Stage:
     name: str  # the rule, the CLI's `interfacegan stage NAME` and the view are all named so
-    function: str  # "module:function" in interfacegan.stages; called as function(view, *wildcards, layout)
+    function: str  # "module:function" in interfacegan.stages (run by `stages.run`): function(view, *wildcards, layout)
     keys: tuple[str, ...]  # config keys ("section" or "section.key") that determine its output
     reads: tuple[str, ...]  # stages whose artifacts it reads
     inputs: Callable[..., list]  # (config, layout, **wildcards) -> files it reads
@@ -40,13 +39,34 @@ class Stage:
     files: Callable[[dict], list] = field(default=lambda config: [])  # files from outside the run it reads, beside its checkpoints
     when: Callable[[dict], bool] = field(default=lambda config: True)  # whether the run has this stage
     category: str | None = None  # its section of Snakemake's report (captioned by workflow/report/<name>.rst)
+    threaded: bool = False  # takes the config's threads though it builds no network (BLAS-heavy)
+    mem_mb: int | None = None  # memory per attempt on a cluster (None: the profile's default)
+    runtime: int | None = None  # minutes per attempt on a cluster (None: the profile's default)
 
 
-def latents(config: dict, layout: Layout) -> list:
+@dataclass(frozen=True)
+class Wildcard:
+    type: type  # of the CLI's --flag (int: a shard, written with five digits in paths)
+    values: Callable[[dict], list]  # every value it takes in a run of the config
+    help: str  # of the CLI's --flag
+
+
+WILDCARDS = {
+    "shard": Wildcard(int, lambda c: list(range(shard_count(c["n_samples"], c["shard_size"]))), "shard number (sample, score)"),
+    "attribute": Wildcard(str, lambda c: list(c["attributes"]), "attribute name (select, boundary)"),
+    "space": Wildcard(str, lambda c: list(c["spaces"]), "latent space (boundary, conditional_boundary)"),
+    "boundary": Wildcard(str, lambda c: boundary_names(c)[len(c["attributes"]) :],
+                         "conditional boundary name, e.g. age_c_gender (conditional_boundary)"),
+    "photo_shard": Wildcard(int, lambda c: list(range(photo_shards(c))), "shard number of the real photos (invert_real)"),
+    "translator_boundary": Wildcard(str, lambda c: translator_boundaries(c), "the boundary of a translator (train_translator)"),
+}
+
+
+def latent_files(config: dict, layout: Layout) -> list:
     return [layout.latents(k) for k in range(shard_count(config["n_samples"], config["shard_size"]))]
 
 
-def boundaries(config: dict, layout: Layout, plain_only: bool = False) -> list:
+def boundary_files(config: dict, layout: Layout, plain_only: bool = False) -> list:
     names = config["attributes"] if plain_only else boundary_names(config)
     return [layout.boundary(name, space) for space in config["spaces"] for name in names]
 
@@ -67,11 +87,11 @@ def photo_shards(config: dict) -> int:
     return shard_count(len(photos(config["real_images"], "real_images")), config["real_images"]["shard_size"])
 
 
-def real_codes(config: dict, layout: Layout) -> list:
+def real_code_files(config: dict, layout: Layout) -> list:
     return [layout.real_codes(k) for k in range(photo_shards(config))]
 
 
-def encoder(config: dict) -> list[str]:
+def encoder_files(config: dict) -> list[str]:
     """The encoder checkpoint of `real_images` and the JSON beside it, if one is configured."""
     path = config["real_images"]["encoder"]
     return [path, str(Path(path).with_suffix(".json"))] if path else []
@@ -117,12 +137,12 @@ STAGES = {
         Stage(
             "sample", "sample:run", ("seed", "n_samples", "shard_size", "spaces", "generator", *IMAGES), (),
             inputs=lambda c, lay, shard: [], outputs=lambda c, lay, shard: [lay.latents(shard)],
-            wildcards=("shard",), models=("generator",),
+            wildcards=("shard",), models=("generator",), mem_mb=4000, runtime=30,
         ),
         Stage(
             "score", "score:run", ("attributes", "predictor"), ("sample",),
             inputs=lambda c, lay, shard: [lay.latents(shard)], outputs=lambda c, lay, shard: [lay.scores(shard)],
-            wildcards=("shard",), models=("generator", "predictor"),
+            wildcards=("shard",), models=("generator", "predictor"), mem_mb=4000, runtime=120,
         ),
         Stage(
             "merge_scores", "score:merge", (), ("score",),
@@ -136,9 +156,9 @@ STAGES = {
         ),
         Stage(
             "boundary", "boundary:run", ("boundary", "analysis.distance_bins"), ("select", "sample"),
-            inputs=lambda c, lay, attribute, space: [lay.selection(attribute), *latents(c, lay)],
+            inputs=lambda c, lay, attribute, space: [lay.selection(attribute), *latent_files(c, lay)],
             outputs=lambda c, lay, attribute, space: [lay.boundary(attribute, space)],
-            wildcards=("attribute", "space"),
+            wildcards=("attribute", "space"), threaded=True, mem_mb=4000, runtime=60,
         ),
         Stage(
             "conditional_boundary", "conditional:run", ("conditions",), ("boundary",),
@@ -148,7 +168,7 @@ STAGES = {
         ),
         Stage(
             "separability_table", "table:run", (), ("boundary",),
-            inputs=lambda c, lay: boundaries(c, lay, plain_only=True),
+            inputs=lambda c, lay: boundary_files(c, lay, plain_only=True),
             outputs=lambda c, lay: [lay.table("separability"), lay.table("separability_by_distance"), lay.figure("separability_by_distance")],
             category="Separability",
         ),
@@ -159,7 +179,7 @@ STAGES = {
         ),
         Stage(
             "cosine_table", "analysis:cosine", (), ("boundary", "conditional_boundary"),
-            inputs=lambda c, lay: boundaries(c, lay),
+            inputs=lambda c, lay: boundary_files(c, lay),
             outputs=lambda c, lay: [lay.table("cosine"), *(lay.figure(f"cosine_{s}") for s in c["spaces"])],
             category="Boundaries",
         ),
@@ -172,7 +192,7 @@ STAGES = {
         Stage(
             "real_scores", "real:score_real", ("attributes", "predictor", "real_data", *IMAGES), (),
             inputs=lambda c, lay: [], outputs=lambda c, lay: [lay.real_scores],
-            models=("predictor",), files=lambda c: photos(c["real_data"], "real_data"), when=lambda c: bool(c["real_data"]),
+            models=("predictor",), files=lambda c: photos(c["real_data"], "real_data"), when=lambda c: bool(c["real_data"]), mem_mb=4000, runtime=120,
         ),
         Stage(
             "correlation_real_table", "analysis:correlation_real", (), ("real_scores",),
@@ -183,36 +203,37 @@ STAGES = {
         Stage(
             "rescoring_table", "edits:rescoring", ("analysis.rescoring_samples", "analysis.rescoring_step"),
             ("merge_scores", "boundary", "conditional_boundary"),
-            inputs=lambda c, lay: [lay.merged_scores, *boundaries(c, lay), *latents(c, lay)],
+            inputs=lambda c, lay: [lay.merged_scores, *boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.table("rescoring"), *(lay.figure(f"rescoring_{s}") for s in c["spaces"])],
-            models=("generator", "predictor"), category="Editing",
+            models=("generator", "predictor"), category="Editing", mem_mb=4000, runtime=120,
         ),
         Stage(
             "linearity_table", "edits:linearity",
             ("edit.start", "edit.end", "analysis.linearity_samples", "analysis.linearity_steps", "predictor"), ("boundary",),
-            inputs=lambda c, lay: [*boundaries(c, lay, plain_only=True), *latents(c, lay)],
+            inputs=lambda c, lay: [*boundary_files(c, lay, plain_only=True), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.table("linearity"), lay.figure("linearity")],
-            models=("generator", "predictor"), category="Editing",
+            models=("generator", "predictor"), category="Editing", mem_mb=4000, runtime=60,
         ),
         Stage(
             "edit_grids", "edits:edit_grids", ("edit",), ("boundary", "conditional_boundary"),
-            inputs=lambda c, lay: [*boundaries(c, lay), *latents(c, lay)],
+            inputs=lambda c, lay: [*boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.edit_grid(b, s) for s in grid_spaces(c) for b in boundary_names(c)],
-            models=("generator",), category="Edit grids",
+            models=("generator",), category="Edit grids", mem_mb=4000, runtime=60,
         ),
         Stage(
             "layerwise_table", "layerwise:run", ("analysis.layerwise_samples", "analysis.layerwise_step"),
             ("merge_scores", "boundary", "conditional_boundary"),
-            inputs=lambda c, lay: [lay.merged_scores, *boundaries(c, lay), *latents(c, lay)],
+            inputs=lambda c, lay: [lay.merged_scores, *boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.layerwise, lay.table("layerwise"), lay.table("layerwise_layers"),
                                     *(lay.figure(f"layerwise_{b}") for b in boundary_names(c))],
-            models=("generator", "predictor"), when=has_layers, category="Layers",
+            models=("generator", "predictor"), when=has_layers, category="Layers", mem_mb=4000, runtime=120,
         ),
         Stage(
             "layerwise_edit_grids", "layerwise:edit_grids", ("edit",), ("layerwise_table",),
-            inputs=lambda c, lay: [lay.layerwise, *boundaries(c, lay), *latents(c, lay)],
+            inputs=lambda c, lay: [lay.layerwise, *boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.edit_grid(b, "wp") for b in boundary_names(c)],
             models=("generator",), when=lambda c: c["edit"]["wp_layers"] == "auto", category="Edit grids",
+            mem_mb=4000, runtime=60,
         ),
         Stage(
             "align_real", "real_faces:align",
@@ -223,30 +244,31 @@ STAGES = {
         ),
         Stage(
             "invert_real", "real_faces:invert_shard", ("seed", "real_images"), ("align_real",),
-            inputs=lambda c, lay, photo_shard: [lay.aligned, *encoder(c)],
+            inputs=lambda c, lay, photo_shard: [lay.aligned, *encoder_files(c)],
             outputs=lambda c, lay, photo_shard: [lay.real_codes(photo_shard)],
-            wildcards=("photo_shard",), models=("generator",), files=encoder, when=has_real_images,
+            wildcards=("photo_shard",), models=("generator",), files=encoder_files, when=has_real_images,
+            mem_mb=4000, runtime=120,
         ),
         Stage(
             "real_reconstruction_table", "real_faces:reconstruction", (), ("invert_real",),
-            inputs=lambda c, lay: [lay.aligned, *real_codes(c, lay)], outputs=lambda c, lay: [lay.table("real_reconstruction")],
+            inputs=lambda c, lay: [lay.aligned, *real_code_files(c, lay)], outputs=lambda c, lay: [lay.table("real_reconstruction")],
             models=("generator",), when=has_real_images, category="Real faces",
         ),
         Stage(
             "real_edits", "real_faces:edits", ("edit.start", "edit.end", "edit.steps", "edit.mode"),
             ("invert_real", "merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [
-                lay.aligned, *real_codes(c, lay), lay.merged_scores,
+                lay.aligned, *real_code_files(c, lay), lay.merged_scores,
                 *(lay.boundary(name, boundary_space(c["real_images"]["space"])) for name in boundary_names(c)),
             ],
             outputs=lambda c, lay: [lay.table("real_identity"), lay.table("real_rescoring"),
                                     *(lay.real_edit_grid(name) for name in boundary_names(c))],
-            models=("generator", "predictor"), when=has_real_images, category="Real faces",
+            models=("generator", "predictor"), when=has_real_images, category="Real faces", mem_mb=4000,
         ),
         Stage(
             "train_identity_translator", "translation:train_identity", ("seed", "generator", "device", *TRANSLATOR_TRAINING), (),
             inputs=lambda c, lay: [], outputs=lambda c, lay: translator_files(lay, "identity"),
-            models=("generator",), when=has_translator,
+            models=("generator",), when=has_translator, mem_mb=4000, runtime=240,
         ),
         Stage(
             "train_translator", "translation:train_boundary", ("translator.alpha", "translator.steps"),
@@ -254,7 +276,7 @@ STAGES = {
             inputs=lambda c, lay, translator_boundary: [
                 *translator_files(lay, "identity"), lay.boundary(translator_boundary, boundary_space(c["translator"]["space"]))],
             outputs=lambda c, lay, translator_boundary: translator_files(lay, translator_boundary),
-            wildcards=("translator_boundary",), models=("generator",), when=has_translator,
+            wildcards=("translator_boundary",), models=("generator",), when=has_translator, mem_mb=4000, runtime=240,
         ),
         Stage(
             "translation_table", "translation:table",
@@ -263,10 +285,10 @@ STAGES = {
             inputs=lambda c, lay: [
                 *(path for name in ["identity", *c["translator"]["boundaries"]] for path in translator_files(lay, name)),
                 *(lay.boundary(name, boundary_space(c["translator"]["space"])) for name in c["translator"]["boundaries"]),
-                lay.merged_scores, *latents(c, lay), *([lay.aligned] if has_real_images(c) else []),
+                lay.merged_scores, *latent_files(c, lay), *([lay.aligned] if has_real_images(c) else []),
             ],
             outputs=lambda c, lay: [lay.table("translation"), *(lay.translation_grid(name) for name in c["translator"]["boundaries"])],
-            models=("generator", "predictor"), when=has_translator, category="Translator",
+            models=("generator", "predictor"), when=has_translator, category="Translator", mem_mb=4000,
         ),
         Stage(
             "summary", "report:run", ("edit", "real_data"),
@@ -316,7 +338,7 @@ def view(config: dict, stage: str) -> dict:
 def outside_files(config: dict, stage: str) -> list[str]:
     """The checkpoints, sidecars, photos and images that `stage` and its upstream stages read."""
     return sorted({str(path) for name in upstream(stage) if STAGES[name].when(config)
-                   for path in [*checkpoints(config, name), *STAGES[name].files(config)]})
+                   for path in [*checkpoint_files(config, name), *STAGES[name].files(config)]})
 
 
 def files_digest(paths: list[str]) -> str:
@@ -345,21 +367,9 @@ def content_digest(view_or_config: dict, stage: str) -> str:
     return digest(pick(view_or_config, content_keys(stage)))
 
 
-def function(stage: str) -> Callable:
-    module, _, name = STAGES[stage].function.partition(":")
-    return getattr(importlib.import_module(f"{__package__}.stages.{module}"), name)
-
-
 def wildcard_values(config: dict, name: str) -> list:
     """Every value a wildcard takes in a run."""
-    return {
-        "shard": lambda: list(range(shard_count(config["n_samples"], config["shard_size"]))),
-        "attribute": lambda: list(config["attributes"]),
-        "space": lambda: list(config["spaces"]),
-        "boundary": lambda: boundary_names(config)[len(config["attributes"]) :],
-        "photo_shard": lambda: list(range(photo_shards(config))),
-        "translator_boundary": lambda: translator_boundaries(config),
-    }[name]()
+    return WILDCARDS[name].values(config)
 
 
 def check_wildcards(config: dict, stage: str, wildcards: dict) -> None:
@@ -367,32 +377,28 @@ def check_wildcards(config: dict, stage: str, wildcards: dict) -> None:
     for name in STAGES[stage].wildcards:
         value = wildcards.get(name)
         if value is None:
-            raise ConfigError(f"stage {stage} needs --{name}")
+            raise ConfigError(f"stage {stage} needs --{name.replace('_', '-')}")
         allowed = wildcard_values(config, name)
         if value not in allowed:
-            shown = f"0..{len(allowed) - 1}" if name.endswith("shard") else ", ".join(map(str, allowed)) or "none"
-            raise ConfigError(f"stage {stage}: --{name} {value} is not one of this run's ({shown})")
+            shown = f"0..{len(allowed) - 1}" if WILDCARDS[name].type is int else ", ".join(map(str, allowed)) or "none"
+            raise ConfigError(f"stage {stage}: --{name.replace('_', '-')} {value} is not one of this run's ({shown})")
+
+
+def active(config: dict) -> list[Stage]:
+    """The stages a run of `config` has, in an order where each one's inputs come first."""
+    return [stage for stage in STAGES.values() if stage.when(config)]
 
 
 def jobs(config: dict) -> Iterator[tuple[str, dict]]:
     """Every (stage, wildcards) of a run, in an order where each job's inputs come first."""
-    for stage in STAGES.values():
-        if not stage.when(config):
-            continue
+    for stage in active(config):
         combos = [{}]
         for name in stage.wildcards:
             combos = [c | {name: value} for c in combos for value in wildcard_values(config, name)]
         yield from ((stage.name, c) for c in combos)
 
 
-def run(config: dict, stage: str, wildcards: dict, layout: Layout) -> None:
-    """One job, as the rule runs it (the config validated; `layout` holds its folder)."""
-    check_wildcards(config, stage, wildcards)
-    args = [wildcards[name] for name in STAGES[stage].wildcards]
-    function(stage)(view(config, stage), *args, layout)
-
-
-def checkpoints(config: dict, stage: str) -> list[str]:
+def checkpoint_files(config: dict, stage: str) -> list[str]:
     """The checkpoint files of the networks a stage builds, with the JSON metadata beside
     one where there is such a file (the multihead format): inputs of its jobs."""
     paths = [Path(config[section]["checkpoint"]) for section in STAGES[stage].models if config[section].get("checkpoint")]
@@ -405,7 +411,12 @@ def checkpoints(config: dict, stage: str) -> list[str]:
 def inputs(config: dict, layout: Layout, stage: str, wildcards) -> list:
     """The files a job reads: its artifacts and the checkpoints of its networks."""
     given = {name: wildcards[name] for name in STAGES[stage].wildcards}
-    return [*STAGES[stage].inputs(config, layout, **given), *checkpoints(config, stage)]
+    return [*STAGES[stage].inputs(config, layout, **given), *checkpoint_files(config, stage)]
+
+
+def rule_inputs(config: dict, layout: Layout, stage: str) -> Callable:
+    """A rule's `input`: the function of Snakemake's wildcards giving its job's files."""
+    return lambda wildcards: inputs(config, layout, stage, wildcards)
 
 
 def outputs(config: dict, layout: Layout, stage: str, report: Callable | None = None) -> list:
@@ -426,6 +437,38 @@ def space_of(path: Path, config: dict) -> str:
         if path.parent.name == space or path.stem.endswith(f"_{space}"):
             return space
     return "all spaces"
+
+
+def job_key(stage: str) -> str:
+    """A job's name among its stage's logs and benchmarks: its wildcards, or the stage's name."""
+    return "_".join(f"{{{name}}}" for name in STAGES[stage].wildcards) or stage
+
+
+def threads(config: dict, stage: str) -> int:
+    """The config's threads for the stages that build networks or lean on BLAS; 1 for the others."""
+    return config["threads"] if STAGES[stage].models or STAGES[stage].threaded else 1
+
+
+def resources(config: dict, stage: str) -> dict:
+    """A rule's cluster resources (read by workflow/profiles/slurm; locally they limit nothing):
+    a GPU (SLURM: --gpus=1) for the stages that build networks when the device is CUDA, there on
+    `slurm.gpu_partition` if set, every job on `slurm.partition` if set, and memory and runtime
+    that grow with each retry."""
+    options, slurm = STAGES[stage], config["slurm"]
+    gpu = bool(options.models) and config["device"].startswith("cuda")
+    partition = slurm["gpu_partition"] if gpu and slurm["gpu_partition"] else slurm["partition"]
+    out = ({"gpu": int(gpu)} if options.models else {}) | ({"slurm_partition": partition} if partition else {})
+    if options.mem_mb:
+        out["mem_mb"] = lambda wildcards, attempt: options.mem_mb * attempt
+    if options.runtime:
+        out["runtime"] = lambda wildcards, attempt: options.runtime * attempt
+    return out
+
+
+def wildcard_patterns(config: dict, stage: str) -> dict:
+    """The regex of each of a stage's wildcards: five digits for a shard, else one of the run's values."""
+    return {name: r"\d{5}" if WILDCARDS[name].type is int else "|".join(wildcard_values(config, name)) or "(?!)"
+            for name in STAGES[stage].wildcards}
 
 
 def view_json(config: dict, stage: str) -> str:

@@ -12,17 +12,11 @@ from .config import ConfigError
 
 
 class Registry:
-    def __init__(self, kind: str, base: str):
-        """`base`: the module:Class every entry subclasses, imported when first needed
-        (its package imports this module to register the built-ins)."""
+    def __init__(self, kind: str, base: type):
+        """`base`: the class every entry subclasses (each package makes its registry beside it)."""
         self.kind = kind
-        self.base_path = base
+        self.base = base
         self._classes: dict[str, type] = {}
-
-    @property
-    def base(self) -> type:
-        module, _, attr = self.base_path.partition(":")
-        return getattr(importlib.import_module(module, __package__), attr)
 
     def register(self, name: str):
         def add(cls):
@@ -75,6 +69,3 @@ class Registry:
         except TypeError as err:
             raise ConfigError(f"config: {self.kind}: {name}: {err}") from err
 
-
-generators = Registry("generator", ".generators.base:Generator")
-predictors = Registry("predictor", ".predictors.base:Predictor")

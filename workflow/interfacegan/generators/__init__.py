@@ -1,7 +1,6 @@
 """Generators, registered by name (see `interfacegan.registry`)."""
 
-from ..registry import generators as registry
-from .base import Generator
+from .base import Generator, registry
 from . import dcgan, nvidia, planted, stylegan2, pggan, stylegan  # noqa: F401  (register the built-ins)
 
 

@@ -2,6 +2,8 @@
 
 import torch
 
+from ..registry import Registry
+
 
 class Generator(torch.nn.Module):
     """Maps latent codes to RGB images in [-1, 1], shape (N, 3, H, W).
@@ -46,3 +48,6 @@ class Generator(torch.nn.Module):
 
     def synthesize(self, codes: torch.Tensor, space: str = "z") -> torch.Tensor:
         raise NotImplementedError
+
+
+registry = Registry("generator", Generator)  # the built-ins register with @registry.register(name)

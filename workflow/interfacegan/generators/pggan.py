@@ -16,8 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..checkpoints import CheckpointError, load_state_dict
-from ..registry import generators
-from .base import Generator
+from .base import Generator, registry
 
 RESOLUTIONS = [2**k for k in range(3, 11)]  # those of the official code
 
@@ -90,7 +89,7 @@ class ConvBlock(nn.Module):
         return F.leaky_relu(x, 0.2) if self.activate else x
 
 
-@generators.register("pggan")
+@registry.register("pggan")
 class PGGAN(Generator):
     latent_dim = 512
 

@@ -16,8 +16,7 @@ moving one layer of a W+ code moves exactly the attributes that read it.
 import numpy as np
 import torch
 
-from ..registry import generators
-from .base import Generator
+from .base import Generator, registry
 
 SCORE_SCALE = 4.0  # pixel = tanh(score / SCORE_SCALE): invertible, inside (-1, 1)
 
@@ -36,7 +35,7 @@ def planted_normals(names: list[str], dim: int, cosines: list, seed: int) -> np.
     return (factor @ basis.T).astype(np.float32)
 
 
-@generators.register("planted")
+@registry.register("planted")
 class PlantedGenerator(Generator):
     def __init__(
         self,

@@ -25,8 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..checkpoints import CheckpointError, check_fits, load_state_dict
-from ..registry import generators
-from .base import Generator
+from .base import Generator, registry
 from .nvidia.pickles import read_generator
 from .pggan import (
     WScale, blocks_to_run, channels, check_codes, check_lod, check_resolution, pixel_norm, prepare_z, upsample,
@@ -185,7 +184,7 @@ def read_pickle(path: Path, resolution: int) -> dict[str, torch.Tensor]:
     return state
 
 
-@generators.register("stylegan")
+@registry.register("stylegan")
 class StyleGAN(Generator):
     latent_dim = 512
     spaces = ("z", "w", "wp")

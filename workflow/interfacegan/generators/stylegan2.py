@@ -17,8 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..checkpoints import load_state_dict
-from ..registry import generators
-from .base import Generator
+from .base import Generator, registry
 
 MEAN_SAMPLES = 4096  # z draws (seed 0) averaged for the truncation centre
 
@@ -156,7 +155,7 @@ class ToRGB(nn.Module):
         return out if skip is None else out + self.upsample(skip)
 
 
-@generators.register("stylegan2")
+@registry.register("stylegan2")
 class StyleGAN2(Generator):
     spaces = ("z", "w", "wp")
 

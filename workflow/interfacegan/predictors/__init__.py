@@ -1,7 +1,6 @@
 """Attribute predictors, registered by name (see `interfacegan.registry`)."""
 
-from ..registry import predictors as registry
-from .base import Predictor
+from .base import Predictor, registry
 from . import planted, multihead  # noqa: F401  (register the built-ins)
 
 

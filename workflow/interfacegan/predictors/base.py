@@ -2,6 +2,8 @@
 
 import torch
 
+from ..registry import Registry
+
 
 class Predictor(torch.nn.Module):
     """Scores RGB images in [-1, 1], shape (N, 3, S, S) with S = `input_size`.
@@ -19,3 +21,6 @@ class Predictor(torch.nn.Module):
     def from_options(cls, options: dict) -> "Predictor":
         """Build the predictor from the config's `predictor:` mapping (minus `name`)."""
         return cls(**options)
+
+
+registry = Registry("predictor", Predictor)  # the built-ins register with @registry.register(name)

@@ -19,8 +19,7 @@ from torch import nn
 
 from ..artifacts import atomic_path
 from ..checkpoints import CheckpointError, build_checked, read_sidecar
-from ..registry import predictors
-from .base import Predictor
+from .base import Predictor, registry
 
 FORMAT = "interfacegan-predictor/1"
 
@@ -154,7 +153,7 @@ class JsonPredictor(Predictor):
         return self.net(self.normalise(images))
 
 
-@predictors.register("multihead")
+@registry.register("multihead")
 class MultiHeadPredictor(JsonPredictor):
     """A `MultiHeadNet` from `checkpoint` (a state dict `.pt`, its `.json` beside it)."""
 
@@ -166,7 +165,7 @@ class MultiHeadPredictor(JsonPredictor):
         super().__init__(meta, net)
 
 
-@predictors.register("torchscript")
+@registry.register("torchscript")
 class TorchScriptPredictor(JsonPredictor):
     """Any TorchScript module mapping normalised images (N, 3, S, S) to (N, len(attributes))."""
 

@@ -3,11 +3,10 @@
 import torch
 
 from ..generators.planted import SCORE_SCALE
-from ..registry import predictors
-from .base import Predictor
+from .base import Predictor, registry
 
 
-@predictors.register("planted")
+@registry.register("planted")
 class PlantedPredictor(Predictor):
     def __init__(self, attributes: list[str], image_size: int = 16):
         super().__init__()

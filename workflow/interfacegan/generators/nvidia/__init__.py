@@ -14,8 +14,7 @@ from pathlib import Path
 import torch
 
 from ...checkpoints import CheckpointError, check_fits, load_state_dict, read_metadata, save_with_metadata
-from ...registry import generators
-from ..base import Generator
+from ..base import Generator, registry
 from .mapping import truncate
 from .pickles import read_generator
 
@@ -69,7 +68,7 @@ def convert_pickle(pickle_path: str | Path, stem: str | Path) -> Path:
     return save_with_metadata(network, stem, meta)
 
 
-@generators.register("nvidia")
+@registry.register("nvidia")
 class NvidiaGenerator(Generator):
     """G_ema of an NVIDIA StyleGAN2-ADA / StyleGAN3 pickle, with NVIDIA's truncation and W+."""
 
