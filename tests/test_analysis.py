@@ -190,7 +190,7 @@ def test_real_images_are_scored_and_correlated(planted, tmp_path):
     for i, face in enumerate(faces):
         Image.fromarray(face).save(folder / f"{i:04d}.png")
     (folder / "notes.txt").write_text("not an image")
-    real_config = copy.deepcopy(config) | {"real_data": {"images": str(folder), "limit": None}}
+    real_config = copy.deepcopy(config) | {"scored_photos": {"images": str(folder), "limit": None}}
     real_layout = type(layout)(config["run"], tmp_path / "results")
     score_real(pipeline.view(real_config, "real_scores"), real_layout)
     analysis.correlation_real(pipeline.view(real_config, "correlation_real_table"), real_layout)

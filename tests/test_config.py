@@ -94,6 +94,13 @@ def test_a_file_that_is_no_config_mapping_is_one_line(text, words, tmp_path):
     assert words in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
 
 
+def test_a_renamed_key_names_its_new_name():
+    old = copy.deepcopy(PLANTED) | {"real_data": {"images": "photos"}}
+    with pytest.raises(configuration.ConfigError, match=r"^config: real_data: renamed scored_photos; use the new key$"):
+        configuration.validate(old)
+    assert configuration.validate(copy.deepcopy(PLANTED) | {"scored_photos": {"images": "photos"}})["scored_photos"]["limit"] is None
+
+
 def test_the_bounds_themselves_are_accepted():
     config = with_change("seed", 2**63 - 1)
     config.update(n_samples=10**9, shard_size=10**4)

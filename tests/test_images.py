@@ -17,7 +17,7 @@ from interfacegan.stages import real
 
 
 def real_view(config: dict, folder) -> dict:
-    return pipeline.view(config | {"real_data": {"images": str(folder), "limit": None}}, "real_scores")
+    return pipeline.view(config | {"scored_photos": {"images": str(folder), "limit": None}}, "real_scores")
 
 
 def test_faces_are_centre_cropped(tmp_path):

@@ -82,11 +82,18 @@ def is_number(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isfinite(value)
 
 
+# Keys renamed since an earlier release -> their names now (an old config gets one line naming the new key).
+RENAMED = {"real_data": "scored_photos"}
+
+
 def validate(config: dict) -> dict:
     """A validated copy of `config` with defaults filled; ConfigError names the bad key."""
     if not isinstance(config, dict):
         raise ConfigError(f"config: (top level): must be a mapping of keys to values, found {type(config).__name__}")
     check_values(config)
+    renamed = sorted(RENAMED.keys() & config.keys())
+    if renamed:
+        raise ConfigError(f"config: {renamed[0]}: renamed {RENAMED[renamed[0]]}; use the new key")
     config = copy.deepcopy(config)
     the_schema = schema()
     fill_defaults(config, the_schema)
@@ -230,7 +237,7 @@ PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def photos(section: dict, key: str) -> list[Path]:
-    """The photos of the `key` section's folder (real_data, real_images), at most `limit`."""
+    """The photos of the `key` section's folder (scored_photos, real_images), at most `limit`."""
     folder = Path(section["images"])
     if not folder.is_dir():
         raise ConfigError(f"config: {key}.images: {folder} is not a folder")

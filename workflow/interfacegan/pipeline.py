@@ -167,7 +167,7 @@ STAGES = {
             wildcards=("boundary", "space"),
         ),
         Stage(
-            "separability_table", "table:run", (), ("boundary",),
+            "separability_table", "separability:run", (), ("boundary",),
             inputs=lambda c, lay: boundary_files(c, lay, plain_only=True),
             outputs=lambda c, lay: [lay.table("separability"), lay.table("separability_by_distance"), lay.figure("separability_by_distance")],
             category="Separability",
@@ -190,15 +190,15 @@ STAGES = {
             category="Scores",
         ),
         Stage(
-            "real_scores", "real:score_real", ("attributes", "predictor", "real_data", *IMAGES), (),
+            "real_scores", "scored_photos:run", ("attributes", "predictor", "scored_photos", *IMAGES), (),
             inputs=lambda c, lay: [], outputs=lambda c, lay: [lay.real_scores],
-            models=("predictor",), files=lambda c: photos(c["real_data"], "real_data"), when=lambda c: bool(c["real_data"]), mem_mb=4000, runtime=120,
+            models=("predictor",), files=lambda c: photos(c["scored_photos"], "scored_photos"), when=lambda c: bool(c["scored_photos"]), mem_mb=4000, runtime=120,
         ),
         Stage(
             "correlation_real_table", "analysis:correlation_real", (), ("real_scores",),
             inputs=lambda c, lay: [lay.real_scores],
             outputs=lambda c, lay: [lay.table("correlation_real"), lay.figure("correlation_real")],
-            when=lambda c: bool(c["real_data"]), category="Scores",
+            when=lambda c: bool(c["scored_photos"]), category="Scores",
         ),
         Stage(
             "rescoring_table", "edits:rescoring", ("analysis.rescoring_samples", "analysis.rescoring_step"),
@@ -236,26 +236,26 @@ STAGES = {
             mem_mb=4000, runtime=60,
         ),
         Stage(
-            "align_real", "real_faces:align",
+            "align_real", "real_images:align",
             ("real_images.images", "real_images.limit", "real_images.align", "generator", *IMAGES), (),
             inputs=lambda c, lay: photos(c["real_images"], "real_images"),
             outputs=lambda c, lay: [lay.aligned, *(lay.aligned_face(p.name) for p in photos(c["real_images"], "real_images"))],
             models=("generator",), files=lambda c: photos(c["real_images"], "real_images"), when=has_real_images,
         ),
         Stage(
-            "invert_real", "real_faces:invert_shard", ("seed", "real_images"), ("align_real",),
+            "invert_real", "real_images:invert_shard", ("seed", "real_images"), ("align_real",),
             inputs=lambda c, lay, photo_shard: [lay.aligned, *encoder_files(c)],
             outputs=lambda c, lay, photo_shard: [lay.real_codes(photo_shard)],
             wildcards=("photo_shard",), models=("generator",), files=encoder_files, when=has_real_images,
             mem_mb=4000, runtime=120,
         ),
         Stage(
-            "real_reconstruction_table", "real_faces:reconstruction", (), ("invert_real",),
+            "real_reconstruction_table", "real_images:reconstruction", (), ("invert_real",),
             inputs=lambda c, lay: [lay.aligned, *real_code_files(c, lay)], outputs=lambda c, lay: [lay.table("real_reconstruction")],
             models=("generator",), when=has_real_images, category="Real faces",
         ),
         Stage(
-            "real_edits", "real_faces:edits", ("edit.start", "edit.end", "edit.steps", "edit.mode"),
+            "real_edits", "real_images:edits", ("edit.start", "edit.end", "edit.steps", "edit.mode"),
             ("invert_real", "merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [
                 lay.aligned, *real_code_files(c, lay), lay.merged_scores,
@@ -291,7 +291,7 @@ STAGES = {
             models=("generator", "predictor"), when=has_translator, category="Translator", mem_mb=4000,
         ),
         Stage(
-            "summary", "report:run", ("edit", "real_data"),
+            "summary", "report:run", ("edit", "scored_photos"),
             SUMMARIZED,
             inputs=lambda c, lay: [path for name in SUMMARIZED if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)],
             outputs=lambda c, lay: [lay.summary],

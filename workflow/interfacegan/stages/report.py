@@ -39,7 +39,7 @@ ROW_LABELS = {
 def run(view: dict, layout: Layout) -> None:
     body = [f"<h1>InterFaceGAN run <code>{html.escape(view['run'])}</code></h1>"]
     for title, table, figure, stage in SECTIONS:
-        if table == "correlation_real" and not view["real_data"]:
+        if table == "correlation_real" and not view["scored_photos"]:
             continue
         text = [f"<p>{html.escape(caption(stage))}</p>"] if stage else []
         body += [f"<h2>{title}</h2>", *text, *section(view, layout, title, table, figure)]

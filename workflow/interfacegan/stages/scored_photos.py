@@ -14,12 +14,12 @@ from ..models import attribute_columns
 from ..predictors import build_predictor
 
 
-def score_real(view: dict, layout: Layout) -> None:
+def run(view: dict, layout: Layout) -> None:
     """The predictor's scores of the configured real images (resized to its input size)."""
-    folder = Path(view["real_data"]["images"])
-    paths = photos(view["real_data"], "real_data")
+    folder = Path(view["scored_photos"]["images"])
+    paths = photos(view["scored_photos"], "scored_photos")
     if len(paths) < 2:
-        raise ArtifactError(f"real_data.images: {folder} holds {len(paths)} .png/.jpg images; need at least 2")
+        raise ArtifactError(f"scored_photos.images: {folder} holds {len(paths)} .png/.jpg images; need at least 2")
     scores = image_scores(view, paths)
     datasets = {"scores": scores, "attributes": view["attributes"], "images": [p.name for p in paths]}
     write_h5(layout.real_scores, datasets, provenance(view, "real_scores") | {"folder": str(folder)})
