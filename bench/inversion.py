@@ -30,7 +30,7 @@ from interfacegan.generators import build_generator
 from interfacegan.inversion import invert
 from interfacegan.metrics.identity import THRESHOLD, Identity
 from interfacegan.models import Models, to_uint8
-from interfacegan.stages.real_faces import psnr_uint8
+from interfacegan.stages.real_images import psnr_uint8
 
 ROOT = Path(__file__).resolve().parents[1]
 HELD_OUT_SEED = 2027

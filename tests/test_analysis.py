@@ -16,7 +16,7 @@ from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.stages import analysis
 from interfacegan.stages.report import edit_caption, table_html
-from interfacegan.stages.real import score_real
+from interfacegan.stages.scored_photos import run as score_photos
 from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
 from conftest import PLANTED, run_chain
@@ -192,7 +192,7 @@ def test_real_images_are_scored_and_correlated(planted, tmp_path):
     (folder / "notes.txt").write_text("not an image")
     real_config = copy.deepcopy(config) | {"scored_photos": {"images": str(folder), "limit": None}}
     real_layout = type(layout)(config["run"], tmp_path / "results")
-    score_real(pipeline.view(real_config, "real_scores"), real_layout)
+    score_photos(pipeline.view(real_config, "real_scores"), real_layout)
     analysis.correlation_real(pipeline.view(real_config, "correlation_real_table"), real_layout)
     scores = read_h5(real_layout.real_scores)
     assert scores["scores"].shape == (400, len(config["attributes"])) and scores["images"][0] == "0000.png"

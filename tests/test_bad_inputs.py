@@ -15,7 +15,7 @@ from interfacegan.cli import main
 from interfacegan.generators import dcgan
 from interfacegan.generators.base import Generator
 from interfacegan.layout import Layout
-from interfacegan.stages.table import DISTANCE_COLUMNS
+from interfacegan.stages.separability import DISTANCE_COLUMNS
 from conftest import ATTRIBUTES, PLANTED, run_chain
 
 

@@ -13,7 +13,7 @@ from interfacegan.artifacts import ArtifactError
 from interfacegan.images import load_face
 from interfacegan.layout import Layout
 from interfacegan.predictors.celeba import CelebADataset
-from interfacegan.stages import real
+from interfacegan.stages import scored_photos
 
 
 def real_view(config: dict, folder) -> dict:
@@ -35,15 +35,15 @@ def test_real_scoring_reads_the_training_tensors(planted_config, tmp_path, monke
     Image.fromarray(rng.integers(0, 256, (37, 29, 3), np.uint8)).save(paths[0])
     Image.fromarray(rng.integers(0, 256, (20, 45), np.uint8)).save(paths[1])  # greyscale, wide
     seen = []
-    build_predictor = real.build_predictor
+    build_predictor = scored_photos.build_predictor
 
     def recording_predictor(section, device):
         predictor = build_predictor(section, device)
         predictor.register_forward_pre_hook(lambda module, args: seen.append(args[0].clone()))
         return predictor
 
-    monkeypatch.setattr(real, "build_predictor", recording_predictor)
-    real.score_real(real_view(planted_config, tmp_path), Layout(planted_config["run"], tmp_path / "results"))
+    monkeypatch.setattr(scored_photos, "build_predictor", recording_predictor)
+    scored_photos.run(real_view(planted_config, tmp_path), Layout(planted_config["run"], tmp_path / "results"))
     size = seen[0].shape[-1]
     training = CelebADataset(paths, np.zeros((2, 1), np.float32), size)
     assert torch.equal(torch.cat(seen), torch.stack([training[i][0] for i in range(2)]))
@@ -54,7 +54,7 @@ def test_an_unreadable_image_names_its_file(planted_config, tmp_path):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a png")
     with pytest.raises(ArtifactError, match=re.escape(f"image {broken} cannot be read")) as scoring:
-        real.score_real(real_view(planted_config, tmp_path), Layout(planted_config["run"], tmp_path / "results"))
+        scored_photos.run(real_view(planted_config, tmp_path), Layout(planted_config["run"], tmp_path / "results"))
     with pytest.raises(ArtifactError, match=re.escape(f"image {broken} cannot be read")) as training:
         CelebADataset([broken], np.zeros((1, 1), np.float32), 16)[0]
     assert str(scoring.value) == str(training.value) and "\n" not in str(scoring.value)

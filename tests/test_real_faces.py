@@ -187,7 +187,7 @@ def test_invert_aligns_photos_when_asked(tmp_path, capsys):
 def test_translate_aligns_photos_when_asked(tmp_path):
     from interfacegan.alignment import align_faces
     from interfacegan.models import Models, to_uint8
-    from interfacegan.stages.real_faces import as_tensor
+    from interfacegan.stages.real_images import as_tensor
     from interfacegan.translator import translate
 
     config, photo = dcgan_config(tmp_path, ROOT / "data" / "real_faces"), ROOT / "data" / "real_faces" / "grace_hopper.jpg"

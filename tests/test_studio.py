@@ -74,7 +74,7 @@ def test_the_runs_photos_edit_from_their_inverted_codes(studio, run):
 
 def test_the_translator_mode_is_the_translate_commands_forward_pass(studio, run, tmp_path, capsys):
     from interfacegan.translator import translate
-    from interfacegan.stages.real_faces import as_tensor
+    from interfacegan.stages.real_images import as_tensor
 
     assert studio.translators() == ["smile"]
     face = studio.sample(4)

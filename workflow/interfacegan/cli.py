@@ -362,7 +362,7 @@ def run_score(args: argparse.Namespace) -> None:
 
     from .editing import load_codes
     from .models import Models
-    from .stages.real import image_scores
+    from .stages.scored_photos import image_scores
 
     check_out(args.out, {"--config": args.config, "--latents": args.latents, "--images": args.images})
     cfg = config.load(args.config)
@@ -537,7 +537,7 @@ def run_train_translator(args: argparse.Namespace) -> None:
 def input_faces(paths: list[Path], generator, align: bool):
     """The photos as float images (N, 3, R, R) in [-1, 1] (`alignment.photo_faces`)."""
     from .alignment import photo_faces
-    from .stages.real_faces import as_tensor
+    from .stages.real_images import as_tensor
 
     return as_tensor(photo_faces(paths, generator, align))
 

@@ -95,7 +95,7 @@ def table(view: dict, layout: Layout) -> None:
     codes = editor.first_codes(options["faces"], space)
     sets = {"generated": to_tensor(editor, codes, space)}
     if view["real_images"]:
-        from .real_faces import as_tensor, read_aligned
+        from .real_images import as_tensor, read_aligned
 
         sets["real"] = as_tensor(read_aligned(view, layout)[1])
     before = {name: editor.score_images(images) for name, images in sets.items()}

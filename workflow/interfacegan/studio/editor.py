@@ -26,7 +26,7 @@ from ..metrics.identity import Identity
 from ..models import to_uint8
 from ..stages.edits import Editor, layer_list
 from ..stages.layerwise import chosen_layers
-from ..stages.real_faces import as_tensor, read_aligned, read_codes
+from ..stages.real_images import as_tensor, read_aligned, read_codes
 from ..stages.score import read_merged
 from ..translator import load_pair, translate_with
 
