@@ -101,11 +101,11 @@ def test_the_jobs_train_the_identity_model_first_then_each_boundary_then_measure
     assert layout.boundary("eyeglasses_c_age", "z") in needs and layout.translator("identity") in needs
     assert layout.table("translation") in pipeline.inputs(config, layout, "summary", {})
     assert "--translator-boundary {wildcards.translator_boundary}" in pipeline.command("train_translator")
-    with pytest.raises(configuration.ConfigError, match="--translator_boundary age is not one of this run's"):
+    with pytest.raises(configuration.ConfigError, match="--translator-boundary age is not one of this run's"):
         pipeline.check_wildcards(config, "train_translator", {"translator_boundary": "age"})
     # what a rule's job gets is its view, which holds no translator.boundaries: any boundary of the run passes there
     pipeline.check_wildcards(pipeline.view(config, "train_translator"), "train_translator", {"translator_boundary": "smile"})
-    with pytest.raises(configuration.ConfigError, match="--translator_boundary beard is not one of this run's"):
+    with pytest.raises(configuration.ConfigError, match="--translator-boundary beard is not one of this run's"):
         pipeline.check_wildcards(pipeline.view(config, "train_translator"), "train_translator", {"translator_boundary": "beard"})
     # a changed strength list re-measures, it retrains nothing
     other = translator_config(strengths=[0, 2])
