@@ -537,14 +537,15 @@ def run_train_translator(args: argparse.Namespace) -> None:
 def input_faces(paths: list[Path], generator, align: bool):
     """The photos as float images (N, 3, R, R) in [-1, 1] (`alignment.photo_faces`)."""
     from .alignment import photo_faces
-    from .stages.real_faces import as_tensor
+    from .images import from_uint8
 
-    return as_tensor(photo_faces(paths, generator, align))
+    return from_uint8(photo_faces(paths, generator, align))
 
 
 def run_translate(args: argparse.Namespace) -> None:
     from .figures import save_png
-    from .models import Models, to_uint8
+    from .images import to_uint8
+    from .models import Models
     from .translator import translate
 
     check_out(args.out, {"--config": args.config, "--translator": checkpoint_files(args.translator), "--images": args.images}, "folder")

@@ -31,7 +31,7 @@ from . import runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, read_metadata, save_with_metadata
 from .generators import Generator
-from .inversion import psnr
+from .images import psnr
 from .predictors.multihead import BLOCKS, WIDTHS, BasicBlock
 
 

@@ -17,10 +17,10 @@ import torch.nn.functional as F
 
 from . import runtime
 from .generators import Generator
+from .images import psnr_of_mse
 
 MEAN_W_SAMPLES = 4096  # z draws (seed 0) mapped to estimate the mean and spread of W
 RAMP_UP, RAMP_DOWN = 0.05, 0.25  # fractions of the steps (StyleGAN2's projector)
-PEAK = 4.0  # (max - min)^2 of images in [-1, 1], for the PSNR
 
 Perceptual = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -70,15 +70,6 @@ def invert(
     if space == "z":
         codes = generator.prepare_z(codes)
     return Inversion(codes.cpu().numpy(), psnr_of_mse(mse).cpu().numpy(), loss.cpu().numpy())
-
-
-def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """(N,) dB between image batches in [-1, 1]."""
-    return psnr_of_mse(F.mse_loss(x, y, reduction="none").flatten(1).mean(1))
-
-
-def psnr_of_mse(mse: torch.Tensor) -> torch.Tensor:
-    return 10 * torch.log10(PEAK / mse)
 
 
 def optimise(objective, code: torch.Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None = None) -> tuple[torch.Tensor, ...]:

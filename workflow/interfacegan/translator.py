@@ -42,7 +42,7 @@ from tqdm import tqdm
 from . import latents, runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, check_fits, read_metadata, save_with_metadata, stem_paths
-from .inversion import psnr
+from .images import psnr
 from .generators import Generator
 
 log = logging.getLogger("interfacegan")

@@ -18,15 +18,14 @@ from ..config import ConfigError, boundary_names, boundary_space, check_strength
 from ..editing import parse_layers
 from ..figures import png_bytes
 from ..alignment import photo_faces
-from ..images import read_image
+from ..images import from_uint8, read_image, to_uint8
 from ..inversion import invert
 from ..layout import Layout
 from ..manipulation import interpolate
 from ..metrics.identity import Identity
-from ..models import to_uint8
 from ..stages.edits import Editor, layer_list
 from ..stages.layerwise import chosen_layers
-from ..stages.real_faces import as_tensor, read_aligned, read_codes
+from ..stages.real_faces import read_aligned, read_codes
 from ..stages.score import read_merged
 from ..translator import load_pair, translate_with
 
@@ -98,9 +97,9 @@ class Studio:
         check_strength(self.config, strength, "strength")
         if boundary not in self.pairs:
             self.pairs[boundary] = load_pair(self.layout.translator(boundary), self.generator)
-        images = translate_with(self.pairs[boundary], as_tensor(self.start_image(face)), strength, 1)
+        images = translate_with(self.pairs[boundary], from_uint8(self.start_image(face)), strength, 1)
         with torch.inference_mode():
-            scores = self.editor.predict(images.to(self.editor.device))[0]
+            scores = self.editor.scorer.predict(images)[0]
         return Rendered(to_uint8(images)[0], (scores - self.mean) / self.spread)
 
     def photos(self) -> list[str]:
@@ -157,7 +156,7 @@ class Studio:
         with Image.open(path) as image:
             notes = ["a greyscale photo: its face is inverted in colour"] if image.mode in GREYSCALE else []
         face = photo_faces([path], self.generator, options["align"])[0]
-        images = as_tensor(face[None])
+        images = from_uint8(face[None])
         init = None
         if options["encoder"]:
             from ..encoder import encode, load_encoder
@@ -212,7 +211,7 @@ class Studio:
             code = interpolate(code, self.normals[boundary, boundary_space(space)], amount, amount, 1, "offset", layers)[:, 0]
         with torch.inference_mode():
             images = self.editor.synthesize(torch.from_numpy(np.concatenate([face.codes[space], code])), space)  # as `edit` renders
-            scores = self.editor.predict(images[1:])[0]
+            scores = self.editor.scorer.predict(images[1:])[0]
         return Rendered(to_uint8(images[1:])[0], (scores - self.mean) / self.spread)
 
     def identity_distance(self, face: Face, image: np.ndarray) -> float:
