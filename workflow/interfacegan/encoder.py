@@ -30,6 +30,7 @@ from tqdm import tqdm
 from . import runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, read_metadata, save_with_metadata
+from .codes import code_shape
 from .generators import Generator
 from .images import psnr
 from .predictors.multihead import BLOCKS, WIDTHS, BasicBlock
@@ -96,12 +97,6 @@ class Encoder(nn.Module):
             raise ValueError(f"encoder takes images (N, 3, {self.resolution}, {self.resolution}), not {tuple(images.shape)}")
         out = self.head(self.trunk(images)).view(len(images), *self.code_shape)
         return self.code_mean + self.code_scale * out
-
-
-def code_shape(generator: Generator, space: str) -> tuple[int, ...]:
-    if space not in generator.spaces:
-        raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
-    return tuple(draw_codes(generator, space, torch.Generator().manual_seed(0), 1, runtime.device_of(generator)).shape[1:])
 
 
 @torch.no_grad()

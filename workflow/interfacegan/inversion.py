@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from . import runtime
+from .codes import check_space
 from .generators import Generator
 from .images import psnr_of_mse
 
@@ -48,8 +49,7 @@ def invert(
     the generator's device. Start from `init` codes if given, else from seeded N(0, I) z
     or the mean W. Each image's code depends only on its image and start (not the batch).
     `on_step(step)` is called after each Adam step of each batch (a progress bar's)."""
-    if space not in generator.spaces:
-        raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
+    check_space(generator, space)
     device = runtime.device_of(generator)
     images = torch.as_tensor(images, dtype=torch.float32)
     stats = w_stats(generator, device) if space != "z" else None

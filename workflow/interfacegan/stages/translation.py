@@ -8,7 +8,6 @@ translators, are faces no translator has seen. A translator's JSON records the d
 stage's config keys; a translator of another config is refused when read.
 """
 
-import copy
 import time
 from pathlib import Path
 
@@ -115,9 +114,7 @@ def table(view: dict, layout: Layout) -> None:
         if "real" in tiles:  # no ground truth: a blank tile where the latent edit would be
             tiles["real"].append(np.full_like(tiles["real"][0], 255))
         for t in strengths:
-            at = copy.deepcopy(model)
-            at.load_state_dict(tr.interpolate(identity.state_dict(), model.state_dict(), t))
-            at.eval()
+            at = tr.at_strength((identity, model), t)
             for name, images in sets.items():
                 began = time.perf_counter()
                 out = tr.run(at, images, view["batch_size"])

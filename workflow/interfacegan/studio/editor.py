@@ -14,6 +14,7 @@ from PIL import Image
 
 from .. import latents, pipeline
 from ..artifacts import ArtifactError
+from ..codes import code_shape
 from ..config import ConfigError, boundary_names, boundary_space, check_strength, load
 from ..editing import parse_layers
 from ..figures import png_bytes
@@ -142,7 +143,7 @@ class Studio:
             if boundary not in self.auto_layers:
                 raise ConfigError("this run has no layer-wise re-scoring (w in spaces) to choose layers from")
             return self.auto_layers[boundary]
-        return parse_layers(choice, self.generator.wp_codes(torch.zeros(1, self.generator.latent_dim), "z").shape[1])
+        return parse_layers(choice, code_shape(self.generator, "wp")[0])
 
     def slider_range(self) -> list[float]:
         """The sliders' ends: the run's edit.start and edit.end, lower first."""
