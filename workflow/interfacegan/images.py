@@ -73,7 +73,7 @@ def from_uint8(images: np.ndarray) -> torch.Tensor:
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """Images (N, 3, H, W) or (3, H, W) in [-1, 1] as uint8 (N, H, W, 3) or (H, W, 3): the official
     post-processing (x + 1) * 127.5 + 0.5, clipped to [0, 255]."""
-    return ((images.detach().float() + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).movedim(-3, -1).cpu().numpy()
+    return ((images.float() + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).movedim(-3, -1).cpu().numpy()
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
