@@ -11,9 +11,10 @@ import pandas as pd
 import torch
 
 from .. import figures
+from ..alignment import align_faces, photo_faces
 from ..artifacts import ArtifactError, open_artifact, provenance, read_artifact, write_csv, write_h5
 from ..config import boundary_names, boundary_space, photos
-from ..images import from_uint8, load_face, psnr_uint8, to_uint8
+from ..images import from_uint8, psnr_uint8
 from ..inversion import invert
 from ..latents import standard_normal
 from ..layout import Layout, shard_count, shard_rows
@@ -33,13 +34,11 @@ def align(view: dict, layout: Layout) -> None:
     generator = Models(view, with_predictor=False).generator
     datasets = {"names": [p.name for p in paths]}
     if view["real_images"]["align"]:
-        from ..alignment import align_faces
-
         aligned = align_faces(paths, generator)
         datasets |= {"images": aligned.images, "landmarks": aligned.landmarks, "transforms": aligned.transforms,
                      "face_sides": aligned.face_sides, "template": aligned.template}
     else:
-        datasets["images"] = to_uint8(torch.stack([load_face(p, generator.resolution) for p in paths]))
+        datasets["images"] = photo_faces(paths, generator, align=False)
     for path, face in zip(paths, datasets["images"]):
         figures.save_png(face, layout.aligned_face(path.name))
     write_h5(layout.aligned, datasets, provenance(view, "align_real") | {"count": len(paths)})
