@@ -25,7 +25,12 @@ def code_shape(generator: Generator, space: str) -> tuple[int, ...]:
         return (generator.latent_dim,)
     with torch.no_grad():
         z = generator.prepare_z(torch.ones(1, generator.latent_dim, device=runtime.device_of(generator)))
-        return tuple(generator.map_codes(z)[space].shape[1:])
+        return tuple(space_codes(generator, z, space).shape[1:])
+
+
+def space_codes(generator: Generator, z: torch.Tensor, space: str) -> torch.Tensor:
+    """The codes of `space` of prepared z codes: z itself, or their w / wp (`map_codes`)."""
+    return z if space == "z" else generator.map_codes(z)[space]
 
 
 def option_code_shape(models, space: str) -> tuple[int, ...]:

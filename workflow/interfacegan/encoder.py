@@ -30,7 +30,7 @@ from tqdm import tqdm
 from . import runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, read_metadata, save_with_metadata
-from .codes import code_shape
+from .codes import code_shape, space_codes
 from .generators import Generator
 from .images import psnr
 from .predictors.multihead import BLOCKS, WIDTHS, BasicBlock
@@ -103,7 +103,7 @@ class Encoder(nn.Module):
 def draw_codes(generator: Generator, space: str, rng: torch.Generator, n: int, device) -> torch.Tensor:
     """`n` codes of `space` from seeded z (drawn on the CPU: the same on every device)."""
     z = generator.prepare_z(torch.randn(n, generator.latent_dim, generator=rng).to(device))
-    return z if space == "z" else generator.map_codes(z)[space]
+    return space_codes(generator, z, space)
 
 
 @torch.no_grad()

@@ -42,7 +42,7 @@ from tqdm import tqdm
 from . import latents, runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, check_fits, read_metadata, save_with_metadata, stem_paths
-from .codes import check_space, code_shape
+from .codes import check_space, code_shape, space_codes
 from .generators import Generator
 from .images import psnr
 
@@ -118,7 +118,7 @@ def pairs(generator: Generator, normal, alpha: float, space: str = "z", seed: in
     while stop is None or start < stop:
         end = start + batch_size if stop is None else min(start + batch_size, stop)
         z = generator.prepare_z(torch.from_numpy(latents.standard_normal(seed, start, end, generator.latent_dim)).to(device))
-        codes = z if space == "z" else generator.map_codes(z)[space]
+        codes = space_codes(generator, z, space)
         source = generator.synthesize(codes, space).float()
         target = source if direction is None else generator.synthesize(codes + alpha * direction, space).float()
         yield source, target
