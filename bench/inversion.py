@@ -27,10 +27,10 @@ from interfacegan import config as configuration
 from interfacegan.artifacts import read_h5
 from interfacegan.encoder import encode, load_encoder
 from interfacegan.generators import build_generator
+from interfacegan.images import psnr_uint8, to_uint8
 from interfacegan.inversion import invert
 from interfacegan.metrics.identity import THRESHOLD, Identity
-from interfacegan.models import Models, to_uint8
-from interfacegan.stages.real_images import psnr_uint8
+from interfacegan.models import Models
 
 ROOT = Path(__file__).resolve().parents[1]
 HELD_OUT_SEED = 2027

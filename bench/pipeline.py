@@ -27,8 +27,9 @@ from interfacegan import config as configuration
 from interfacegan import runtime
 from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
+from interfacegan.images import to_uint8
 from interfacegan.latents import standard_normal
-from interfacegan.models import attribute_columns, fit_size, to_uint8
+from interfacegan.models import attribute_columns, fit_size
 from interfacegan.predictors import build_predictor
 from interfacegan.solvers import fit_svc
 from interfacegan.stages.select import attribute_rng, select

@@ -95,7 +95,7 @@ def networks(config: dict, prepared: bool) -> tuple[Generator, Predictor]:
     view = pipeline.view(config, "score")
     if prepared:
         models = Models(view)
-        return models.generator, models.predictor
+        return models.generator, models.scorer.predictor
     device = runtime.resolve_device(view["device"])
     return build_generator(view["generator"], device), build_predictor(view["predictor"], device)
 

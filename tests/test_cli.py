@@ -9,7 +9,7 @@ import yaml
 from PIL import Image
 
 from interfacegan.cli import main
-from interfacegan.models import to_uint8
+from interfacegan.images import to_uint8
 from interfacegan.generators import build_generator
 from conftest import PLANTED
 

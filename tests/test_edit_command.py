@@ -18,7 +18,7 @@ from interfacegan.artifacts import read_h5, write_h5
 from interfacegan.cli import main
 from interfacegan.editing import BARE, CHECKED
 from interfacegan.generators import build_generator
-from interfacegan.models import to_uint8
+from interfacegan.images import to_uint8
 from interfacegan.manipulation import interpolate
 from interfacegan.stages.edits import Editor
 from test_boundaries import Payload

@@ -18,7 +18,7 @@ from interfacegan.cli import main
 from interfacegan.encoder import Encoder, encode, load_encoder, save_encoder, train_encoder
 from interfacegan.generators import build_generator
 from interfacegan.inversion import invert
-from interfacegan.models import to_uint8
+from interfacegan.images import to_uint8
 from conftest import PLANTED
 from test_stylegan import official_shapes, random_state
 

@@ -10,7 +10,7 @@ from interfacegan import latents
 from interfacegan.artifacts import CheckpointError
 from interfacegan.generators import build_generator
 from interfacegan.metrics import identity as ident
-from interfacegan.models import to_uint8
+from interfacegan.images import to_uint8
 
 N = 4
 

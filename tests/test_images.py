@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from interfacegan import config as configuration
-from interfacegan import pipeline
+from interfacegan import models, pipeline
 from interfacegan.artifacts import ArtifactError
 from interfacegan.images import load_face
 from interfacegan.layout import Layout
@@ -35,14 +35,14 @@ def test_real_scoring_reads_the_training_tensors(planted_config, tmp_path, monke
     Image.fromarray(rng.integers(0, 256, (37, 29, 3), np.uint8)).save(paths[0])
     Image.fromarray(rng.integers(0, 256, (20, 45), np.uint8)).save(paths[1])  # greyscale, wide
     seen = []
-    build_predictor = scored_photos.build_predictor
+    build_predictor = models.build_predictor  # the scorer's
 
     def recording_predictor(section, device):
         predictor = build_predictor(section, device)
         predictor.register_forward_pre_hook(lambda module, args: seen.append(args[0].clone()))
         return predictor
 
-    monkeypatch.setattr(scored_photos, "build_predictor", recording_predictor)
+    monkeypatch.setattr(models, "build_predictor", recording_predictor)
     scored_photos.run(real_view(planted_config, tmp_path), Layout(planted_config["run"], tmp_path / "results"))
     size = seen[0].shape[-1]
     training = CelebADataset(paths, np.zeros((2, 1), np.float32), size)

@@ -18,8 +18,7 @@ from interfacegan import config as configuration
 from interfacegan import stages
 from interfacegan.cli import image_paths, main
 from interfacegan.generators import build_generator
-from interfacegan.images import read_image
-from interfacegan.models import to_uint8
+from interfacegan.images import read_image, to_uint8
 from conftest import PLANTED
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from interfacegan import inversion
 from interfacegan.cli import main
 from interfacegan.generators import build_generator
 from interfacegan.inversion import invert, schedule
-from interfacegan.models import to_uint8
+from interfacegan.images import to_uint8
 from conftest import PLANTED
 from test_stylegan import official_shapes, random_state
 

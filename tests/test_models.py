@@ -42,7 +42,7 @@ def test_images_are_resized_to_the_predictor_input():
     view = dcgan_view("fp32")  # 64x64 faces, read by a 16x16 predictor
     models = Models(view | {"predictor": view["predictor"] | {"name": "test_models:StrictPredictor"}})
     with pytest.raises(ValueError, match=r"images of \(64, 64\), not 16x16"):
-        models.predictor(models.synthesize(torch.zeros(1, 100), "z"))  # it does refuse other sizes
+        models.scorer.predictor(models.synthesize(torch.zeros(1, 100), "z"))  # it does refuse other sizes
     scores = models.score(np.zeros((2, 3, 100), np.float32))
     assert scores.shape == (2, 3, len(PLANTED["attributes"]))
     assert np.isfinite(scores).all()

@@ -18,7 +18,7 @@ from interfacegan.artifacts import CheckpointError, read_h5
 from interfacegan.cli import main
 from interfacegan.config import ConfigError
 from interfacegan.generators import build_generator
-from interfacegan.models import to_uint8
+from interfacegan.images import to_uint8
 from interfacegan.generators.nvidia import build_network
 from nvidia_pickles import dumps, snapshot
 

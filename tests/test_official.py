@@ -7,7 +7,7 @@ import torch
 from sklearn.svm import SVC
 
 from interfacegan.manipulation import interpolate, project
-from interfacegan.models import to_uint8
+from interfacegan.images import to_uint8
 from interfacegan.solvers import fit_svc
 from interfacegan.stages.select import select
 

@@ -186,8 +186,8 @@ def test_invert_aligns_photos_when_asked(tmp_path, capsys):
 
 def test_translate_aligns_photos_when_asked(tmp_path):
     from interfacegan.alignment import align_faces
-    from interfacegan.models import Models, to_uint8
-    from interfacegan.stages.real_images import as_tensor
+    from interfacegan.images import from_uint8, to_uint8
+    from interfacegan.models import Models
     from interfacegan.translator import translate
 
     config, photo = dcgan_config(tmp_path, ROOT / "data" / "real_faces"), ROOT / "data" / "real_faces" / "grace_hopper.jpg"
@@ -195,5 +195,5 @@ def test_translate_aligns_photos_when_asked(tmp_path):
     assert main(["translate", "--config", str(config), "--translator", str(shipped), "--images", str(photo), "--align",
                  "--strength", "0.5", "--out", str(tmp_path / "out")]) == 0
     generator = Models(configuration.load(config), with_predictor=False).generator
-    wanted = to_uint8(translate(shipped, generator, as_tensor(align_faces([photo], generator).images), 0.5))[0]
+    wanted = to_uint8(translate(shipped, generator, from_uint8(align_faces([photo], generator).images), 0.5))[0]
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "grace_hopper.png")), wanted)

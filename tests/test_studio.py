@@ -16,7 +16,7 @@ from PIL import Image
 from conftest import planted_photos, run_chain
 from interfacegan import config as configuration
 from interfacegan.cli import main
-from interfacegan.models import to_uint8
+from interfacegan.images import to_uint8
 from interfacegan.studio.editor import Studio
 from interfacegan.studio.server import StudioServer
 
@@ -74,13 +74,13 @@ def test_the_runs_photos_edit_from_their_inverted_codes(studio, run):
 
 def test_the_translator_mode_is_the_translate_commands_forward_pass(studio, run, tmp_path, capsys):
     from interfacegan.translator import translate
-    from interfacegan.stages.real_images import as_tensor
+    from interfacegan.images import from_uint8
 
     assert studio.translators() == ["smile"]
     face = studio.sample(4)
     start = studio.editor.images(face.codes["z"], "z")
     for strength in (0.0, 0.6, 1.0):
-        expected = translate(studio.layout.translator("smile"), studio.generator, as_tensor(start), strength, 1)
+        expected = translate(studio.layout.translator("smile"), studio.generator, from_uint8(start), strength, 1)
         np.testing.assert_array_equal(studio.translated(face, "smile", strength).image, to_uint8(expected)[0])
     with pytest.raises(configuration.ConfigError, match="strength"):
         studio.translated(face, "smile", 9.0)  # outside translator.strength_range

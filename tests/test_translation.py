@@ -14,11 +14,10 @@ from interfacegan import config as configuration
 from interfacegan import pipeline, stages
 from interfacegan import translator as tr
 from interfacegan.artifacts import ArtifactError
-from interfacegan.inversion import psnr
+from interfacegan.images import psnr
 from interfacegan.layout import Layout
 from interfacegan.stages import report
 from interfacegan.stages.edits import Editor
-from interfacegan.stages.translation import to_tensor
 from conftest import PLANTED, planted_photos, run_chain
 
 BOUNDARIES = ["smile", "eyeglasses_c_age"]  # a plain and a conditional boundary
@@ -162,13 +161,13 @@ def test_t0_is_the_identity_models_psnr_and_t1_the_boundary_models(finished):
     config, layout = finished
     table = pd.read_csv(layout.table("translation")).set_index(["boundary", "set", "strength"])
     editor = Editor(config, layout, with_predictor=False)
-    faces = to_tensor(editor, editor.first_codes(FACES, "z"), "z")
+    faces = editor.image_tensors(editor.first_codes(FACES, "z"), "z")
     identity = tr.load_translator(layout.translator("identity"), editor.generator)
     reproduced = psnr(tr.run(identity, faces, config["batch_size"]), faces).mean().item()
     for boundary in BOUNDARIES:
         assert table.loc[(boundary, "generated", 0), "psnr_input"] == pytest.approx(reproduced, abs=2e-6)  # the CSV's 6 decimals
         alpha = TRANSLATOR["alpha"][boundary]
-        edit = to_tensor(editor, editor.first_codes(FACES, "z") + alpha * editor.normal(boundary, "z").reshape(-1), "z")
+        edit = editor.image_tensors(editor.first_codes(FACES, "z") + alpha * editor.normal(boundary, "z").reshape(-1), "z")
         translated = tr.translate(layout.translator(boundary), editor.generator, faces, 1.0, config["batch_size"])
         assert table.loc[(boundary, "generated", 1), "psnr"] == pytest.approx(psnr(translated, edit).mean().item(), abs=2e-6)
 

@@ -16,10 +16,9 @@ from PIL import Image
 from interfacegan import translator as tr
 from interfacegan.artifacts import CheckpointError, provenance
 from interfacegan.cli import main
-from interfacegan.inversion import psnr
 from interfacegan.generators import build_generator
+from interfacegan.images import psnr, to_uint8
 from interfacegan.layout import Layout
-from interfacegan.models import to_uint8
 from interfacegan.translator import (MultiscaleDiscriminator, Translator, interpolate, load_pair, load_translator, pairs, run,
                                      save_translator, train_translator, translate)
 from conftest import PLANTED
@@ -348,7 +347,7 @@ def test_the_shipped_translators_belong_to_their_config_and_edit_the_default_fac
     models = Models(config)
     with torch.no_grad():
         faces = models.synthesize(torch.randn(8, 100, generator=torch.Generator().manual_seed(1)), "z")
-    before = models.score_images(faces)
+    before = models.scorer.score_images(faces)
     identity = json.loads((shipped / "identity.json").read_text())
     assert identity["config_digest"] == pipeline.content_digest(config, "train_identity_translator")
     for column, boundary in enumerate(config["translator"]["boundaries"]):
@@ -357,5 +356,5 @@ def test_the_shipped_translators_belong_to_their_config_and_edit_the_default_fac
         assert meta["alpha"] == translator_alpha(config, boundary) and meta["boundary"] == boundary
         unchanged = translate(shipped / f"{boundary}.pt", models.generator, faces, 0.0)  # the identity model, its sha256 checked
         assert psnr(unchanged, faces).min() > SHIPPED_IDENTITY_DB
-        change = models.score_images(translate(shipped / f"{boundary}.pt", models.generator, faces, 1.0)) - before
+        change = models.scorer.score_images(translate(shipped / f"{boundary}.pt", models.generator, faces, 1.0)) - before
         assert change[:, column].mean() > SHIPPED_CHANGE[boundary], boundary

@@ -29,9 +29,8 @@ from PIL import Image
 
 from .artifacts import ArtifactError
 from .generators.base import Generator
-from .images import read_image
+from .images import load_face, read_image, to_uint8
 from .metrics.identity import LANDMARKS, RECOGNITION, _models, model_path
-from .models import to_uint8
 
 DETECT_SIDE = 1024  # photos are reduced to at most this side for detection only (speed)
 MARGIN = 3  # source pixels of edge padding beyond what the warp samples, for the bicubic kernel
@@ -201,6 +200,4 @@ def photo_faces(paths: Sequence[Path], generator: Generator, align: bool) -> np.
     (taken as aligned crops: centre square, resized)."""
     if align:
         return align_faces(paths, generator).images
-    from .images import load_face
-
     return to_uint8(torch.stack([load_face(path, generator.resolution) for path in paths]))

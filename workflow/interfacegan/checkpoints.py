@@ -71,7 +71,13 @@ def stem_paths(stem: str | Path) -> tuple[Path, Path]:
     stem = Path(stem)
     if stem.suffix in (".pt", ".json"):
         stem = stem.with_suffix("")
-    return stem.parent / f"{stem.name}.pt", stem.parent / f"{stem.name}.json"
+    checkpoint = stem.parent / f"{stem.name}.pt"
+    return checkpoint, sidecar(checkpoint)
+
+
+def sidecar(checkpoint: str | Path) -> Path:
+    """The JSON beside a checkpoint file: NAME.pt (or NAME.ts, ...) -> NAME.json."""
+    return Path(checkpoint).with_suffix(".json")
 
 
 def save_with_metadata(network: torch.nn.Module, stem: str | Path, meta: dict) -> Path:
@@ -89,14 +95,15 @@ def save_with_metadata(network: torch.nn.Module, stem: str | Path, meta: dict) -
 def read_metadata(stem: str | Path, schema: dict, what: str) -> tuple[Path, Path, dict]:
     """(STEM.pt, STEM.json, its metadata checked against `schema`); `what` names the network in errors."""
     checkpoint, meta_path = stem_paths(stem)
+    return checkpoint, meta_path, read_sidecar(checkpoint, schema, what)
+
+
+def read_sidecar(checkpoint: str | Path, schema: dict, what: str) -> dict:
+    """The JSON beside the file `checkpoint` (`sidecar`), checked against `schema` (whose numbers
+    must be finite, and whose architecture fields bound the network) before anything is built from it."""
+    checkpoint, meta_path = Path(checkpoint), sidecar(checkpoint)
     if not checkpoint.is_file():
         raise CheckpointError(f"{what} checkpoint not found: {checkpoint}")
-    return checkpoint, meta_path, read_sidecar(meta_path, checkpoint, schema, what)
-
-
-def read_sidecar(meta_path: Path, checkpoint: Path, schema: dict, what: str) -> dict:
-    """The JSON beside `checkpoint`, checked against `schema` (whose numbers must be finite, and
-    whose architecture fields bound the network) before anything is built from it."""
     if not meta_path.is_file():
         raise CheckpointError(f"{what} metadata not found: {meta_path} (expected beside {checkpoint})")
     try:

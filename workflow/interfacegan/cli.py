@@ -271,7 +271,7 @@ def training_setup(args: argparse.Namespace, cfg: dict, inputs: dict):
     (and are none of `inputs`), --device and --threads applied, and the generator has --space."""
     import torch
 
-    from .editing import code_shape
+    from .codes import option_code_shape
     from .models import Models
 
     for path in stem_outputs(args.out):
@@ -281,7 +281,7 @@ def training_setup(args: argparse.Namespace, cfg: dict, inputs: dict):
     if args.threads:
         torch.set_num_threads(args.threads)
     models = Models(cfg, with_predictor=False)
-    code_shape(models, args.space)  # the generator has the space
+    option_code_shape(models, args.space)  # the generator has the space
     return models
 
 
@@ -347,7 +347,7 @@ def photo_defaults(args: argparse.Namespace, cfg: dict, *keys: str) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> None:
-    from .editing import load_codes
+    from .codes import load_codes
     from .models import Models
 
     check_out(args.out, {"--config": args.config, "--latents": args.latents})
@@ -360,7 +360,7 @@ def run_generate(args: argparse.Namespace) -> None:
 def run_score(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from .editing import load_codes
+    from .codes import load_codes
     from .models import Models
     from .stages.scored_photos import image_scores
 
@@ -386,7 +386,7 @@ def image_paths(paths: list[str]) -> list[Path]:
 
 
 def run_invert(args: argparse.Namespace) -> None:
-    from .editing import code_shape
+    from .codes import option_code_shape
     from .inversion import invert
     from .metrics.lpips import weighted_lpips
     from .models import Models
@@ -402,7 +402,7 @@ def run_invert(args: argparse.Namespace) -> None:
         )
     paths = image_paths(args.images)
     models = Models(cfg, with_predictor=False)
-    code_shape(models, args.space)  # the generator has the space
+    option_code_shape(models, args.space)  # the generator has the space
     images = input_faces(paths, models.generator, args.align)
     seed = cfg["seed"] if args.seed is None else args.seed
     init = None
@@ -537,14 +537,15 @@ def run_train_translator(args: argparse.Namespace) -> None:
 def input_faces(paths: list[Path], generator, align: bool):
     """The photos as float images (N, 3, R, R) in [-1, 1] (`alignment.photo_faces`)."""
     from .alignment import photo_faces
-    from .stages.real_images import as_tensor
+    from .images import from_uint8
 
-    return as_tensor(photo_faces(paths, generator, align))
+    return from_uint8(photo_faces(paths, generator, align))
 
 
 def run_translate(args: argparse.Namespace) -> None:
     from .figures import save_png
-    from .models import Models, to_uint8
+    from .images import to_uint8
+    from .models import Models
     from .translator import translate
 
     check_out(args.out, {"--config": args.config, "--translator": checkpoint_files(args.translator), "--images": args.images}, "folder")

@@ -11,62 +11,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .artifacts import ArtifactError, all_or_nothing, atomic_path, read_h5, read_npy, software
+from .artifacts import ArtifactError, all_or_nothing, atomic_path, software
 from .boundaries import Boundary, read_boundary
+from .codes import load_codes
 from .config import ConfigError
 from .manipulation import interpolate
 
 BARE = "bare vector: checked for dimension only"
 CHECKED = "space, generator and dimension checked"
-
-
-def code_shape(models, space: str) -> tuple[int, ...]:
-    """The shape of one code of `space`: (d,), or (layers, d) for wp."""
-    generator = models.generator
-    if space not in generator.spaces:
-        raise ConfigError(f"--space {space}: generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
-    if space == "z":
-        return (generator.latent_dim,)
-    import torch
-
-    with torch.inference_mode():
-        z = generator.prepare_z(torch.ones(1, generator.latent_dim, device=models.device))
-        return tuple(generator.map_codes(z)[space].shape[1:])
-
-
-def load_codes(path: str, models, space: str) -> np.ndarray:
-    """Finite real codes of `space` from a .npy file (no pickles) or the codes.h5 of `invert`
-    (made in `space` by this generator); z codes get the generator's own preparation, as the
-    official model.preprocess does (a norm rescale for PGGAN and StyleGAN: the same again for
-    codes that have it)."""
-    expected = code_shape(models, space)
-    codes = inverted_codes(path, models, space) if Path(path).suffix == ".h5" else read_npy(path, "latents")
-    if codes.shape[1:] != expected or not len(codes):
-        wanted = ", ".join(map(str, ("n", *expected)))
-        raise ArtifactError(f"latents {path} have shape {codes.shape}; --space {space} takes ({wanted}) with n >= 1")
-    with np.errstate(over="ignore"):  # beyond float32 becomes inf, counted below
-        codes = codes.astype(np.float32)
-    bad = int((~np.isfinite(codes)).any(axis=tuple(range(1, codes.ndim))).sum())
-    if bad:
-        raise ArtifactError(f"latents {path}: {bad} codes hold NaN or infinite values (or values beyond float32)")
-    if space == "z":
-        import torch
-
-        with torch.inference_mode():
-            codes = models.generator.prepare_z(torch.from_numpy(codes)).numpy()
-    return codes
-
-
-def inverted_codes(path: str, models, space: str) -> np.ndarray:
-    """The `codes` of an `invert` output, which must have been made in `space` by this generator."""
-    content = read_h5(path, "codes")
-    made = (content["attrs"].get("space"), content["attrs"].get("generator"))
-    if made != (space, models.generator.name):
-        raise ArtifactError(f"latents {path} are {made[0]} codes of {made[1]}, not {space} codes of {models.generator.name} (--space, the config's generator)")
-    codes = np.asarray(content["codes"])
-    if codes.dtype.kind not in "fiu":
-        raise ArtifactError(f"latents {path} hold {codes.dtype} values; latents are real numbers")
-    return codes
 
 
 def check_fits(boundary: Boundary, codes: np.ndarray, space: str, generator: str) -> str:

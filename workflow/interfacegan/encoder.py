@@ -30,8 +30,9 @@ from tqdm import tqdm
 from . import runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, read_metadata, save_with_metadata
+from .codes import code_shape, space_codes
 from .generators import Generator
-from .inversion import psnr
+from .images import psnr
 from .predictors.multihead import BLOCKS, WIDTHS, BasicBlock
 
 
@@ -98,17 +99,11 @@ class Encoder(nn.Module):
         return self.code_mean + self.code_scale * out
 
 
-def code_shape(generator: Generator, space: str) -> tuple[int, ...]:
-    if space not in generator.spaces:
-        raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
-    return tuple(draw_codes(generator, space, torch.Generator().manual_seed(0), 1, runtime.device_of(generator)).shape[1:])
-
-
 @torch.no_grad()
 def draw_codes(generator: Generator, space: str, rng: torch.Generator, n: int, device) -> torch.Tensor:
     """`n` codes of `space` from seeded z (drawn on the CPU: the same on every device)."""
     z = generator.prepare_z(torch.randn(n, generator.latent_dim, generator=rng).to(device))
-    return z if space == "z" else generator.map_codes(z)[space]
+    return space_codes(generator, z, space)
 
 
 @torch.no_grad()

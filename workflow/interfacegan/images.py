@@ -1,17 +1,20 @@
-"""Face images read from files, the same way for training a predictor, scoring, inverting,
-translating and aligning real faces: `read_image` is the one reader."""
+"""Face images: read from files the same way for training a predictor, scoring, inverting,
+translating and aligning real faces (`read_image` is the one reader), converted between uint8
+NHWC arrays and float NCHW tensors in [-1, 1], and compared by PSNR."""
 
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from .artifacts import ArtifactError
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom in pixels (PIL's box)
 MAX_PIXELS = 50_000_000  # a larger image is refused before it is decoded (150 MB as RGB)
+PEAK = 4.0  # (max - min)^2 of images in [-1, 1], for the PSNR
 
 
 def read_image(path: Path) -> Image.Image:
@@ -59,5 +62,32 @@ def load_face(path: Path, size: int, box: Box | None = None) -> torch.Tensor:
     moved inside the image where it overflows), PIL bicubic resize, of `read_image`'s RGB image."""
     image = read_image(path)
     box = centre_square(*image.size) if box is None else inside(box, *image.size)
-    image = image.resize((size, size), Image.Resampling.BICUBIC, box=box)
-    return torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
+    return from_uint8(np.array(image.resize((size, size), Image.Resampling.BICUBIC, box=box)))
+
+
+def from_uint8(images: np.ndarray) -> torch.Tensor:
+    """uint8 images (N, H, W, 3) or (H, W, 3) as float32 tensors (N, 3, H, W) or (3, H, W) in [-1, 1]."""
+    return torch.from_numpy(images).movedim(-1, -3).float() / 127.5 - 1
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Images (N, 3, H, W) or (3, H, W) in [-1, 1] as uint8 (N, H, W, 3) or (H, W, 3): the official
+    post-processing (x + 1) * 127.5 + 0.5, clipped to [0, 255]."""
+    return ((images.float() + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8).movedim(-3, -1).cpu().numpy()
+
+
+def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(N,) dB between image batches in [-1, 1]."""
+    return psnr_of_mse(F.mse_loss(x, y, reduction="none").flatten(1).mean(1))
+
+
+def psnr_of_mse(mse: torch.Tensor) -> torch.Tensor:
+    """dB of mean squared errors of images in [-1, 1]."""
+    return 10 * torch.log10(PEAK / mse)
+
+
+def psnr_uint8(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """PSNR (dB) per pair of uint8 images (N, H, W, 3), peak 255."""
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).reshape(len(a), -1).mean(1)
+    with np.errstate(divide="ignore"):
+        return 10 * np.log10(255.0**2 / mse)

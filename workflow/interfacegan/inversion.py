@@ -16,11 +16,12 @@ import torch
 import torch.nn.functional as F
 
 from . import runtime
+from .codes import check_space
 from .generators import Generator
+from .images import psnr_of_mse
 
 MEAN_W_SAMPLES = 4096  # z draws (seed 0) mapped to estimate the mean and spread of W
 RAMP_UP, RAMP_DOWN = 0.05, 0.25  # fractions of the steps (StyleGAN2's projector)
-PEAK = 4.0  # (max - min)^2 of images in [-1, 1], for the PSNR
 
 Perceptual = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -48,8 +49,7 @@ def invert(
     the generator's device. Start from `init` codes if given, else from seeded N(0, I) z
     or the mean W. Each image's code depends only on its image and start (not the batch).
     `on_step(step)` is called after each Adam step of each batch (a progress bar's)."""
-    if space not in generator.spaces:
-        raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
+    check_space(generator, space)
     device = runtime.device_of(generator)
     images = torch.as_tensor(images, dtype=torch.float32)
     stats = w_stats(generator, device) if space != "z" else None
@@ -70,15 +70,6 @@ def invert(
     if space == "z":
         codes = generator.prepare_z(codes)
     return Inversion(codes.cpu().numpy(), psnr_of_mse(mse).cpu().numpy(), loss.cpu().numpy())
-
-
-def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """(N,) dB between image batches in [-1, 1]."""
-    return psnr_of_mse(F.mse_loss(x, y, reduction="none").flatten(1).mean(1))
-
-
-def psnr_of_mse(mse: torch.Tensor) -> torch.Tensor:
-    return 10 * torch.log10(PEAK / mse)
 
 
 def optimise(objective, code: torch.Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None = None) -> tuple[torch.Tensor, ...]:

@@ -42,8 +42,9 @@ from tqdm import tqdm
 from . import latents, runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, check_fits, read_metadata, save_with_metadata, stem_paths
-from .inversion import psnr
+from .codes import check_space, code_shape, space_codes
 from .generators import Generator
+from .images import psnr
 
 log = logging.getLogger("interfacegan")
 
@@ -91,8 +92,7 @@ def edit_direction(generator: Generator, normal, space: str, device) -> torch.Te
     if normal is None:
         return None
     normal = torch.as_tensor(np.asarray(normal, dtype=np.float32)).to(device)
-    z = generator.prepare_z(torch.zeros(1, generator.latent_dim, device=device))
-    shape = tuple((z if space == "z" else generator.map_codes(z)[space]).shape[1:])
+    shape = code_shape(generator, space)
     if tuple(normal.shape) == shape or normal.numel() == math.prod(shape):
         return normal.reshape(shape)
     if len(shape) == 2 and normal.numel() == shape[1]:
@@ -109,8 +109,7 @@ def pairs(generator: Generator, normal, alpha: float, space: str = "z", seed: in
     (through `prepare_z`, and `map_codes` for w / wp), made on the generator's device under
     no_grad; `count` pairs in all (None: without end). normal=None or alpha=0: (x, x).
     """
-    if space not in generator.spaces:
-        raise ValueError(f"generator '{generator.name}' has no {space} space (it has {', '.join(generator.spaces)})")
+    check_space(generator, space)
     if batch_size < 1 or offset < 0:
         raise ValueError(f"pairs: batch size must be >= 1 and offset >= 0 (got {batch_size}, {offset})")
     device = runtime.device_of(generator)
@@ -119,7 +118,7 @@ def pairs(generator: Generator, normal, alpha: float, space: str = "z", seed: in
     while stop is None or start < stop:
         end = start + batch_size if stop is None else min(start + batch_size, stop)
         z = generator.prepare_z(torch.from_numpy(latents.standard_normal(seed, start, end, generator.latent_dim)).to(device))
-        codes = z if space == "z" else generator.map_codes(z)[space]
+        codes = space_codes(generator, z, space)
         source = generator.synthesize(codes, space).float()
         target = source if direction is None else generator.synthesize(codes + alpha * direction, space).float()
         yield source, target
@@ -499,13 +498,18 @@ def translate(translator_path: str | Path, generator: Generator, images: torch.T
 @torch.inference_mode()
 def translate_with(pair: tuple[Translator, Translator], images: torch.Tensor, strength: float = 1.0, batch_size: int = 16) -> torch.Tensor:
     """`translate` with a loaded (identity model, boundary model) pair."""
+    return run(at_strength(pair, strength), images, batch_size)
+
+
+def at_strength(pair: tuple[Translator, Translator], strength: float) -> Translator:
+    """The translator of a loaded (identity model, boundary model) pair at `strength`: a copy of the
+    boundary model with their interpolated weights, in eval mode."""
     identity, boundary = pair
     if identity is boundary:  # an identity model alone: every strength is itself
-        return run(boundary, images, batch_size)
+        return boundary
     model = copy.deepcopy(boundary)
     model.load_state_dict(interpolate(identity.state_dict(), boundary.state_dict(), strength))
-    model.eval()
-    return run(model, images, batch_size)
+    return model.eval()
 
 
 @torch.inference_mode()

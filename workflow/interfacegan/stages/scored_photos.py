@@ -10,8 +10,7 @@ from ..artifacts import ArtifactError, provenance, write_h5
 from ..config import photos
 from ..images import load_face
 from ..layout import Layout
-from ..models import attribute_columns
-from ..predictors import build_predictor
+from ..models import Scorer
 
 
 def run(view: dict, layout: Layout) -> None:
@@ -28,13 +27,6 @@ def run(view: dict, layout: Layout) -> None:
 def image_scores(view: dict, paths: list[Path]) -> np.ndarray:
     """The predictor's scores (n, m) of image files, centre-cropped and resized to its input
     (as its training images were), in batches on the configured device."""
-    device = runtime.setup(view)
-    predictor = runtime.for_inference(build_predictor(view["predictor"], device))
-    columns = attribute_columns(predictor, view["attributes"])
-    scores = np.empty((len(paths), len(columns)), np.float32)
-    with torch.inference_mode():
-        for rows in runtime.batches(len(paths), view["batch_size"], "score images"):
-            images = torch.stack([load_face(p, predictor.input_size) for p in paths[rows]]).to(device)
-            with runtime.autocast(device, view["precision"]):
-                scores[rows] = predictor(images)[:, columns].float().cpu().numpy()
-    return scores
+    scorer = Scorer(view, runtime.setup(view))
+    size = scorer.predictor.input_size
+    return scorer.scores(len(paths), lambda rows: torch.stack([load_face(p, size) for p in paths[rows]]), "score images")

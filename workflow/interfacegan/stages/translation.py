@@ -8,23 +8,21 @@ translators, are faces no translator has seen. A translator's JSON records the d
 stage's config keys; a translator of another config is refused when read.
 """
 
-import copy
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from .. import figures, pipeline, runtime
+from .. import figures, pipeline
 from .. import translator as tr
 from ..artifacts import ArtifactError, differences, provenance, write_csv
 from ..config import ConfigError, boundary_space, primal_of, translator_alpha, translator_seed
-from ..inversion import psnr
+from ..images import from_uint8, psnr, to_uint8
 from ..layout import Layout
 from ..metrics.identity import THRESHOLD, Identity
 from ..metrics.lpips import LPIPS, paired_distances
-from ..models import Models, to_uint8
+from ..models import Models
 from .boundary import read_boundary
 from .edits import Editor
 from .score import score_spread
@@ -93,12 +91,12 @@ def table(view: dict, layout: Layout) -> None:
     editor = Editor(view, layout)
     spread = score_spread(view, layout)
     codes = editor.first_codes(options["faces"], space)
-    sets = {"generated": to_tensor(editor, codes, space)}
+    sets = {"generated": editor.image_tensors(codes, space)}
     if view["real_images"]:
-        from .real_images import as_tensor, read_aligned
+        from .real_images import read_aligned
 
-        sets["real"] = as_tensor(read_aligned(view, layout)[1])
-    before = {name: editor.score_images(images) for name, images in sets.items()}
+        sets["real"] = from_uint8(read_aligned(view, layout)[1])
+    before = {name: editor.scorer.score_images(images) for name, images in sets.items()}
     identity = load_checked(view, layout, tr.IDENTITY, editor)
     lpips, faces_id, rows = LPIPS().to(editor.device), Identity(), []
     for boundary in options["boundaries"]:
@@ -108,7 +106,7 @@ def table(view: dict, layout: Layout) -> None:
         normal = editor.normal(boundary, boundary_space(space)).reshape(-1)
         alpha = translator_alpha(view, boundary)
         edited_codes = codes + alpha * normal
-        latent = to_tensor(editor, edited_codes, space)
+        latent = editor.image_tensors(edited_codes, space)
         latent_change = (editor.score(edited_codes, space, f"latent edit {boundary}") - before["generated"]) / spread
         latent_distance = faces_id.distance(to_uint8(sets["generated"]), to_uint8(latent))
         tiles = {name: [to_uint8(images)] for name, images in sets.items()}
@@ -116,15 +114,13 @@ def table(view: dict, layout: Layout) -> None:
         if "real" in tiles:  # no ground truth: a blank tile where the latent edit would be
             tiles["real"].append(np.full_like(tiles["real"][0], 255))
         for t in strengths:
-            at = copy.deepcopy(model)
-            at.load_state_dict(tr.interpolate(identity.state_dict(), model.state_dict(), t))
-            at.eval()
+            at = tr.at_strength((identity, model), t)
             for name, images in sets.items():
                 began = time.perf_counter()
                 out = tr.run(at, images, view["batch_size"])
                 speed = len(images) / (time.perf_counter() - began)
                 tiles[name].append(to_uint8(out))
-                change = (editor.score_images(out) - before[name]) / spread
+                change = (editor.scorer.score_images(out) - before[name]) / spread
                 distance = faces_id.distance(to_uint8(images), to_uint8(out))
                 row = {"boundary": boundary, "alpha": alpha, "set": name, "strength": t, "faces": len(images),
                        "target_change": change[:, target].mean(), "latent_target_change": np.nan, "ratio": np.nan,
@@ -142,10 +138,3 @@ def table(view: dict, layout: Layout) -> None:
         grid = np.concatenate([np.stack(parts, axis=1) for parts in tiles.values() if parts])
         figures.image_grid(grid, layout.translation_grid(boundary), marked_column=0)
     write_csv(layout.table("translation"), pd.DataFrame(rows))
-
-
-def to_tensor(models: Models, codes: np.ndarray, space: str) -> torch.Tensor:
-    """Float images in [-1, 1] (N, 3, R, R) of codes, on the CPU (the translators' inputs and targets)."""
-    codes = torch.from_numpy(np.asarray(codes, dtype=np.float32))
-    with torch.inference_mode():
-        return torch.cat([models.synthesize(codes[rows], space).cpu() for rows in runtime.batches(len(codes), models.view["batch_size"], "generate")])

@@ -14,19 +14,19 @@ from PIL import Image
 
 from .. import latents, pipeline
 from ..artifacts import ArtifactError
+from ..codes import code_shape
 from ..config import ConfigError, boundary_names, boundary_space, check_strength, load
 from ..editing import parse_layers
 from ..figures import png_bytes
 from ..alignment import photo_faces
-from ..images import read_image
+from ..images import from_uint8, read_image, to_uint8
 from ..inversion import invert
 from ..layout import Layout
 from ..manipulation import interpolate
 from ..metrics.identity import Identity
-from ..models import to_uint8
 from ..stages.edits import Editor, layer_list
 from ..stages.layerwise import chosen_layers
-from ..stages.real_images import as_tensor, read_aligned, read_codes
+from ..stages.real_images import read_aligned, read_codes
 from ..stages.score import read_merged
 from ..translator import load_pair, translate_with
 
@@ -98,9 +98,9 @@ class Studio:
         check_strength(self.config, strength, "strength")
         if boundary not in self.pairs:
             self.pairs[boundary] = load_pair(self.layout.translator(boundary), self.generator)
-        images = translate_with(self.pairs[boundary], as_tensor(self.start_image(face)), strength, 1)
+        images = translate_with(self.pairs[boundary], from_uint8(self.start_image(face)), strength, 1)
         with torch.inference_mode():
-            scores = self.editor.predict(images.to(self.editor.device))[0]
+            scores = self.editor.scorer.predict(images)[0]
         return Rendered(to_uint8(images)[0], (scores - self.mean) / self.spread)
 
     def photos(self) -> list[str]:
@@ -143,7 +143,7 @@ class Studio:
             if boundary not in self.auto_layers:
                 raise ConfigError("this run has no layer-wise re-scoring (w in spaces) to choose layers from")
             return self.auto_layers[boundary]
-        return parse_layers(choice, self.generator.wp_codes(torch.zeros(1, self.generator.latent_dim), "z").shape[1])
+        return parse_layers(choice, code_shape(self.generator, "wp")[0])
 
     def slider_range(self) -> list[float]:
         """The sliders' ends: the run's edit.start and edit.end, lower first."""
@@ -157,7 +157,7 @@ class Studio:
         with Image.open(path) as image:
             notes = ["a greyscale photo: its face is inverted in colour"] if image.mode in GREYSCALE else []
         face = photo_faces([path], self.generator, options["align"])[0]
-        images = as_tensor(face[None])
+        images = from_uint8(face[None])
         init = None
         if options["encoder"]:
             from ..encoder import encode, load_encoder
@@ -212,7 +212,7 @@ class Studio:
             code = interpolate(code, self.normals[boundary, boundary_space(space)], amount, amount, 1, "offset", layers)[:, 0]
         with torch.inference_mode():
             images = self.editor.synthesize(torch.from_numpy(np.concatenate([face.codes[space], code])), space)  # as `edit` renders
-            scores = self.editor.predict(images[1:])[0]
+            scores = self.editor.scorer.predict(images[1:])[0]
         return Rendered(to_uint8(images[1:])[0], (scores - self.mean) / self.spread)
 
     def identity_distance(self, face: Face, image: np.ndarray) -> float:
