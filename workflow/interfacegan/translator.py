@@ -156,7 +156,7 @@ class Translator(nn.Module):
     instance norm (no running statistics: the state dict holds only weights) and ReLU. Where
     pix2pixHD ends in tanh, this network adds its output to the input, and `initialise` zeroes
     the last conv: untrained, it is the identity, and it learns only the edit, so the input's
-    details pass through (on the default world, 300 identity steps give 77 dB held out; the tanh network had 22 dB after 600).
+    details pass through (measured in bench/RESULTS.md, translator).
     """
 
     def __init__(self, resolution: int, channels: int = 32, downsamples: int = 2, blocks: int = 4, max_channels: int = 256):
@@ -297,8 +297,7 @@ def train_translator(
 
     Adam (lr, betas 0.5 / 0.999) on both networks, with LSGAN, feature matching (weight 10),
     `perceptual` times LPIPS (VGG16; 0: off) and `pixel` times L1 against the target (0: off;
-    it helps: 16x16 planted, 200 steps, held-out PSNR of the identity model 8.6 dB without, 10.7
-    dB with weight 10; of the boundary model 8.6 -> 11.0 dB).
+    its gain: bench/RESULTS.md, translator).
     `init`: a state dict to start from (the identity model's, for a boundary model).
     `discriminator`: MultiscaleDiscriminator options (channels, layers, scales).
     Deterministic given `seed` (same device and thread count: bit-identical weights).
