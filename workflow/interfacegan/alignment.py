@@ -204,3 +204,10 @@ def photo_faces(paths: Sequence[Path], generator: Generator, align: bool) -> np.
     from .images import load_face
 
     return to_uint8(torch.stack([load_face(path, generator.resolution) for path in paths]))
+
+
+def input_faces(paths: Sequence[Path], generator: Generator, align: bool) -> torch.Tensor:
+    """The photos as float images (N, 3, R, R) in [-1, 1] (`photo_faces`)."""
+    from .stages.real_faces import as_tensor
+
+    return as_tensor(photo_faces(paths, generator, align))

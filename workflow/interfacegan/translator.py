@@ -30,7 +30,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ from tqdm import tqdm
 from . import latents, runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, check_fits, read_metadata, save_with_metadata, stem_paths
+from .config import ConfigError
 from .inversion import psnr
 from .generators import Generator
 
@@ -380,6 +381,28 @@ def train_translator(
         "held_out": evaluate(translator, generator, normal, alpha, space, held_out, batch_size),
     }
     return translator, report
+
+
+def train_and_save(generator: Generator, out: str | Path, describe: Callable[[dict], dict], steps: int, options: dict, seed: int, where: str,
+                   held_out: int = 64, identity: Translator | None = None, identity_file: str | Path | None = None,
+                   normal=None, alpha: float = 0.0) -> tuple[Path, dict]:
+    """Train a translator with `options` (space, batch_size, lr, perceptual, pixel, architecture) on
+    the pairs of `seed` and save it at `out`, its metadata `describe(report)`: STEM.pt and the report.
+    The identity model (no `identity`) starts afresh on pairs (x, x); a boundary's model starts from
+    `identity`, saved at `identity_file` (its architecture and weights), on pairs (G(c), G(c + alpha
+    normal)). A setting the generator cannot take is one ConfigError line, after `where`."""
+    architecture, init = options["architecture"], None
+    if identity is not None:
+        architecture = identity.meta["architecture"]
+        init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
+    try:
+        translator, report = train_translator(
+            generator, normal, alpha, options["space"], steps, options["batch_size"], options["lr"], seed, init=init,
+            perceptual=options["perceptual"], pixel=options["pixel"], architecture=architecture, held_out=held_out,
+        )
+    except ValueError as err:  # a space the generator lacks, a resolution the architecture cannot halve, the held-out seed
+        raise ConfigError(f"{where}: {' '.join(str(err).split())}") from err
+    return save_translator(translator, out, describe(report), identity=identity_file), report
 
 
 # ---------------------------------------------------------------------------------------------
