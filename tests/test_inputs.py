@@ -16,7 +16,7 @@ from PIL import Image
 
 from interfacegan import config as configuration
 from interfacegan import stages
-from interfacegan.cli import image_paths, main
+from interfacegan.cli import main
 from interfacegan.generators import build_generator
 from interfacegan.images import read_image, to_uint8
 from conftest import PLANTED
@@ -150,9 +150,9 @@ def test_a_folders_images_are_the_workflows_photos(tmp_path, capsys):
     (photos / ".hidden.png").write_bytes(b"not read")
     (photos / "sub").mkdir()
     section = {"images": str(photos), "limit": None}
-    assert image_paths([str(photos)]) == configuration.photos(section, "real_images") == [photos / "face0.png", photos / "face1.png"]
+    assert configuration.image_paths([str(photos)]) == configuration.photos(section, "real_images") == [photos / "face0.png", photos / "face1.png"]
     real = REPO / "data" / "real_faces"
-    assert image_paths([str(real)]) == configuration.photos({"images": str(real), "limit": None}, "real_images")
+    assert configuration.image_paths([str(real)]) == configuration.photos({"images": str(real), "limit": None}, "real_images")
     cfg = write_config(tmp_path / "config.json")
     assert main(["score", "--config", str(cfg), "--images", str(photos), "--out", str(tmp_path / "s.csv")]) == 0
     assert len((tmp_path / "s.csv").read_text().splitlines()) == 3

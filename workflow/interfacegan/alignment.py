@@ -29,7 +29,7 @@ from PIL import Image
 
 from .artifacts import ArtifactError
 from .generators.base import Generator
-from .images import load_face, read_image, to_uint8
+from .images import from_uint8, load_face, read_image, to_uint8
 from .metrics.identity import LANDMARKS, RECOGNITION, _models, model_path
 
 DETECT_SIDE = 1024  # photos are reduced to at most this side for detection only (speed)
@@ -201,3 +201,8 @@ def photo_faces(paths: Sequence[Path], generator: Generator, align: bool) -> np.
     if align:
         return align_faces(paths, generator).images
     return to_uint8(torch.stack([load_face(path, generator.resolution) for path in paths]))
+
+
+def input_faces(paths: Sequence[Path], generator: Generator, align: bool) -> torch.Tensor:
+    """The photos as float images (N, 3, R, R) in [-1, 1] (`photo_faces`)."""
+    return from_uint8(photo_faces(paths, generator, align))

@@ -1,4 +1,4 @@
-"""HDF5 and CSV artifacts: atomic writes, provenance attributes, clear read errors."""
+"""HDF5 and CSV artifacts: atomic writes, provenance attributes, clear read errors; the commands' checks of --out."""
 
 import contextlib
 import contextvars
@@ -102,6 +102,50 @@ def atomic_path(path: str | Path):
         os.replace(tmp, path)
     else:
         pending.append((tmp, path))
+
+
+def check_out(path: str, inputs: dict, kind: str = "file") -> None:
+    """One line, before any work, unless --out `path` can be written without touching an input.
+    `kind` is what it must name: a file, a folder (made if missing), or a new folder (missing or
+    empty); nothing on the way to it may be a file. `inputs` maps each input's flag to its path,
+    paths or None, files or folders: --out may not be one, lie inside one or hold one (paths
+    compared resolved: symlinks and .. followed)."""
+    out = Path(path)
+    if kind == "file" and out.is_dir():
+        raise ArtifactError(f"--out {path} is a folder; name the file to write")
+    if kind == "folder" and out.exists() and not out.is_dir():
+        raise ArtifactError(f"--out {path} is a file; name a folder")
+    if kind == "new folder" and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ArtifactError(f"--out {path} is a file or a folder that holds files; name a new or empty folder")
+    above = next(p for p in out.absolute().parents if p.exists())
+    if not above.is_dir():
+        raise ArtifactError(f"--out {path}: {above} is a file, not a folder")
+    target = out.resolve()
+    for flag, value in inputs.items():
+        for given in [] if value is None else [value] if isinstance(value, (str, Path)) else value:
+            source = Path(given).resolve()
+            relation = "is" if source == target else "lies inside" if source in target.parents else "holds" if target in source.parents else None
+            if relation:
+                raise ArtifactError(f"--out {path} {relation} the input {flag} {given}; inputs are never written over, choose another --out")
+
+
+def stem_outputs(stem: str, *suffixes: str) -> list[str]:
+    """The files an output stem names: STEM.pt and STEM.json (as `checkpoints.stem_paths`), then STEM + each suffix."""
+    from .checkpoints import stem_paths  # imports torch, and this module
+
+    pt, meta = stem_paths(stem)
+    return [str(pt), str(meta)] + [str(pt.with_suffix("")) + suffix for suffix in suffixes]
+
+
+def check_stem_out(stem: str, inputs: dict, *suffixes: str) -> None:
+    """`check_out` of each file that the output stem names (`stem_outputs`)."""
+    for path in stem_outputs(stem, *suffixes):
+        check_out(path, inputs)
+
+
+def checkpoint_files(stem: str | None) -> list[str]:
+    """An input checkpoint's files, STEM.pt and its STEM.json (none for None)."""
+    return stem_outputs(stem) if stem else []
 
 
 def write_h5(path: str | Path, datasets: dict, attrs: dict) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, config, pipeline
-from .artifacts import ArtifactError, CheckpointError, all_or_nothing, atomic_path, software, write_csv, write_h5
+from .artifacts import (ArtifactError, CheckpointError, all_or_nothing, atomic_path, check_out, check_stem_out, checkpoint_files, software,
+                        write_csv, write_h5)
 from .layout import Layout
 from .stages.select import SelectionError
 
@@ -157,6 +158,153 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_translator_commands(commands) -> None:
+    train = commands.add_parser("train-translator", help="train an image -> image translator on pairs (G(z), G(z + alpha n)) of a boundary")
+    train.set_defaults(run=run_train_translator)
+    train.add_argument("--config", required=True, help="YAML config file: its generator (and run, for the boundary) are used")
+    train.add_argument("--boundary", required=True, help="the run's boundary name, or identity: the identity model (pairs (x, x))")
+    train.add_argument("--out", required=True, help="output stem: writes STEM.pt and STEM.json (the report inside)")
+    train.add_argument("--identity", help="the identity model (STEM or STEM.pt) that a boundary model is fine-tuned from (needed then)")
+    # Left out, these take the config's translator values (as the workflow trains), else the schema's defaults.
+    train.add_argument("--space", choices=["z", "w", "wp"], help=f"the boundary's latent space; default: translator.space {FROM_CONFIG}")
+    train.add_argument("--alpha", type=float, help=f"edit distance along the boundary's normal; default: translator.alpha {FROM_CONFIG}")
+    train.add_argument("--steps", type=int, help=f"training steps; default: translator.steps, translator.identity_steps for identity {FROM_CONFIG}")
+    train.add_argument("--batch-size", type=int, help=f"generated pairs per step; default: translator.batch_size {FROM_CONFIG}")
+    train.add_argument("--lr", type=float, help=f"Adam's learning rate (betas 0.5 / 0.999); default: translator.lr {FROM_CONFIG}")
+    train.add_argument("--seed", type=int, help="seed of the weights and the training pairs (default: translator.seed, else the config's seed + 1; never the config's own)")
+    train.add_argument("--perceptual", type=float, help=f"weight of the LPIPS (VGG16) term (0: off); default: translator.perceptual {FROM_CONFIG}")
+    train.add_argument("--pixel", type=float, help=f"weight of the L1 pixel term (0: off); default: translator.pixel {FROM_CONFIG}")
+    train.add_argument("--channels", type=int, help=f"the translator's first width (a boundary model takes its identity model's architecture); default: translator.architecture {FROM_CONFIG}")
+    train.add_argument("--downsamples", type=int, help=f"strided convolutions down, as many up; default: translator.architecture {FROM_CONFIG}")
+    train.add_argument("--blocks", type=int, help=f"residual blocks; default: translator.architecture {FROM_CONFIG}")
+    train.add_argument("--held-out", type=int, default=64, help="held-out pairs for the report's PSNR (default: 64)")
+    train.add_argument("--results", default="results", help="root folder of the runs (default: results)")
+    train.add_argument("--device", help="device (default: the config's)")
+    train.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
+    edit = commands.add_parser("translate", help="edit face images in one forward pass of a trained translator")
+    edit.set_defaults(run=run_translate)
+    edit.add_argument("--config", required=True, help="YAML config file: its generator (resolution) and batch_size are used")
+    edit.add_argument("--translator", required=True, help="translator checkpoint STEM.pt (from train-translator)")
+    edit.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's .png/.jpg/.jpeg photos, sorted by name, as the workflow takes them)")
+    edit.add_argument("--strength", type=float, default=1.0, help="0: the identity model, 1: the boundary model, between or beyond: interpolated weights (within the config's translator.strength_range, default [0, 2])")
+    edit.add_argument("--out", required=True, help="folder: one PNG per image, with the image's file name")
+    add_align_argument(edit)
+
+
+def take_defaults(args: argparse.Namespace, defaults: dict) -> None:
+    """Each flag left out (None) takes its value in `defaults` (keys as the flags' dests)."""
+    vars(args).update({key: value for key, value in defaults.items() if getattr(args, key) is None})
+
+
+def training_setup(args: argparse.Namespace, cfg: dict, inputs: dict):
+    """The models of `cfg` for a training command: --out's STEM.pt and STEM.json can be written
+    (and are none of `inputs`), --device and --threads applied, and the generator has --space."""
+    import torch
+
+    from .codes import option_code_shape
+    from .models import Models
+
+    check_stem_out(args.out, inputs)
+    if args.device:
+        cfg["device"] = args.device
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    models = Models(cfg, with_predictor=False)
+    option_code_shape(models, args.space)  # the generator has the space
+    return models
+
+
+def log_usage(stage: str) -> None:
+    """The job's CPU time, split into user and kernel, and its minor page faults: the last
+    line of its log (bench/stages.py adds them up per stage)."""
+    import resource  # POSIX
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    logging.getLogger("interfacegan").info(
+        "stage %s used: user %.2f s, sys %.2f s, minor page faults %d", stage, usage.ru_utime, usage.ru_stime, usage.ru_minflt)
+
+
+def run_stage(args: argparse.Namespace) -> None:
+    results = Path(args.results)
+    above = next(p for p in [results, *results.absolute().parents] if p.exists())
+    if not above.is_dir():
+        raise ArtifactError(f"--results {args.results}: {above} is a file; name the folder of the runs")
+    source = json.loads(args.view) if args.view else config.load(args.config)
+    wildcards = {name: getattr(args, name) for name in pipeline.STAGES[args.name].wildcards}
+    if pipeline.STAGES[args.name].models:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    from . import stages
+
+    with all_or_nothing():
+        stages.run(source, args.name, wildcards, Layout(source["run"], args.results))
+    log_usage(args.name)
+
+
+def run_generate(args: argparse.Namespace) -> None:
+    from .codes import load_codes
+    from .models import Models
+
+    check_out(args.out, {"--config": args.config, "--latents": args.latents})
+    models = Models(config.load(args.config), with_predictor=False)
+    images = models.images(load_codes(args.latents, models, args.space), args.space)
+    with atomic_path(args.out) as tmp, open(tmp, "wb") as f:
+        np.save(f, images)
+
+
+def run_score(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from .codes import load_codes
+    from .models import Models
+    from .stages.scored_photos import image_scores
+
+    check_out(args.out, {"--config": args.config, "--latents": args.latents, "--images": args.images})
+    cfg = config.load(args.config)
+    if args.images:
+        paths = config.image_paths(args.images)
+        frame = pd.DataFrame(image_scores(cfg, paths), columns=cfg["attributes"], index=pd.Index(map(str, paths), name="image"))
+    else:
+        models = Models(cfg)
+        frame = pd.DataFrame(models.score(load_codes(args.latents, models, args.space), args.space), columns=cfg["attributes"])
+    write_csv(args.out, frame)
+
+
+def run_invert(args: argparse.Namespace) -> None:
+    from .alignment import input_faces
+    from .codes import option_code_shape
+    from .inversion import invert
+    from .metrics.lpips import weighted_lpips
+    from .models import Models
+
+    cfg = config.load(args.config)
+    take_defaults(args, config.photo_defaults(cfg, "space", "encoder", "steps", "lr", "prior_weight", "perceptual", "align"))
+    check_out(args.out, {"--config": args.config, "--images": args.images, "--encoder": checkpoint_files(args.encoder)})
+    fewest = 0 if args.encoder else 1
+    if args.steps < fewest or not 0 < args.lr < math.inf or not 0 <= args.perceptual < math.inf or not 0 <= args.prior_weight < math.inf:
+        raise config.ConfigError(
+            f"invert: --steps must be >= {fewest}{' (0 only with --encoder)' * fewest}, --lr > 0, --perceptual and --prior-weight >= 0, "
+            f"each finite (got {args.steps}, {args.lr}, {args.perceptual}, {args.prior_weight})"
+        )
+    paths = config.image_paths(args.images)
+    models = Models(cfg, with_predictor=False)
+    option_code_shape(models, args.space)  # the generator has the space
+    images = input_faces(paths, models.generator, args.align)
+    seed = cfg["seed"] if args.seed is None else args.seed
+    init = None
+    if args.encoder:
+        from .encoder import encode, load_encoder
+
+        init = encode(load_encoder(args.encoder, models.generator, args.space), images, cfg["batch_size"])
+    result = invert(models.generator, images, args.space, args.steps, args.lr, seed, weighted_lpips(args.perceptual, models.device),
+                    prior_weight=args.prior_weight, init=init, batch_size=cfg["batch_size"])
+    attrs = {"space": args.space, "generator": models.generator.name, "encoder": args.encoder or "",
+             "generator_config": json.dumps(cfg["generator"], sort_keys=True), "steps": args.steps, "lr": args.lr, "seed": seed,
+             "prior_weight": args.prior_weight, "perceptual": args.perceptual, "aligned": args.align} | software()
+    write_h5(args.out, {"codes": result.codes, "psnr": result.psnr, "images": [str(p) for p in paths]}, attrs)
+
+
 def run_condition(args: argparse.Namespace) -> None:
     from .boundaries import conditioned
 
@@ -211,31 +359,19 @@ def run_export_boundaries(args: argparse.Namespace) -> None:
 def run_convert_pkl(args: argparse.Namespace) -> None:
     from .generators.nvidia import convert_pickle
 
-    for path in stem_outputs(args.out):
-        check_out(path, {"pickle": args.pickle})
+    check_stem_out(args.out, {"pickle": args.pickle})
     print(convert_pickle(args.pickle, args.out))
 
 
-def check_stages(command: str, widths: list[int], blocks: list[int] | None) -> None:
-    """--widths and --blocks within the bounds the checkpoint's loader holds its sidecar to."""
-    from .predictors.multihead import BLOCKS, WIDTHS
-
-    if blocks and len(blocks) != len(widths):
-        raise config.ConfigError(f"{command}: --blocks needs one count per --widths entry")
-    for flag, values, schema in (("--widths", widths, WIDTHS), ("--blocks", blocks or [], BLOCKS)):
-        error = config.schema_error(schema, values) if values else None
-        if error is not None:
-            raise config.ConfigError(f"{command}: {flag}: {error.message}")
-
-
 def run_train_predictor(args: argparse.Namespace) -> None:
+    from .predictors.multihead import check_stages
+
     check_stages("train-predictor", args.widths, args.blocks)
     pairs = [item.partition("=") for item in args.map]
     if any(not name or not source for name, _, source in pairs):
         raise config.ConfigError(f"train-predictor: --map takes NAME=SOURCE pairs, got {' '.join(args.map)}")
     inputs = {"--data": args.data, "--attr-file": args.attr_file, "--landmarks-file": args.landmarks_file, "--partition-file": args.partition_file}
-    for path in stem_outputs(args.out, ".report.json"):
-        check_out(path, inputs)
+    check_stem_out(args.out, inputs, ".report.json")
     from .predictors.train import train_predictor
 
     options = dict(
@@ -251,6 +387,8 @@ def run_train_predictor(args: argparse.Namespace) -> None:
 def run_train_encoder(args: argparse.Namespace) -> None:
     if args.steps < 1 or args.batch_size < 1 or not 0 < args.lr < math.inf or not 0 <= args.image_weight < math.inf or args.held_out < 1:
         raise config.ConfigError("train-encoder: --steps, --batch-size and --held-out must be >= 1, --lr > 0 and --image-weight >= 0, each finite")
+    from .predictors.multihead import check_stages
+
     check_stages("train-encoder", args.widths, args.blocks)
     from .encoder import save_encoder, train_encoder
 
@@ -266,297 +404,49 @@ def run_train_encoder(args: argparse.Namespace) -> None:
     print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
 
 
-def training_setup(args: argparse.Namespace, cfg: dict, inputs: dict):
-    """The models of `cfg` for a training command: --out's STEM.pt and STEM.json can be written
-    (and are none of `inputs`), --device and --threads applied, and the generator has --space."""
-    import torch
-
-    from .codes import option_code_shape
-    from .models import Models
-
-    for path in stem_outputs(args.out):
-        check_out(path, inputs)
-    if args.device:
-        cfg["device"] = args.device
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    models = Models(cfg, with_predictor=False)
-    option_code_shape(models, args.space)  # the generator has the space
-    return models
-
-
-def check_out(path: str, inputs: dict, kind: str = "file") -> None:
-    """One line, before any work, unless --out `path` can be written without touching an input.
-    `kind` is what it must name: a file, a folder (made if missing), or a new folder (missing or
-    empty); nothing on the way to it may be a file. `inputs` maps each input's flag to its path,
-    paths or None, files or folders: --out may not be one, lie inside one or hold one (paths
-    compared resolved: symlinks and .. followed)."""
-    out = Path(path)
-    if kind == "file" and out.is_dir():
-        raise ArtifactError(f"--out {path} is a folder; name the file to write")
-    if kind == "folder" and out.exists() and not out.is_dir():
-        raise ArtifactError(f"--out {path} is a file; name a folder")
-    if kind == "new folder" and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ArtifactError(f"--out {path} is a file or a folder that holds files; name a new or empty folder")
-    above = next(p for p in out.absolute().parents if p.exists())
-    if not above.is_dir():
-        raise ArtifactError(f"--out {path}: {above} is a file, not a folder")
-    target = out.resolve()
-    for flag, value in inputs.items():
-        for given in [] if value is None else [value] if isinstance(value, (str, Path)) else value:
-            source = Path(given).resolve()
-            relation = "is" if source == target else "lies inside" if source in target.parents else "holds" if target in source.parents else None
-            if relation:
-                raise ArtifactError(f"--out {path} {relation} the input {flag} {given}; inputs are never written over, choose another --out")
-
-
-def stem_outputs(stem: str, *suffixes: str) -> list[str]:
-    """The files an output stem names: STEM.pt and STEM.json (as `checkpoints.stem_paths`), then STEM + each suffix."""
-    from .checkpoints import stem_paths
-
-    pt, meta = stem_paths(stem)
-    return [str(pt), str(meta)] + [str(pt.with_suffix("")) + suffix for suffix in suffixes]
-
-
-def checkpoint_files(stem: str | None) -> list[str]:
-    """An input checkpoint's files, STEM.pt and its STEM.json (none for None)."""
-    return stem_outputs(stem) if stem else []
-
-
-def section_defaults(cfg: dict, section: str) -> dict:
-    """The config's `section` (real_images, translator), or the schema's defaults of it where the config has none."""
-    if cfg[section] is not None:
-        return cfg[section]
-    options = {}
-    config.fill_defaults(options, config.schema()["properties"][section])
-    return options
-
-
-def take_defaults(args: argparse.Namespace, defaults: dict) -> None:
-    """Each flag left out (None) takes its value in `defaults` (keys as the flags' dests)."""
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-
-
-def photo_defaults(args: argparse.Namespace, cfg: dict, *keys: str) -> None:
-    """invert's and translate's flags `keys` left out take the config's real_images values (the
-    workflow's own), else the schema's; without real_images, photos are taken as aligned crops (no --align)."""
-    options = section_defaults(cfg, "real_images") | ({} if cfg["real_images"] else {"align": False})
-    take_defaults(args, {key: options[key] for key in keys})
-
-
-def run_generate(args: argparse.Namespace) -> None:
-    from .codes import load_codes
-    from .models import Models
-
-    check_out(args.out, {"--config": args.config, "--latents": args.latents})
-    models = Models(config.load(args.config), with_predictor=False)
-    images = models.images(load_codes(args.latents, models, args.space), args.space)
-    with atomic_path(args.out) as tmp, open(tmp, "wb") as f:
-        np.save(f, images)
-
-
-def run_score(args: argparse.Namespace) -> None:
-    import pandas as pd
-
-    from .codes import load_codes
-    from .models import Models
-    from .stages.scored_photos import image_scores
-
-    check_out(args.out, {"--config": args.config, "--latents": args.latents, "--images": args.images})
-    cfg = config.load(args.config)
-    if args.images:
-        paths = image_paths(args.images)
-        frame = pd.DataFrame(image_scores(cfg, paths), columns=cfg["attributes"], index=pd.Index(map(str, paths), name="image"))
-    else:
-        models = Models(cfg)
-        frame = pd.DataFrame(models.score(load_codes(args.latents, models, args.space), args.space), columns=cfg["attributes"])
-    write_csv(args.out, frame)
-
-
-def image_paths(paths: list[str]) -> list[Path]:
-    """The files named, each folder replaced by its photos as the workflow takes them (`config.folder_photos`)."""
-    found = []
-    for path in map(Path, paths):
-        found += config.folder_photos(path) if path.is_dir() else [path]
-    if not found:
-        raise ArtifactError(f"--images {' '.join(paths)}: no images found (a folder's are its {'/'.join(config.PHOTO_SUFFIXES)} files)")
-    return found
-
-
-def run_invert(args: argparse.Namespace) -> None:
-    from .codes import option_code_shape
-    from .inversion import invert
-    from .metrics.lpips import weighted_lpips
-    from .models import Models
-
-    cfg = config.load(args.config)
-    photo_defaults(args, cfg, "space", "encoder", "steps", "lr", "prior_weight", "perceptual", "align")
-    check_out(args.out, {"--config": args.config, "--images": args.images, "--encoder": checkpoint_files(args.encoder)})
-    fewest = 0 if args.encoder else 1
-    if args.steps < fewest or not 0 < args.lr < math.inf or not 0 <= args.perceptual < math.inf or not 0 <= args.prior_weight < math.inf:
-        raise config.ConfigError(
-            f"invert: --steps must be >= {fewest}{' (0 only with --encoder)' * fewest}, --lr > 0, --perceptual and --prior-weight >= 0, "
-            f"each finite (got {args.steps}, {args.lr}, {args.perceptual}, {args.prior_weight})"
-        )
-    paths = image_paths(args.images)
-    models = Models(cfg, with_predictor=False)
-    option_code_shape(models, args.space)  # the generator has the space
-    images = input_faces(paths, models.generator, args.align)
-    seed = cfg["seed"] if args.seed is None else args.seed
-    init = None
-    if args.encoder:
-        from .encoder import encode, load_encoder
-
-        init = encode(load_encoder(args.encoder, models.generator, args.space), images, cfg["batch_size"])
-    result = invert(models.generator, images, args.space, args.steps, args.lr, seed, weighted_lpips(args.perceptual, models.device),
-                    prior_weight=args.prior_weight, init=init, batch_size=cfg["batch_size"])
-    attrs = {"space": args.space, "generator": models.generator.name, "encoder": args.encoder or "",
-             "generator_config": json.dumps(cfg["generator"], sort_keys=True), "steps": args.steps, "lr": args.lr, "seed": seed,
-             "prior_weight": args.prior_weight, "perceptual": args.perceptual, "aligned": args.align} | software()
-    write_h5(args.out, {"codes": result.codes, "psnr": result.psnr, "images": [str(p) for p in paths]}, attrs)
-
-
-def run_stage(args: argparse.Namespace) -> None:
-    results = Path(args.results)
-    above = next(p for p in [results, *results.absolute().parents] if p.exists())
-    if not above.is_dir():
-        raise ArtifactError(f"--results {args.results}: {above} is a file; name the folder of the runs")
-    source = json.loads(args.view) if args.view else config.load(args.config)
-    wildcards = {name: getattr(args, name) for name in pipeline.STAGES[args.name].wildcards}
-    if pipeline.STAGES[args.name].models:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    from . import stages
-
-    with all_or_nothing():
-        stages.run(source, args.name, wildcards, Layout(source["run"], args.results))
-    log_usage(args.name)
-
-
-def log_usage(stage: str) -> None:
-    """The job's CPU time, split into user and kernel, and its minor page faults: the last
-    line of its log (bench/stages.py adds them up per stage)."""
-    import resource  # POSIX
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    logging.getLogger("interfacegan").info(
-        "stage %s used: user %.2f s, sys %.2f s, minor page faults %d", stage, usage.ru_utime, usage.ru_stime, usage.ru_minflt)
-
-
-# --- feed-forward editing: train-translator, translate (interfacegan.translator) ---
-
-
-def add_translator_commands(commands) -> None:
-    train = commands.add_parser("train-translator", help="train an image -> image translator on pairs (G(z), G(z + alpha n)) of a boundary")
-    train.set_defaults(run=run_train_translator)
-    train.add_argument("--config", required=True, help="YAML config file: its generator (and run, for the boundary) are used")
-    train.add_argument("--boundary", required=True, help="the run's boundary name, or identity: the identity model (pairs (x, x))")
-    train.add_argument("--out", required=True, help="output stem: writes STEM.pt and STEM.json (the report inside)")
-    train.add_argument("--identity", help="the identity model (STEM or STEM.pt) that a boundary model is fine-tuned from (needed then)")
-    # Left out, these take the config's translator values (as the workflow trains), else the schema's defaults.
-    train.add_argument("--space", choices=["z", "w", "wp"], help=f"the boundary's latent space; default: translator.space {FROM_CONFIG}")
-    train.add_argument("--alpha", type=float, help=f"edit distance along the boundary's normal; default: translator.alpha {FROM_CONFIG}")
-    train.add_argument("--steps", type=int, help=f"training steps; default: translator.steps, translator.identity_steps for identity {FROM_CONFIG}")
-    train.add_argument("--batch-size", type=int, help=f"generated pairs per step; default: translator.batch_size {FROM_CONFIG}")
-    train.add_argument("--lr", type=float, help=f"Adam's learning rate (betas 0.5 / 0.999); default: translator.lr {FROM_CONFIG}")
-    train.add_argument("--seed", type=int, help="seed of the weights and the training pairs (default: translator.seed, else the config's seed + 1; never the config's own)")
-    train.add_argument("--perceptual", type=float, help=f"weight of the LPIPS (VGG16) term (0: off); default: translator.perceptual {FROM_CONFIG}")
-    train.add_argument("--pixel", type=float, help=f"weight of the L1 pixel term (0: off); default: translator.pixel {FROM_CONFIG}")
-    train.add_argument("--channels", type=int, help=f"the translator's first width (a boundary model takes its identity model's architecture); default: translator.architecture {FROM_CONFIG}")
-    train.add_argument("--downsamples", type=int, help=f"strided convolutions down, as many up; default: translator.architecture {FROM_CONFIG}")
-    train.add_argument("--blocks", type=int, help=f"residual blocks; default: translator.architecture {FROM_CONFIG}")
-    train.add_argument("--held-out", type=int, default=64, help="held-out pairs for the report's PSNR (default: 64)")
-    train.add_argument("--results", default="results", help="root folder of the runs (default: results)")
-    train.add_argument("--device", help="device (default: the config's)")
-    train.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
-    edit = commands.add_parser("translate", help="edit face images in one forward pass of a trained translator")
-    edit.set_defaults(run=run_translate)
-    edit.add_argument("--config", required=True, help="YAML config file: its generator (resolution) and batch_size are used")
-    edit.add_argument("--translator", required=True, help="translator checkpoint STEM.pt (from train-translator)")
-    edit.add_argument("--images", nargs="+", required=True, help="image files or folders (a folder's .png/.jpg/.jpeg photos, sorted by name, as the workflow takes them)")
-    edit.add_argument("--strength", type=float, default=1.0, help="0: the identity model, 1: the boundary model, between or beyond: interpolated weights (within the config's translator.strength_range, default [0, 2])")
-    edit.add_argument("--out", required=True, help="folder: one PNG per image, with the image's file name")
-    add_align_argument(edit)
-
-
 def run_train_translator(args: argparse.Namespace) -> None:
-    identity_model = args.boundary == "identity"
-    if identity_model == bool(args.identity):
+    if (args.boundary == "identity") == bool(args.identity):
         raise config.ConfigError("train-translator: --identity (the identity model to fine-tune) is needed with a boundary, and not with --boundary identity")
     cfg = config.load(args.config)
-    options = section_defaults(cfg, "translator")
-    alpha = options["alpha"].get(args.boundary) if isinstance(options["alpha"], dict) else options["alpha"]
-    take_defaults(args, {"steps": options["identity_steps" if identity_model else "steps"], "alpha": alpha} | options["architecture"]
-                  | {key: options[key] for key in ("space", "batch_size", "lr", "perceptual", "pixel")}
-                  | {"seed": cfg["seed"] + 1 if options["seed"] is None else options["seed"]})
+    take_defaults(args, config.translator_defaults(cfg, args.boundary))
     if args.alpha is None:
         raise config.ConfigError(f"train-translator: the config's translator.alpha names no {args.boundary}; give --alpha")
     if (args.steps < 1 or args.batch_size < 1 or args.held_out < 1 or not 0 < args.lr < math.inf or not 0 <= args.perceptual < math.inf
             or not 0 <= args.pixel < math.inf or not math.isfinite(args.alpha)):
         raise config.ConfigError("train-translator: --steps, --batch-size and --held-out must be >= 1, --lr > 0, --perceptual and --pixel >= 0, each finite, and --alpha finite")
-    from . import translator as tr
+    from .translator import ARCHITECTURE_BOUNDS, HELD_OUT_SEED
 
-    for key, (low, high) in tr.ARCHITECTURE_BOUNDS.items():
+    for key, (low, high) in ARCHITECTURE_BOUNDS.items():
         if key in vars(args) and not low <= getattr(args, key) <= high:
             raise config.ConfigError(f"train-translator: --{key} must be in {low}..{high} (what a translator's loader takes), not {getattr(args, key)}")
-    from .checkpoints import stem_paths
-
     models = training_setup(args, cfg, {"--config": args.config, "--identity": checkpoint_files(args.identity)})
-    seed = args.seed
-    if seed in (cfg["seed"], tr.HELD_OUT_SEED):
-        raise config.ConfigError(f"train-translator: --seed {seed} would draw the run's own latents or the held-out pairs; choose another")
-    architecture = {"channels": args.channels, "downsamples": args.downsamples, "blocks": args.blocks}
-    normal, init, alpha = None, None, 0.0
-    if not identity_model:
-        identity = tr.load_translator(args.identity, models.generator)
-        if identity.meta["identity"] is not None:
-            raise CheckpointError(f"--identity {args.identity} is a boundary model ({identity.meta['boundary']}), not an identity model")
-        architecture = {key: value for key, value in identity.meta["architecture"].items()}
-        init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
-        from .stages.boundary import read_boundary
+    if args.seed in (cfg["seed"], HELD_OUT_SEED):
+        raise config.ConfigError(f"train-translator: --seed {args.seed} would draw the run's own latents or the held-out pairs; choose another")
+    from .stages.translation import train_standalone
 
-        stage = "boundary" if args.boundary in cfg["attributes"] else "conditional_boundary"
-        normal = read_boundary(pipeline.view(cfg, stage), Layout(cfg["run"], args.results), args.boundary, config.boundary_space(args.space), "normal")["normal"]
-        alpha = args.alpha
-    try:
-        translator, report = tr.train_translator(
-            models.generator, normal, alpha, args.space, args.steps, args.batch_size, args.lr, seed, init=init,
-            perceptual=args.perceptual, pixel=args.pixel, architecture=architecture, held_out=args.held_out,
-        )
-    except ValueError as err:
-        raise config.ConfigError(f"train-translator: {err}") from err
-    info = {"boundary": args.boundary, "alpha": alpha, "space": args.space, "generator": models.generator.name,
-            "generator_config": cfg["generator"], "report": report} | software()
-    checkpoint = tr.save_translator(translator, args.out, info, identity=None if identity_model else stem_paths(args.identity)[0])
+    options = {"space": args.space, "batch_size": args.batch_size, "lr": args.lr, "perceptual": args.perceptual, "pixel": args.pixel,
+               "architecture": {"channels": args.channels, "downsamples": args.downsamples, "blocks": args.blocks}}
+    checkpoint, report = train_standalone(cfg, args.results, models.generator, args.boundary, args.identity, args.out, args.steps, options,
+                                          args.seed, args.alpha, args.held_out)
     print(json.dumps({"checkpoint": str(checkpoint)} | report, indent=2))
 
 
-def input_faces(paths: list[Path], generator, align: bool):
-    """The photos as float images (N, 3, R, R) in [-1, 1] (`alignment.photo_faces`)."""
-    from .alignment import photo_faces
-    from .images import from_uint8
-
-    return from_uint8(photo_faces(paths, generator, align))
-
-
 def run_translate(args: argparse.Namespace) -> None:
+    from .alignment import input_faces
     from .figures import save_png
     from .images import to_uint8
     from .models import Models
     from .translator import translate
 
     check_out(args.out, {"--config": args.config, "--translator": checkpoint_files(args.translator), "--images": args.images}, "folder")
-    paths = image_paths(args.images)
+    paths = config.image_paths(args.images)
     names = [p.with_suffix(".png").name for p in paths]  # the image's name, as a PNG
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise ArtifactError(f"--images: several images would be written as {', '.join(twice[:3])}; the outputs would overwrite each other")
     cfg = config.load(args.config)
     config.check_strength(cfg, args.strength, "--strength")
-    photo_defaults(args, cfg, "align")
+    take_defaults(args, config.photo_defaults(cfg, "align"))
     models = Models(cfg, with_predictor=False)
     images = input_faces(paths, models.generator, args.align)
     edited = to_uint8(translate(args.translator, models.generator, images, args.strength, cfg["batch_size"]))

@@ -211,8 +211,35 @@ def translator_alpha(config: dict, boundary: str) -> float:
 
 def translator_seed(config: dict) -> int:
     """The seed of the translators' training pairs: translator.seed, or the run's seed + 1."""
-    seed = config["translator"]["seed"]
+    seed = section_defaults(config, "translator")["seed"]
     return config["seed"] + 1 if seed is None else seed
+
+
+def section_defaults(config: dict, section: str) -> dict:
+    """The config's `section` (real_images, translator), or the schema's defaults of it where the config has none."""
+    if config[section] is not None:
+        return config[section]
+    options = {}
+    fill_defaults(options, schema()["properties"][section])
+    return options
+
+
+def translator_defaults(config: dict, boundary: str) -> dict:
+    """What `interfacegan train-translator` trains `boundary`'s model with (identity: the identity
+    model) where its flags leave it open, keyed as the flags: the config's translator values, else
+    the schema's; alpha None where a translator.alpha mapping does not name `boundary`."""
+    options = section_defaults(config, "translator")
+    alpha = options["alpha"].get(boundary) if isinstance(options["alpha"], dict) else options["alpha"]
+    return ({"steps": options["identity_steps" if boundary == "identity" else "steps"], "alpha": alpha} | options["architecture"]
+            | {key: options[key] for key in ("space", "batch_size", "lr", "perceptual", "pixel")} | {"seed": translator_seed(config)})
+
+
+def photo_defaults(config: dict, *keys: str) -> dict:
+    """The real_images options `keys` that `interfacegan invert` and `translate` take photos with
+    where their flags leave them open: the config's (the workflow's own), else the schema's; without
+    real_images, photos are taken as aligned crops (align off)."""
+    options = section_defaults(config, "real_images") | ({} if config["real_images"] else {"align": False})
+    return {key: options[key] for key in keys}
 
 
 def check_real_images(config: dict) -> None:
@@ -250,6 +277,16 @@ def photos(section: dict, key: str) -> list[Path]:
 def folder_photos(folder: Path) -> list[Path]:
     """A folder's photos, for every command and the workflow alike: its .png/.jpg/.jpeg files, not hidden ones, sorted by name."""
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
+
+
+def image_paths(paths: list[str]) -> list[Path]:
+    """The files named, each folder replaced by its photos as the workflow takes them (`folder_photos`)."""
+    found = []
+    for path in map(Path, paths):
+        found += folder_photos(path) if path.is_dir() else [path]
+    if not found:
+        raise ConfigError(f"--images {' '.join(paths)}: no images found (a folder's are its {'/'.join(PHOTO_SUFFIXES)} files)")
+    return found
 
 
 def boundary_space(space: str) -> str:

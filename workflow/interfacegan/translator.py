@@ -30,7 +30,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ from . import latents, runtime
 from .artifacts import CheckpointError
 from .checkpoints import build_checked, check_fits, read_metadata, save_with_metadata, stem_paths
 from .codes import check_space, code_shape, space_codes
+from .config import ConfigError
 from .generators import Generator
 from .images import psnr
 
@@ -155,7 +156,7 @@ class Translator(nn.Module):
     instance norm (no running statistics: the state dict holds only weights) and ReLU. Where
     pix2pixHD ends in tanh, this network adds its output to the input, and `initialise` zeroes
     the last conv: untrained, it is the identity, and it learns only the edit, so the input's
-    details pass through (on the default world, 300 identity steps give 77 dB held out; the tanh network had 22 dB after 600).
+    details pass through (measured in bench/RESULTS.md, translator).
     """
 
     def __init__(self, resolution: int, channels: int = 32, downsamples: int = 2, blocks: int = 4, max_channels: int = 256):
@@ -296,8 +297,7 @@ def train_translator(
 
     Adam (lr, betas 0.5 / 0.999) on both networks, with LSGAN, feature matching (weight 10),
     `perceptual` times LPIPS (VGG16; 0: off) and `pixel` times L1 against the target (0: off;
-    it helps: 16x16 planted, 200 steps, held-out PSNR of the identity model 8.6 dB without, 10.7
-    dB with weight 10; of the boundary model 8.6 -> 11.0 dB).
+    its gain: bench/RESULTS.md, translator).
     `init`: a state dict to start from (the identity model's, for a boundary model).
     `discriminator`: MultiscaleDiscriminator options (channels, layers, scales).
     Deterministic given `seed` (same device and thread count: bit-identical weights).
@@ -380,6 +380,28 @@ def train_translator(
         "held_out": evaluate(translator, generator, normal, alpha, space, held_out, batch_size),
     }
     return translator, report
+
+
+def train_and_save(generator: Generator, out: str | Path, describe: Callable[[dict], dict], steps: int, options: dict, seed: int, where: str,
+                   held_out: int = 64, identity: Translator | None = None, identity_file: str | Path | None = None,
+                   normal=None, alpha: float = 0.0) -> tuple[Path, dict]:
+    """Train a translator with `options` (space, batch_size, lr, perceptual, pixel, architecture) on
+    the pairs of `seed` and save it at `out`, its metadata `describe(report)`: STEM.pt and the report.
+    The identity model (no `identity`) starts afresh on pairs (x, x); a boundary's model starts from
+    `identity`, saved at `identity_file` (its architecture and weights), on pairs (G(c), G(c + alpha
+    normal)). A setting the generator cannot take is one ConfigError line, after `where`."""
+    architecture, init = options["architecture"], None
+    if identity is not None:
+        architecture = identity.meta["architecture"]
+        init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
+    try:
+        translator, report = train_translator(
+            generator, normal, alpha, options["space"], steps, options["batch_size"], options["lr"], seed, init=init,
+            perceptual=options["perceptual"], pixel=options["pixel"], architecture=architecture, held_out=held_out,
+        )
+    except ValueError as err:  # a space the generator lacks, a resolution the architecture cannot halve, the held-out seed
+        raise ConfigError(f"{where}: {' '.join(str(err).split())}") from err
+    return save_translator(translator, out, describe(report), identity=identity_file), report
 
 
 # ---------------------------------------------------------------------------------------------

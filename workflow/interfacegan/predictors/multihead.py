@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ..checkpoints import CheckpointError, build_checked, read_sidecar, save_with_metadata, sidecar
+from ..config import ConfigError, schema_error
 from .base import Predictor, registry
 
 FORMAT = "interfacegan-predictor/1"
@@ -49,6 +50,16 @@ METADATA_SCHEMA = {
         "framing": {"enum": ["centre", "ffhq"]},
     },
 }
+
+
+def check_stages(command: str, widths: list[int], blocks: list[int] | None) -> None:
+    """`command`'s --widths and --blocks within the bounds the checkpoint's loader holds its sidecar to."""
+    if blocks and len(blocks) != len(widths):
+        raise ConfigError(f"{command}: --blocks needs one count per --widths entry")
+    for flag, values, schema in (("--widths", widths, WIDTHS), ("--blocks", blocks or [], BLOCKS)):
+        error = schema_error(schema, values) if values else None
+        if error is not None:
+            raise ConfigError(f"{command}: {flag}: {error.message}")
 
 
 class BasicBlock(nn.Module):

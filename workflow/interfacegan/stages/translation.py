@@ -5,10 +5,12 @@ The identity model learns pairs (G(c), G(c)), each boundary's model is fine-tune
 pairs (G(c), G(c + alpha n)); all pairs are drawn with `translator.seed` (default: the run's
 seed + 1), never the run's seed, so the run's first latents, on which the table measures the
 translators, are faces no translator has seen. A translator's JSON records the digest of its
-stage's config keys; a translator of another config is refused when read.
+stage's config keys; a translator of another config is refused when read. Both stages and
+`interfacegan train-translator` (`train_standalone`) train through `translator.train_and_save`.
 """
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +18,8 @@ import pandas as pd
 
 from .. import figures, pipeline
 from .. import translator as tr
-from ..artifacts import ArtifactError, differences, provenance, write_csv
-from ..config import ConfigError, boundary_space, primal_of, translator_alpha, translator_seed
+from ..artifacts import ArtifactError, CheckpointError, differences, provenance, software, write_csv
+from ..config import boundary_space, primal_of, translator_alpha, translator_seed
 from ..images import from_uint8, psnr, to_uint8
 from ..layout import Layout
 from ..metrics.identity import THRESHOLD, Identity
@@ -29,8 +31,10 @@ from .score import score_spread
 
 def train_identity(view: dict, layout: Layout) -> None:
     """The identity model: the translator trained on pairs (x, x) of the translator seed's latents."""
-    models = Models(view, with_predictor=False)
-    train(view, layout, "train_identity_translator", models, tr.IDENTITY, None, 0.0, view["translator"]["identity_steps"], None)
+    options = view["translator"]
+    generator = Models(view, with_predictor=False).generator
+    describe = run_metadata(view, "train_identity_translator", tr.IDENTITY, 0.0, generator)
+    tr.train_and_save(generator, layout.translator(tr.IDENTITY), describe, options["identity_steps"], options, translator_seed(view), "config: translator")
 
 
 def train_boundary(view: dict, translator_boundary: str, layout: Layout) -> None:
@@ -39,25 +43,42 @@ def train_boundary(view: dict, translator_boundary: str, layout: Layout) -> None
     models = Models(view, with_predictor=False)
     identity = load_checked(view, layout, tr.IDENTITY, models)
     normal = read_boundary(view, layout, translator_boundary, boundary_space(options["space"]), "normal")["normal"]
-    init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
-    train(view, layout, "train_translator", models, translator_boundary, normal, translator_alpha(view, translator_boundary), options["steps"], init)
+    alpha = translator_alpha(view, translator_boundary)
+    describe = run_metadata(view, "train_translator", translator_boundary, alpha, models.generator)
+    tr.train_and_save(models.generator, layout.translator(translator_boundary), describe, options["steps"], options, translator_seed(view),
+                      "config: translator", identity=identity, identity_file=layout.translator(tr.IDENTITY), normal=normal, alpha=alpha)
 
 
-def train(view: dict, layout: Layout, stage: str, models: Models, name: str, normal, alpha: float, steps: int, init: dict | None) -> None:
-    options = view["translator"]
-    seed = translator_seed(view)
-    try:
-        translator, report = tr.train_translator(
-            models.generator, normal, alpha, options["space"], steps, options["batch_size"], options["lr"], seed, init=init,
-            perceptual=options["perceptual"], pixel=options["pixel"], architecture=options["architecture"],
-        )
-    except ValueError as err:  # a space the generator lacks, a resolution the architecture cannot halve, the held-out seed
-        raise ConfigError(f"config: translator: {' '.join(str(err).split())}") from err
-    info = provenance(view, stage) | {
-        "boundary": name, "alpha": alpha, "space": options["space"], "generator": models.generator.name,
-        "generator_config": view["generator"], "pairs_seed": seed, "report": report,
+def run_metadata(view: dict, stage: str, name: str, alpha: float, generator) -> Callable[[dict], dict]:
+    """The metadata of the run's translator `name`, given its training report."""
+    return lambda report: provenance(view, stage) | {
+        "boundary": name, "alpha": alpha, "space": view["translator"]["space"], "generator": generator.name,
+        "generator_config": view["generator"], "pairs_seed": translator_seed(view), "report": report,
     }
-    tr.save_translator(translator, layout.translator(name), info, identity=None if name == tr.IDENTITY else layout.translator(tr.IDENTITY))
+
+
+def train_standalone(cfg: dict, results: str, generator, boundary: str, identity_file: str | None, out: str, steps: int,
+                     options: dict, seed: int, alpha: float, held_out: int) -> tuple[Path, dict]:
+    """`interfacegan train-translator`: the identity model (no `identity_file`), or `boundary`'s
+    model fine-tuned from the identity model at `identity_file` along the boundary of the run of
+    `cfg` under `results`, trained as `tr.train_and_save` and saved at `out` without the
+    pipeline's provenance; STEM.pt and the report."""
+    identity, normal = None, None
+    if identity_file:
+        identity = tr.load_translator(identity_file, generator)
+        if identity.meta["identity"] is not None:
+            raise CheckpointError(f"--identity {identity_file} is a boundary model ({identity.meta['boundary']}), not an identity model")
+        stage = "boundary" if boundary in cfg["attributes"] else "conditional_boundary"
+        normal = read_boundary(pipeline.view(cfg, stage), Layout(cfg["run"], results), boundary, boundary_space(options["space"]), "normal")["normal"]
+    else:
+        alpha = 0.0
+
+    def describe(report: dict) -> dict:
+        return {"boundary": boundary, "alpha": alpha, "space": options["space"], "generator": generator.name,
+                "generator_config": cfg["generator"], "report": report} | software()
+
+    return tr.train_and_save(generator, out, describe, steps, options, seed, "train-translator", held_out=held_out,
+                             identity=identity, identity_file=identity_file, normal=normal, alpha=alpha)
 
 
 def check_translator(view: dict, meta: dict, meta_path: Path, name: str) -> None:
