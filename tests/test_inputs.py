@@ -20,7 +20,7 @@ from interfacegan.cli import image_paths, main
 from interfacegan.generators import build_generator
 from interfacegan.images import read_image
 from interfacegan.models import to_uint8
-from conftest import PLANTED
+from helpers import PLANTED
 
 REPO = Path(__file__).resolve().parents[1]
 

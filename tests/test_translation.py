@@ -19,7 +19,7 @@ from interfacegan.layout import Layout
 from interfacegan.stages import report
 from interfacegan.stages.edits import Editor
 from interfacegan.stages.translation import to_tensor
-from conftest import PLANTED, planted_photos, run_chain
+from helpers import PLANTED, planted_photos, run_chain
 
 BOUNDARIES = ["smile", "eyeglasses_c_age"]  # a plain and a conditional boundary
 FACES, PHOTOS = 4, 3

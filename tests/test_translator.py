@@ -22,7 +22,7 @@ from interfacegan.layout import Layout
 from interfacegan.models import to_uint8
 from interfacegan.translator import (MultiscaleDiscriminator, Translator, interpolate, load_pair, load_translator, pairs, run,
                                      save_translator, train_translator, translate)
-from conftest import PLANTED
+from helpers import PLANTED
 
 torch.set_num_threads(1)  # tiny networks: threads cost more than they give
 
