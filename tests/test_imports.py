@@ -34,7 +34,7 @@ def import_graph() -> nx.DiGraph:
             if names[0] != "interfacegan":
                 continue
             parents = {".".join(names[:k]) for k in range(1, len(names))}
-            graph.add_edges_from((module, m) for m in ({target} | parents - own) - {module})
+            graph.add_edges_from((module, m) for m in ({target} | (parents - own)) - {module})
     return graph
 
 
@@ -59,7 +59,8 @@ def test_the_pipeline_imports_no_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-# Expected to fail until the lead runs `ruff format` and `ruff check --fix` over the code base.
+# EXPECTED TO FAIL until `ruff format` and `ruff check --fix` are run over workflow, tests and bench
+# (and the few findings they leave are fixed by hand).
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=" ".join)
 def test_ruff_finds_the_code_clean(command):
     ruff = Path(sys.executable).with_name("ruff")  # the test extra's
