@@ -19,7 +19,7 @@ from interfacegan.stages.report import edit_caption, table_html
 from interfacegan.stages.scored_photos import run as score_photos
 from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
-from conftest import PLANTED, run_chain
+from helpers import PLANTED, run_chain
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import PLANTED
+from helpers import PLANTED
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.artifacts import ArtifactError, atomic_path, provenance, read_h5, write_h5

@@ -16,7 +16,7 @@ from interfacegan.generators import dcgan
 from interfacegan.generators.base import Generator
 from interfacegan.layout import Layout
 from interfacegan.stages.separability import DISTANCE_COLUMNS
-from conftest import ATTRIBUTES, PLANTED, run_chain
+from helpers import ATTRIBUTES, PLANTED, run_chain
 
 
 def with_keys(**changes) -> dict:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import PLANTED, run_chain
+from helpers import PLANTED, run_chain
 from interfacegan import config as configuration
 from interfacegan.artifacts import read_h5, write_h5
 from interfacegan.cli import main

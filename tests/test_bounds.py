@@ -27,7 +27,7 @@ from interfacegan.generators import build_generator
 from interfacegan.predictors import build_predictor
 from interfacegan.predictors.multihead import METADATA_SCHEMA as PREDICTOR_SCHEMA, MultiHeadNet, save_checkpoint
 from interfacegan.translator import METADATA_SCHEMA as TRANSLATOR_SCHEMA, Translator, load_translator, save_translator
-from conftest import ATTRIBUTES, PLANTED
+from helpers import ATTRIBUTES, PLANTED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -383,7 +383,7 @@ def test_a_weight_that_is_no_tensor_is_one_line(tiny, planted, tmp_path):
 ])
 def test_training_flags_are_held_to_the_bounds_of_the_sidecars_they_write(arguments, words, tmp_path, capsys):
     """A network trained past the sidecar bounds would write a checkpoint its own loader refuses."""
-    from conftest import PLANTED
+    from helpers import PLANTED
     from interfacegan.cli import main
 
     (tmp_path / "data").mkdir()

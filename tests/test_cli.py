@@ -11,7 +11,7 @@ from PIL import Image
 from interfacegan.cli import main
 from interfacegan.images import to_uint8
 from interfacegan.generators import build_generator
-from conftest import PLANTED
+from helpers import PLANTED
 
 
 @pytest.fixture

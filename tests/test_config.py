@@ -3,7 +3,7 @@ import copy
 import pytest
 
 from interfacegan import config as configuration
-from conftest import PLANTED
+from helpers import PLANTED
 
 
 def with_change(path: str, value):

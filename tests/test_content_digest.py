@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import PLANTED, planted_photos
+from helpers import PLANTED, planted_photos
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from test_workflow import job_counts, snakemake

@@ -12,7 +12,7 @@ import torch
 import yaml
 from PIL import Image
 
-from conftest import PLANTED, planted_photos, run_chain
+from helpers import PLANTED, planted_photos, run_chain
 from interfacegan import config as configuration
 from interfacegan.artifacts import read_h5, write_h5
 from interfacegan.cli import main

@@ -19,7 +19,7 @@ from interfacegan.encoder import Encoder, encode, load_encoder, save_encoder, tr
 from interfacegan.generators import build_generator
 from interfacegan.inversion import invert
 from interfacegan.images import to_uint8
-from conftest import PLANTED
+from helpers import PLANTED
 from test_stylegan import official_shapes, random_state
 
 torch.set_num_threads(1)  # tiny networks: threads cost more than they give

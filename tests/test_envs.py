@@ -1,7 +1,6 @@
 """The software of the rules: the conda environment each names holds every distribution its
 stage imports, with pyproject's bounds, and the container image is built from it."""
 
-import ast
 import functools
 import re
 import subprocess
@@ -19,6 +18,7 @@ from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.generators import dcgan
 from interfacegan.metrics import identity, lpips
+from helpers import imported_modules, module_file
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
@@ -38,26 +38,11 @@ def pip_requirements(env_file: Path) -> dict[str, Requirement]:
     return {canonicalize_name(r.name): r for r in map(Requirement, pip)}
 
 
-def module_file(module: str) -> Path | None:
-    path = ROOT / "workflow" / Path(*module.split("."))
-    return next((p for p in (path.with_suffix(".py"), path / "__init__.py") if p.is_file()), None)
-
-
 @functools.cache
 def imports(module: str) -> tuple[frozenset[str], frozenset[str]]:
     """The package's modules (with their parent packages) and the top-level outside modules
     that `module` imports, at module level or inside any function."""
-    file = module_file(module)
-    package = module.split(".") if file.name == "__init__.py" else module.split(".")[:-1]
-    names = []
-    for node in ast.walk(ast.parse(file.read_text())):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            target = node.module
-            if node.level:  # relative: from the package, up level - 1
-                target = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
-            names += [target, *(f"{target}.{alias.name}" for alias in node.names)]
+    names = imported_modules(module)
     ours = [n.split(".") for n in names if n.split(".")[0] == "interfacegan"]
     inside = {".".join(parts[:k]) for parts in ours for k in range(1, len(parts) + 1)}
     outside = {n.split(".")[0] for n in names if n.split(".")[0] != "interfacegan"}

@@ -19,7 +19,7 @@ from interfacegan import stages
 from interfacegan.cli import main
 from interfacegan.generators import build_generator
 from interfacegan.images import read_image, to_uint8
-from conftest import PLANTED
+from helpers import PLANTED
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ from interfacegan.cli import main
 from interfacegan.generators import build_generator
 from interfacegan.inversion import invert, schedule
 from interfacegan.images import to_uint8
-from conftest import PLANTED
+from helpers import PLANTED
 from test_stylegan import official_shapes, random_state
 
 torch.set_num_threads(1)  # tiny networks: threads cost more than they give

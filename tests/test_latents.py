@@ -2,7 +2,7 @@ import copy
 
 import numpy as np
 
-from conftest import PLANTED
+from helpers import PLANTED
 from interfacegan import config as configuration
 from interfacegan import latents, pipeline
 from interfacegan.artifacts import provenance, write_h5

@@ -11,7 +11,7 @@ import torch
 import yaml
 from PIL import Image
 
-from conftest import run_chain
+from helpers import run_chain
 from interfacegan import config as configuration
 from interfacegan import pipeline, stages
 from interfacegan.artifacts import read_h5

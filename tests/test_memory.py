@@ -8,7 +8,7 @@ import tracemalloc
 from interfacegan import config as configuration
 from interfacegan import pipeline, stages
 from interfacegan.layout import Layout
-from conftest import PLANTED
+from helpers import PLANTED
 
 
 def peak_mib(n_samples: int, root) -> float:

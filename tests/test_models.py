@@ -8,7 +8,7 @@ from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.models import Models
 from interfacegan.predictors.planted import PlantedPredictor
-from conftest import PLANTED
+from helpers import PLANTED
 
 
 def dcgan_view(precision: str) -> dict:

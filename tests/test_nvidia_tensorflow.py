@@ -15,6 +15,7 @@ from interfacegan.generators import build_generator
 from interfacegan.generators.nvidia import convert_pickle
 from interfacegan.generators.nvidia.pickles import read_generator
 from interfacegan.generators.nvidia.tensorflow import stylegan1_source
+from interfacegan.generators.stylegan import StyleGAN
 from nvidia_pickles import Network, dumps, tensorflow_snapshot
 from test_nvidia_generator import assert_matches
 from test_stylegan import official_shapes, random_state
@@ -168,7 +169,7 @@ def test_the_fused_upsampling_layers_keep_the_tf_layout(tmp_path):
     state = random_state(official_shapes(128), seed=4)
     kwargs = STYLEGAN1_KWARGS | {"resolution": 128}
     path = write_stylegan1(tmp_path / "karras2019stylegan-128.pkl", stylegan1_variables(state, 128), kwargs)
-    family, init_kwargs, converted = read_generator(path)
+    family, init_kwargs, converted = read_generator(path, stylegan1=StyleGAN)
     assert family == "stylegan" and init_kwargs == {"resolution": 128}
     assert converted.keys() == state.keys() and all(torch.equal(converted[key], state[key]) for key in state)
     assert converted["synthesis.layer10.weight"].shape == (3, 3, 256, 128)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import PLANTED
+from helpers import PLANTED
 from interfacegan.cli import main
 from interfacegan.editing import BARE
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 import test_pggan
 import test_stylegan
-from conftest import run_chain
+from helpers import run_chain
 from interfacegan import config as configuration
 from interfacegan import pipeline, stages
 from interfacegan.artifacts import read_h5

@@ -16,7 +16,7 @@ from interfacegan import pipeline, stages
 from interfacegan.artifacts import provenance, read_h5, write_h5
 from interfacegan.cli import main
 from interfacegan.layout import Layout
-from conftest import PLANTED, run_chain
+from helpers import PLANTED, run_chain
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
 from interfacegan.predictors import build_predictor
 from interfacegan.solvers import Hyperplane
-from conftest import run_chain
+from helpers import run_chain
 
 
 @pytest.fixture(scope="module")
 def planted_run(tmp_path_factory):
-    from conftest import PLANTED
+    from helpers import PLANTED
 
     config = configuration.validate(copy.deepcopy(PLANTED))
     return config, run_chain(config, tmp_path_factory.mktemp("results"))

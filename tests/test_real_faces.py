@@ -15,7 +15,7 @@ from interfacegan import pipeline, stages
 from interfacegan.artifacts import ArtifactError, read_h5
 from interfacegan.cli import main
 from interfacegan.stages import report
-from conftest import PLANTED, planted_photos, run_chain
+from helpers import PLANTED, planted_photos, run_chain
 
 PHOTOS = 5
 REAL = ("align_real", "invert_real", "real_reconstruction_table", "real_edits")

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from interfacegan import config as configuration
-from conftest import PLANTED, run_chain
+from helpers import PLANTED, run_chain
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = [  # the plugin, its job-step plugin and the dependencies the venv lacks

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from conftest import planted_photos, run_chain
+from helpers import planted_photos, run_chain
 from interfacegan import config as configuration
 from interfacegan.cli import main
 from interfacegan.images import to_uint8

@@ -18,7 +18,7 @@ from interfacegan.images import psnr
 from interfacegan.layout import Layout
 from interfacegan.stages import report
 from interfacegan.stages.edits import Editor
-from conftest import PLANTED, planted_photos, run_chain
+from helpers import PLANTED, planted_photos, run_chain
 
 BOUNDARIES = ["smile", "eyeglasses_c_age"]  # a plain and a conditional boundary
 FACES, PHOTOS = 4, 3

@@ -21,7 +21,7 @@ from interfacegan.images import psnr, to_uint8
 from interfacegan.layout import Layout
 from interfacegan.translator import (MultiscaleDiscriminator, Translator, interpolate, load_pair, load_translator, pairs, run,
                                      save_translator, train_translator, translate)
-from conftest import PLANTED
+from helpers import PLANTED
 
 torch.set_num_threads(1)  # tiny networks: threads cost more than they give
 

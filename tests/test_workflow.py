@@ -23,7 +23,7 @@ from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
 from interfacegan.layout import Layout
-from conftest import PLANTED, planted_photos, run_chain
+from helpers import PLANTED, planted_photos, run_chain
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]

@@ -74,12 +74,7 @@ def fit_lda(x: np.ndarray, labels: np.ndarray, ridge: float | None = None) -> Hy
     `ridge` times trace(scatter) / d, or, when None, the one of RIDGES with the lowest
     leave-one-out squared error on the +-1 targets.
     """
-    # Squared error, not LOO misclassification: on planted selections at 560 x 512 (8 seeds
-    # x 5 noise/selection regimes) their mean validation accuracies were within 0.01 (squared
-    # error ahead where classes overlap most: 0.803 vs 0.799, 0.720 vs 0.704; behind at
-    # 0.956 vs 0.965), but misclassification is flat, often zero over decades of ridges, so
-    # its argmin is a tie-break's: at 2,560 x 512 with 5 % flipped labels it took 0.04
-    # (cosine to the planted normal 0.86) where squared error took 0.63 (0.93).
+    # Squared error, not LOO misclassification (flat, a tie-break's argmin): bench/RESULTS.md, "boundary".
     start = time.perf_counter()
     path = RidgePath(x, labels)
     if ridge is None:

@@ -175,7 +175,7 @@ class Synthesis(nn.Module):
 def read_pickle(path: Path, resolution: int) -> dict[str, torch.Tensor]:
     """The official `.pth` state dict of NVIDIA's TensorFlow StyleGAN pickle (`karras2019stylegan-*.pkl`,
     the tuple (G, D, Gs)), read as data without running it and mapped by the official converter's table."""
-    family, init_kwargs, state = read_generator(path)
+    family, init_kwargs, state = read_generator(path, stylegan1=StyleGAN)
     if family != "stylegan":
         raise CheckpointError(f"network pickle {path} is a {family} network, not StyleGAN (v1): use name: nvidia")
     if init_kwargs["resolution"] != resolution:

@@ -47,9 +47,6 @@ def load_network(checkpoint: str | Path) -> tuple[str, dict, torch.nn.Module]:
         family, init_kwargs, state = meta["family"], meta["init_kwargs"], load_state_dict(path)
     else:
         family, init_kwargs, state = read_generator(path)
-    if family not in FAMILIES:  # a TensorFlow StyleGAN (v1) pickle maps onto the `stylegan` generator
-        raise CheckpointError(f"network pickle {path} is a StyleGAN (v1) network: load it with "
-                              f"`generator: {{name: stylegan, checkpoint: {path}}}`, not name: nvidia")
     build = functools.partial(network_class(family), **init_kwargs)  # its module imported before the meta device is on
     with torch.device("meta"):  # the file's kwargs cannot allocate more than its weights hold
         check_fits(state, build(), path)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ...artifacts import CheckpointError
-from .tensorflow import from_tensorflow
+from .tensorflow import TensorflowNetwork, from_stylegan1, from_tensorflow, is_stylegan1
 
 # ---------------------------------------------------------------------------- records
 
@@ -55,20 +55,6 @@ class Record:
             if isinstance(child, Record):
                 out |= child.state_dict(f"{prefix}{name}.")
         return out
-
-
-@dataclass
-class TensorflowNetwork:
-    """A TensorFlow-era `dnnlib.tflib.network.Network`: static kwargs and named variables."""
-
-    state: dict = field(default_factory=dict, repr=False)
-
-    def __setstate__(self, state: dict) -> None:
-        self.state = dict(state, build_module_src=None)  # the build source is dropped unread
-
-    @property
-    def name(self) -> str:
-        return str(self.state.get("name", "?"))
 
 
 class EasyDict(dict):
@@ -224,21 +210,26 @@ def read_pickle(path: str | Path):
         raise CheckpointError(f"network pickle {path} cannot be read ({type(err).__name__}: {err})") from err
 
 
-def read_generator(path: str | Path) -> tuple[str, dict, dict[str, torch.Tensor]]:
+def read_generator(path: str | Path, stylegan1: type[torch.nn.Module] | None = None,
+                   ) -> tuple[str, dict, dict[str, torch.Tensor]]:
     """(family, init kwargs, state dict) of the pickle's `G_ema`; family is "stylegan2_ada" or
     "stylegan3", told from the synthesis network's own state (StyleGAN3's has a Fourier input).
-    A TensorFlow-era pickle's Gs gives "stylegan2_ada" or, for StyleGAN (v1), "stylegan" with our
-    `stylegan` generator's kwargs and official `.pth` state dict (`tensorflow.from_tensorflow`)."""
+    A TensorFlow-era pickle's Gs gives "stylegan2_ada" (`tensorflow.from_tensorflow`) or, for
+    StyleGAN (v1), "stylegan" with our `stylegan` generator's kwargs and official `.pth` state dict
+    (`tensorflow.from_stylegan1`): only for that generator, which passes its class as `stylegan1`."""
     data = read_pickle(path)
     networks = data.values() if isinstance(data, dict) else data if isinstance(data, (tuple, list)) else ()
     tensorflow = [network for network in networks if isinstance(network, TensorflowNetwork)]
     if tensorflow:
         names = ", ".join(network.name for network in tensorflow)
         generator = next((network for network in reversed(tensorflow) if network.name == "Gs"), None)
+        if generator is not None and is_stylegan1(generator) and stylegan1 is None:
+            raise CheckpointError(f"network pickle {path} is a StyleGAN (v1) network: load it with "
+                                  f"`generator: {{name: stylegan, checkpoint: {path}}}`, not name: nvidia")
         try:
             if generator is None:
                 raise CheckpointError("it has no generator Gs")
-            return from_tensorflow(generator)
+            return from_stylegan1(generator, stylegan1) if is_stylegan1(generator) else from_tensorflow(generator)
         except CheckpointError as err:
             raise CheckpointError(f"network pickle {path} is a TensorFlow-era pickle (networks {names}), "
                                   f"which is not mapped: {err}") from err

@@ -23,16 +23,13 @@ k, k), the fused up-sampling weights (128x128 on) kept in TF's layout, `ToRGB_lo
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from ...artifacts import CheckpointError
 from .stylegan2_ada import Generator, resample_filter_taps
-
-if TYPE_CHECKING:
-    from .pickles import TensorflowNetwork
 
 SYNTHESIS_FUNCS = ("G_synthesis_stylegan2", "G_synthesis")  # StyleGAN2's, TensorFlow StyleGAN2-ADA's
 # static kwarg -> its TF default, for those mapped onto our init kwargs
@@ -55,14 +52,26 @@ IGNORED = {
 }
 
 
-def from_tensorflow(network: "TensorflowNetwork") -> tuple[str, dict, dict[str, torch.Tensor]]:
-    """(family, init kwargs, state dict) of a TF Gs: "stylegan2_ada" for StyleGAN2's G_main, "stylegan"
-    (our `stylegan` generator's kwargs and official `.pth` state dict) for StyleGAN's G_style;
-    CheckpointError naming what does not map (another build function, an unknown kwarg, a variable)."""
+@dataclass
+class TensorflowNetwork:
+    """A TensorFlow-era `dnnlib.tflib.network.Network`: static kwargs and named variables."""
+
+    state: dict = field(default_factory=dict, repr=False)
+
+    def __setstate__(self, state: dict) -> None:
+        self.state = dict(state, build_module_src=None)  # the build source is dropped unread
+
+    @property
+    def name(self) -> str:
+        return str(self.state.get("name", "?"))
+
+
+def from_tensorflow(network: TensorflowNetwork) -> tuple[str, dict, dict[str, torch.Tensor]]:
+    """(family, init kwargs, state dict) of a TF Gs: "stylegan2_ada" for StyleGAN2's G_main (StyleGAN's
+    G_style is `from_stylegan1`'s); CheckpointError naming what does not map (another build function,
+    an unknown kwarg, a variable)."""
     state = network.state
     name = network.name
-    if state.get("build_func_name") == "G_style":
-        return from_stylegan1(network)
     check_build(state, name)
     kwargs = dict(state.get("static_kwargs") or {})
     variables = collect_variables(state)
@@ -246,10 +255,15 @@ STYLEGAN1_IGNORED = {
 STYLEGAN1_COMPONENTS = {"mapping": ("G_mapping",), "synthesis": ("G_synthesis",)}
 
 
-def from_stylegan1(network: "TensorflowNetwork") -> tuple[str, dict, dict[str, torch.Tensor]]:
-    """("stylegan", {"resolution": R}, the official `.pth` state dict) of a TF StyleGAN Gs (G_style)."""
-    from ..stylegan import StyleGAN  # imported here: stylegan.py imports this package
+def is_stylegan1(network: TensorflowNetwork) -> bool:
+    return network.state.get("build_func_name") == "G_style"
 
+
+def from_stylegan1(network: TensorflowNetwork, stylegan1: type[torch.nn.Module],
+                   ) -> tuple[str, dict, dict[str, torch.Tensor]]:
+    """("stylegan", {"resolution": R}, the official `.pth` state dict) of a TF StyleGAN Gs (G_style).
+    `stylegan1` is our `stylegan` generator's class, passed in by it (it imports this package): built
+    on the meta device at the pickle's resolution, its state dict is the template filled here."""
     state, name = network.state, network.name
     check_build(state, name, "G_style", STYLEGAN1_COMPONENTS)
     kwargs = dict(state.get("static_kwargs") or {})
@@ -257,7 +271,7 @@ def from_stylegan1(network: "TensorflowNetwork") -> tuple[str, dict, dict[str, t
     resolution = int(kwargs.get("resolution", 1024))
     try:
         with torch.device("meta"):
-            template = StyleGAN(resolution=resolution).state_dict()
+            template = stylegan1(resolution=resolution).state_dict()
     except ValueError as err:
         raise CheckpointError(f"TensorFlow-era network {name}: {err}") from err
     variables = collect_variables(state)
