@@ -32,9 +32,9 @@ def planted_selection(n: int, dim: int, ratio: float, noise: float, seed: int = 
     world = PlantedGenerator(attributes=["attribute"], latent_dim=dim, noise=noise)
     chunks = [(start, min(start + CHUNK, n)) for start in range(0, n, CHUNK)]
     with torch.no_grad():
-        scores = np.concatenate([
-            world.true_scores(torch.from_numpy(standard_normal(seed, a, b, dim)))[:, 0].numpy() for a, b in chunks
-        ])
+        scores = np.concatenate(
+            [world.true_scores(torch.from_numpy(standard_normal(seed, a, b, dim)))[:, 0].numpy() for a, b in chunks]
+        )
     s = select(scores, ratio, SPLIT, None, attribute_rng(seed, "attribute"))
     wanted = np.concatenate([s.train_index, s.val_index])
     codes = np.empty((len(wanted), dim), np.float32)
@@ -76,16 +76,39 @@ def row(truth, x, y, x_val, y_val, flip: float, repeats: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", nargs="*", default=["512:1", "512:5", "100:30"], help="d:n_train/d pairs, one row per flip each")
-    parser.add_argument("--flip", type=float, nargs="+", default=[0.0, 0.05], help="fractions of training labels flipped")
-    parser.add_argument("--paper-dim", type=int, nargs="*", default=[512, 100], help="latent dimensions of the unflipped paper-scale rows")
+    parser.add_argument(
+        "--rows", nargs="*", default=["512:1", "512:5", "100:30"], help="d:n_train/d pairs, one row per flip each"
+    )
+    parser.add_argument(
+        "--flip", type=float, nargs="+", default=[0.0, 0.05], help="fractions of training labels flipped"
+    )
+    parser.add_argument(
+        "--paper-dim",
+        type=int,
+        nargs="*",
+        default=[512, 100],
+        help="latent dimensions of the unflipped paper-scale rows",
+    )
     parser.add_argument("--n", type=int, default=500_000, help="planted scores of the paper-scale rows")
     parser.add_argument("--ratio", type=float, default=0.02, help="chosen_num_or_ratio: selected per side")
     parser.add_argument("--noise", type=float, default=0.3, help="planted nonlinear noise")
     parser.add_argument("--repeats", type=int, default=5, help="fits per solver; the median time is shown")
     args = parser.parse_args()
     print(f"ratio {args.ratio} per side, split {SPLIT}, planted noise {args.noise}; median of {args.repeats} fits")
-    header = ("d", "train", "n/d", "flip", "lda s", "svc s", "lda acc", "svc acc", "lda cos", "svc cos", "l-s cos", "ridge")
+    header = (
+        "d",
+        "train",
+        "n/d",
+        "flip",
+        "lda s",
+        "svc s",
+        "lda acc",
+        "svc acc",
+        "lda cos",
+        "svc cos",
+        "l-s cos",
+        "ridge",
+    )
     print(("{:>4} {:>6} {:>6} {:>5}" + " {:>7}" * 7 + " {:>8}").format(*header))
     for spec in args.rows:
         dim, train_per_dim = int(spec.split(":")[0]), float(spec.split(":")[1])
@@ -94,7 +117,10 @@ def main() -> None:
             print(row(*sample, flip, args.repeats), flush=True)
     for dim in args.paper_dim:
         print(row(*planted_selection(args.n, dim, args.ratio, args.noise), 0.0, args.repeats), flush=True)
-    print("acc: validation accuracy (labels never flipped); cos: normal to the planted one; l-s: lda to svc; ridge: lda's chosen relative ridge")
+    print(
+        "acc: validation accuracy (labels never flipped); cos: normal to the planted one; l-s: "
+        "lda to svc; ridge: lda's chosen relative ridge"
+    )
 
 
 if __name__ == "__main__":

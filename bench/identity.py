@@ -50,8 +50,10 @@ def main() -> None:
         different = np.linalg.norm(desc["z1"] - desc["z2"], axis=1)
         rows = [(f"same, sigma {s}", np.linalg.norm(desc["z1"] - desc[s], axis=1)) for s in args.sigmas]
         for name, same in rows:
-            print(f"| {size} | {name} | {same.mean():.3f} | {np.mean(same < THRESHOLD):.1%} "
-                  f"| {auc(same, different):.3f} | {rate:.1f} |")
+            print(
+                f"| {size} | {name} | {same.mean():.3f} | {np.mean(same < THRESHOLD):.1%} "
+                f"| {auc(same, different):.3f} | {rate:.1f} |"
+            )
         print(f"| {size} | different | {different.mean():.3f} | {np.mean(different >= THRESHOLD):.1%} | | {rate:.1f} |")
 
     norms = np.concatenate(norms)

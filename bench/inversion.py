@@ -29,7 +29,7 @@ from interfacegan.encoder import encode, load_encoder
 from interfacegan.generators import build_generator
 from interfacegan.images import psnr_uint8, to_uint8
 from interfacegan.inversion import invert
-from interfacegan.metrics.identity import THRESHOLD, Identity
+from interfacegan.metrics.identity import Identity
 from interfacegan.models import Models
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +71,9 @@ def learning_rates(args) -> None:
             start = time.perf_counter()
             result = invert(generator, faces, "z", steps, lr=lr, seed=0, batch_size=16)
             seconds = (time.perf_counter() - start) / 16
-            print(f"| {lr} | {steps} | {result.psnr.mean():.1f} | {result.psnr.min():.1f} | {seconds:.2f} |", flush=True)
+            print(
+                f"| {lr} | {steps} | {result.psnr.mean():.1f} | {result.psnr.min():.1f} | {seconds:.2f} |", flush=True
+            )
 
 
 def measure_targets(args) -> None:
@@ -80,8 +82,12 @@ def measure_targets(args) -> None:
     z, faces = faces_of(generator, args.faces, HELD_OUT_SEED)
     originals = to_uint8(faces)
     encoder = load_encoder(args.encoder, generator, "z")
-    print(f"dcgan, {args.faces} held-out faces (seed {HELD_OUT_SEED}), batch 16, lr {args.lr}, {torch.get_num_threads()} threads\n")
-    print("| start | steps | median PSNR (dB) | >= 30 dB | same person (dlib) | s / face |\n| --- | --- | --- | --- | --- | --- |")
+    print(
+        f"dcgan, {args.faces} held-out faces (seed {HELD_OUT_SEED}), batch 16, lr {args.lr}, {torch.get_num_threads()} threads\n"
+    )
+    print(
+        "| start | steps | median PSNR (dB) | >= 30 dB | same person (dlib) | s / face |\n| --- | --- | --- | --- | --- | --- |"
+    )
     runs = {}
     for label, steps in [("random z", args.steps), ("encoder", 0), *(("encoder", k) for k in args.encoder_steps)]:
         start = time.perf_counter()
@@ -95,15 +101,24 @@ def measure_targets(args) -> None:
         psnr = psnr_uint8(originals, rebuilt)
         same = identity.same_person(originals, rebuilt)
         runs[(label, steps)] = (codes, np.median(psnr))
-        print(f"| {label} | {steps} | {np.median(psnr):.1f} | {np.mean(psnr >= 30):.0%} | {same.mean():.0%} | {seconds:.2f} |", flush=True)
+        print(
+            f"| {label} | {steps} | {np.median(psnr):.1f} | {np.mean(psnr >= 30):.0%} | {same.mean():.0%} | {seconds:.2f} |",
+            flush=True,
+        )
     (label, steps), (codes, _) = max(runs.items(), key=lambda item: item[1][1])
-    print(f"\nedits of the inverted codes ({label}, {steps} steps) against the same edits of the true codes, offset +-{EDIT}:\n")
+    print(
+        f"\nedits of the inverted codes ({label}, {steps} steps) against the same edits of the true codes, offset +-{EDIT}:\n"
+    )
     edits(models, identity, args.results, z.numpy(), codes, originals)
 
 
-def edits(models: Models, identity: Identity, results: str, truth: np.ndarray, codes: np.ndarray, originals: np.ndarray) -> None:
-    print("| boundary | score change, true code | inverted code | ratio | same person at -1.5 and +1.5: inverted | true code |\n"
-          "| --- | --- | --- | --- | --- | --- |")
+def edits(
+    models: Models, identity: Identity, results: str, truth: np.ndarray, codes: np.ndarray, originals: np.ndarray
+) -> None:
+    print(
+        "| boundary | score change, true code | inverted code | ratio | same person at -1.5 and +1.5: inverted | true code |\n"
+        "| --- | --- | --- | --- | --- | --- |"
+    )
     attributes = models.view["attributes"]
     for column, attribute in enumerate(attributes):
         normal = read_h5(Path(results) / "boundaries" / "z" / f"{attribute}.h5")["normal"].ravel()
@@ -111,11 +126,18 @@ def edits(models: Models, identity: Identity, results: str, truth: np.ndarray, c
         for name, base in (("true", truth), ("inverted", codes)):
             plus, minus = (models.score(base + sign * EDIT * normal) for sign in (1, -1))
             change[name] = np.mean(plus[:, column] - minus[:, column])
-        kept = {name: np.logical_and(*(identity.same_person(originals, models.images(base + sign * EDIT * normal)) for sign in (-1, 1)))
-                for name, base in (("true", truth), ("inverted", codes))}
+        kept = {
+            name: np.logical_and(
+                *(identity.same_person(originals, models.images(base + sign * EDIT * normal)) for sign in (-1, 1))
+            )
+            for name, base in (("true", truth), ("inverted", codes))
+        }
         ratio = change["inverted"] / change["true"]
-        print(f"| {attribute} | {change['true']:.3f} | {change['inverted']:.3f} | {ratio:.0%} | {kept['inverted'].mean():.0%} | "
-              f"{kept['true'].mean():.0%} |", flush=True)
+        print(
+            f"| {attribute} | {change['true']:.3f} | {change['inverted']:.3f} | {ratio:.0%} | {kept['inverted'].mean():.0%} | "
+            f"{kept['true'].mean():.0%} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

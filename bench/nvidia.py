@@ -57,8 +57,10 @@ def import_nvidia(repo: Path) -> dict:
     sys.path.insert(0, str(repo))
     dnnlib = importlib.import_module("dnnlib")
     if (repo / "training" / "networks_stylegan3.py").is_file():
-        classes = {"stylegan2": importlib.import_module("training.networks_stylegan2").Generator,
-                   "stylegan3": importlib.import_module("training.networks_stylegan3").Generator}
+        classes = {
+            "stylegan2": importlib.import_module("training.networks_stylegan2").Generator,
+            "stylegan3": importlib.import_module("training.networks_stylegan3").Generator,
+        }
     else:
         classes = {"stylegan2": importlib.import_module("training.networks").Generator}
     return classes | {"EasyDict": dnnlib.EasyDict}
@@ -68,9 +70,19 @@ def official_kwargs(family: str, resolution: int, fp16: bool = False) -> dict:
     """G_ema's init kwargs in NVIDIA's official config of `family` (flat, as stylegan3's code takes them)."""
     cfg = FAMILIES[family]
     extra = {k: cfg[k] for k in ("conv_kernel", "use_radial_filters") if k in cfg}
-    return dict(z_dim=512, c_dim=0, w_dim=512, img_resolution=resolution, img_channels=3,
-                mapping_kwargs={"num_layers": cfg["mapping_layers"]}, channel_base=cfg["channel_base"],
-                channel_max=cfg["channel_max"], num_fp16_res=4 if fp16 else 0, conv_clamp=256, **extra)
+    return dict(
+        z_dim=512,
+        c_dim=0,
+        w_dim=512,
+        img_resolution=resolution,
+        img_channels=3,
+        mapping_kwargs={"num_layers": cfg["mapping_layers"]},
+        channel_base=cfg["channel_base"],
+        channel_max=cfg["channel_max"],
+        num_fp16_res=4 if fp16 else 0,
+        conv_clamp=256,
+        **extra,
+    )
 
 
 def nvidia_generator(nvidia: dict, family: str, resolution: int, fp16: bool) -> torch.nn.Module:
@@ -147,14 +159,20 @@ def measure(nvidia: dict, family: str, resolution: int, args) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--nvidia-repo", type=Path, help="a checkout of NVlabs/stylegan3 or stylegan2-ada-pytorch")
-    p.add_argument("--random-checkpoints", type=Path, metavar="DIR",
-                   help="instead: write our networks with random weights to DIR/FAMILY.pt (at the first resolution)")
+    p.add_argument(
+        "--random-checkpoints",
+        type=Path,
+        metavar="DIR",
+        help="instead: write our networks with random weights to DIR/FAMILY.pt (at the first resolution)",
+    )
     p.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
     p.add_argument("--resolutions", nargs="+", type=int, default=[64, 256, 1024])
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--fp16-baseline", action="store_true", help="also time StyleGAN2-ADA's default CPU path (fp16 blocks)")
+    p.add_argument(
+        "--fp16-baseline", action="store_true", help="also time StyleGAN2-ADA's default CPU path (fp16 blocks)"
+    )
     args = p.parse_args()
     if args.random_checkpoints:
         return write_random_checkpoints(args.random_checkpoints, args.resolutions[0])

@@ -43,9 +43,23 @@ def ours(config: dict, workdir: Path, cores: int) -> tuple[float, dict]:
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     targets = [f"results/{config['run']}/boundaries/z/{a}.h5" for a in config["attributes"]]
-    command = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores), "-q",  # targets first:
-               "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(path),  # --configfile takes several
-               "--workflow-profile", str(ROOT / "workflow" / "profiles" / "default")]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *targets,
+        "--cores",
+        str(cores),
+        "-q",  # targets first:
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(path),  # --configfile takes several
+        "--workflow-profile",
+        str(ROOT / "workflow" / "profiles" / "default"),
+    ]
     start = time.perf_counter()
     path = {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}  # the jobs' `interfacegan`
     run = subprocess.run(command, capture_output=True, text=True, env=os.environ | path)
@@ -79,8 +93,13 @@ def baseline(config: dict, workdir: Path) -> tuple[float, dict]:
     accuracy = {}
     options = config["selection"]
     for column, attribute in enumerate(config["attributes"]):
-        s = select(scores[:, column], options["chosen_num_or_ratio"], options["split_ratio"], options["invalid_value"],
-                   attribute_rng(config["seed"], attribute))
+        s = select(
+            scores[:, column],
+            options["chosen_num_or_ratio"],
+            options["split_ratio"],
+            options["invalid_value"],
+            attribute_rng(config["seed"], attribute),
+        )
         plane = fit_svc(z[s.train_index], s.train_label)
         accuracy[attribute] = plane.accuracy(z[s.val_index], s.val_label)
     return time.perf_counter() - start, accuracy
@@ -91,20 +110,30 @@ def main() -> None:
     parser.add_argument("--config", default=str(ROOT / "config.yaml"))
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--cores", type=int, default=os.cpu_count())
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="pairs of runs, each side first in turn: a virtual machine's speed drifts over minutes")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="pairs of runs, each side first in turn: a virtual machine's speed drifts over minutes",
+    )
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error(f"--repeats {args.repeats}: at least one pair")
     config = configuration.load(args.config)
     config.pop("real_images", None)  # the comparison ends at the boundaries
-    config = copy.deepcopy(config) | {"n_samples": args.n, "shard_size": min(config["shard_size"], args.n), "run": "bench"}
+    config = copy.deepcopy(config) | {
+        "n_samples": args.n,
+        "shard_size": min(config["shard_size"], args.n),
+        "run": "bench",
+    }
     config["shard_size"] -= config["shard_size"] % config["batch_size"]
     for section in (config["generator"], config["predictor"]):  # the runs work in a temporary folder
         if section.get("checkpoint"):
             section["checkpoint"] = str(ROOT / section["checkpoint"])
     config = configuration.validate(config)
-    print(f"generator {config['generator']['name']}, predictor {config['predictor']['name']}, n = {args.n}, {args.cores} cores")
+    print(
+        f"generator {config['generator']['name']}, predictor {config['predictor']['name']}, n = {args.n}, {args.cores} cores"
+    )
     print(f"{'pair':<6} {'first':<15} {'ours s':>8} {'official-style s':>17} {'speed-up':>9}")
     runs = {"ours": [], "official-style": []}  # (seconds, accuracy per attribute) of each pair
     speedups = []
@@ -112,7 +141,10 @@ def main() -> None:
         for pair in range(args.repeats):
             folder = Path(tmp) / str(pair)
             folder.mkdir()
-            sides = {"ours": lambda: ours(config, folder / "ours", args.cores), "official-style": lambda: baseline(config, folder)}
+            sides = {
+                "ours": lambda folder=folder: ours(config, folder / "ours", args.cores),
+                "official-style": lambda folder=folder: baseline(config, folder),
+            }
             order = list(sides) if pair % 2 == 0 else list(reversed(sides))
             for name in order:
                 runs[name].append(sides[name]())
@@ -123,7 +155,9 @@ def main() -> None:
         accuracy = runs[name][0][1]
         same = "" if all(a == accuracy for _, a in runs[name]) else "  (NOT the same in every pair)"
         print(f"val accuracy, {label}: " + " ".join(f"{a}={v:.3f}" for a, v in accuracy.items()) + same)
-    print(f"speed-up (official-style / ours): median {np.median(speedups):.2f}x, range {min(speedups):.2f}-{max(speedups):.2f}x")
+    print(
+        f"speed-up (official-style / ours): median {np.median(speedups):.2f}x, range {min(speedups):.2f}-{max(speedups):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,18 @@ def plan(shards: int, workdir: Path) -> tuple[float, int]:
     config = copy.deepcopy(config) | {"n_samples": shards * 500, "shard_size": 500, "batch_size": 500}
     path = workdir / f"config_{shards}.yaml"
     path.write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", "-n", "--snakefile", str(ROOT / "Snakefile"),
-               "--directory", str(workdir), "--configfile", str(path)]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-n",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(path),
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - start

@@ -75,8 +75,10 @@ def main() -> None:
     server.shutdown()
     server.server_close()
     resolution = studio.generator.resolution
-    print(f"{studio.config['run']} ({studio.generator.name}, {resolution}x{resolution}, {args.threads} threads), "
-          f"{args.moves} moves of {args.boundary} in {args.space}")
+    print(
+        f"{studio.config['run']} ({studio.generator.name}, {resolution}x{resolution}, {args.threads} threads), "
+        f"{args.moves} moves of {args.boundary} in {args.space}"
+    )
     for name, values in (("slider -> image and bars (browser)", page_ms), ("render + scores (server)", server_ms)):
         print(f"  {name}: median {statistics.median(values):.1f} ms, p90 {np.percentile(values, 90):.1f} ms")
 

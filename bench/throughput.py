@@ -104,7 +104,9 @@ def flops_per_image(config: dict) -> tuple[float, float]:
     """FLOP of the generator's and the predictor's pass over one image, as the networks
     define them (not what runtime.for_inference's rewrites execute)."""
     generator, predictor = (net.requires_grad_(False) for net in networks(config, prepared=False))  # FlopCounterMode's
-    z = torch.randn(1, generator.latent_dim, device=runtime.device_of(generator))  # module hooks fail on parameters that need grad
+    z = torch.randn(
+        1, generator.latent_dim, device=runtime.device_of(generator)
+    )  # module hooks fail on parameters that need grad
     with torch.inference_mode():
         with FlopCounterMode(display=False) as generator_count:
             images = generator.synthesize(z)
@@ -136,8 +138,21 @@ def score_job(config: dict, threads: int, folder: Path) -> tuple[float, float, f
     """Wall, user and sys seconds of one score job over the config's n_samples (one shard), and its steady rate."""
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config | {"run": "bench"}))
+
     def stage(name: str) -> list[str]:
-        return [*CLI, "stage", name, "--config", str(path), "--results", str(folder), "--shard", "0", "--threads", str(threads)]
+        return [
+            *CLI,
+            "stage",
+            name,
+            "--config",
+            str(path),
+            "--results",
+            str(folder),
+            "--shard",
+            "0",
+            "--threads",
+            str(threads),
+        ]
 
     subprocess.run(stage("sample"), check=True, capture_output=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -155,9 +170,18 @@ def configs(args) -> list[tuple[str, dict]]:
         for section in (config["generator"], config["predictor"]):
             if section.get("checkpoint"):
                 section["checkpoint"] = str(ROOT / section["checkpoint"])
-    out = [] if args.generators_only else [(f"{c['generator']['name']} ({Path(p).name})", c) for p, c in zip(args.configs, loaded)]
+    out = (
+        []
+        if args.generators_only
+        else [(f"{c['generator']['name']} ({Path(p).name})", c) for p, c in zip(args.configs, loaded)]
+    )
     for section in map(json.loads, args.generator):
-        out.append((", ".join(f"{key}={value}" for key, value in section.items()), copy.deepcopy(loaded[0]) | {"generator": section}))
+        out.append(
+            (
+                ", ".join(f"{key}={value}" for key, value in section.items()),
+                copy.deepcopy(loaded[0]) | {"generator": section},
+            )
+        )
     return out
 
 
@@ -165,7 +189,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("configs", nargs="*", default=[str(ROOT / "config.yaml")])
     parser.add_argument("--generator", action="append", default=[], help="a generator section as JSON")
-    parser.add_argument("--generators-only", action="store_true", help="only the --generator rows (CONFIG gives the predictor)")
+    parser.add_argument(
+        "--generators-only", action="store_true", help="only the --generator rows (CONFIG gives the predictor)"
+    )
     parser.add_argument("--n", type=int, default=4000, help="images of the timed job")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch-size", type=int, nargs="+", default=[250])
@@ -174,18 +200,46 @@ def main() -> None:
     args = parser.parse_args()
     if args.n < 2 * max(args.batch_size):  # a multiple of each: the config's sharding check
         parser.error(f"--n {args.n} must be at least 2 batches (the steady rate is after the first)")
-    device = Models(pipeline.view(configuration.load(args.configs[0]) | {"device": args.device}, "score"), with_predictor=False).device
+    device = Models(
+        pipeline.view(configuration.load(args.configs[0]) | {"device": args.device}, "score"), with_predictor=False
+    ).device
     peaks = {(p, t): matmul_peak(t, device, p) for p in args.precision for t in args.threads}
-    print(f"device {device}; matmul peak " + ", ".join(f"{p} {rate / 1e9:.0f} GFLOP/s with {t} threads ({library})"
-                                                   for (p, t), (rate, library) in peaks.items()))
-    header = ("generator", "prec", "batch", "thr", "job img/s", "steady", "GFLOP gen", "pred", "GFLOP/s", "of peak", "sys/user",
-              "plain ms", "prep. ms", "gain")
+    print(
+        f"device {device}; matmul peak "
+        + ", ".join(
+            f"{p} {rate / 1e9:.0f} GFLOP/s with {t} threads ({library})" for (p, t), (rate, library) in peaks.items()
+        )
+    )
+    header = (
+        "generator",
+        "prec",
+        "batch",
+        "thr",
+        "job img/s",
+        "steady",
+        "GFLOP gen",
+        "pred",
+        "GFLOP/s",
+        "of peak",
+        "sys/user",
+        "plain ms",
+        "prep. ms",
+        "gain",
+    )
     print("{:<34} {:<5} {:>5} {:>3} {:>9} {:>7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>5}".format(*header))
     for label, base in configs(args):
         for precision in args.precision:
             for batch in args.batch_size:
-                config = configuration.validate(base | {"precision": precision, "batch_size": batch, "device": args.device,
-                                                        "n_samples": args.n, "shard_size": args.n})  # one shard
+                config = configuration.validate(
+                    base
+                    | {
+                        "precision": precision,
+                        "batch_size": batch,
+                        "device": args.device,
+                        "n_samples": args.n,
+                        "shard_size": args.n,
+                    }
+                )  # one shard
                 generator_flops, predictor_flops = flops_per_image(config)
                 for threads in args.threads:
                     with tempfile.TemporaryDirectory() as tmp:
@@ -193,13 +247,18 @@ def main() -> None:
                     achieved = steady * (generator_flops + predictor_flops)
                     of_peak = f"{achieved / peaks[precision, threads][0]:.1%}"
                     batch_s = prepared_vs_plain(config, threads)
-                    print(f"{label[:34]:<34} {precision:<5} {batch:>5} {threads:>3} {args.n / wall:>9.1f} {steady:>7.1f}"
-                          f" {generator_flops / 1e9:>9.3f} {predictor_flops / 1e9:>6.3f} {achieved / 1e9:>8.1f} {of_peak:>8}"
-                          f" {system / user:>8.1%} {1e3 * batch_s['plain']:>8.1f} {1e3 * batch_s['prepared']:>8.1f}"
-                          f" {batch_s['plain'] / batch_s['prepared']:>5.2f}", flush=True)
-    print("job img/s: n / the job's wall time; steady: after its first batch, as the job logs it; of peak: of the row's precision;\n"
-          "plain / prep. ms: one batch through the networks as defined / as the stage runs them (runtime.for_inference),\n"
-          "median of 7 alternated in one process; gain: their ratio")
+                    print(
+                        f"{label[:34]:<34} {precision:<5} {batch:>5} {threads:>3} {args.n / wall:>9.1f} {steady:>7.1f}"
+                        f" {generator_flops / 1e9:>9.3f} {predictor_flops / 1e9:>6.3f} {achieved / 1e9:>8.1f} {of_peak:>8}"
+                        f" {system / user:>8.1%} {1e3 * batch_s['plain']:>8.1f} {1e3 * batch_s['prepared']:>8.1f}"
+                        f" {batch_s['plain'] / batch_s['prepared']:>5.2f}",
+                        flush=True,
+                    )
+    print(
+        "job img/s: n / the job's wall time; steady: after its first batch, as the job logs it; of peak: of the row's precision;\n"
+        "plain / prep. ms: one batch through the networks as defined / as the stage runs them (runtime.for_inference),\n"
+        "median of 7 alternated in one process; gain: their ratio"
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from inversion import HELD_OUT_SEED, faces_of  # bench/inversion.py: the same held-out faces
 
 from interfacegan import config as configuration
 from interfacegan import pipeline
@@ -32,8 +33,6 @@ from interfacegan.inversion import invert
 from interfacegan.layout import Layout
 from interfacegan.stages.edits import Editor
 from interfacegan.stages.score import score_spread
-
-from inversion import HELD_OUT_SEED, faces_of  # bench/inversion.py: the same held-out faces
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models" / "dcgan_faces"
@@ -62,12 +61,17 @@ def strengths(editor: Editor, args) -> None:
     codes = editor.first_codes(args.faces, "z")
     before = editor.score(codes, "z", "faces")
     print(f"the run's first {args.faces} faces, mean target change in score SDs at +alpha\n")
-    print("| boundary | " + " | ".join(f"alpha {a:g}" for a in args.alphas) + f" | smallest alpha >= {args.target} SD |")
+    print(
+        "| boundary | " + " | ".join(f"alpha {a:g}" for a in args.alphas) + f" | smallest alpha >= {args.target} SD |"
+    )
     print("| --- |" + " --- |" * (len(args.alphas) + 1))
     for column, attribute in enumerate(editor.view["attributes"]):
         normal = editor.normal(attribute, "z").reshape(-1)
-        change = [np.mean(editor.score(codes + a * normal, "z", f"{attribute} {a:g}")[:, column] - before[:, column]) / spread[column]
-                  for a in args.alphas]
+        change = [
+            np.mean(editor.score(codes + a * normal, "z", f"{attribute} {a:g}")[:, column] - before[:, column])
+            / spread[column]
+            for a in args.alphas
+        ]
         chosen = next((f"{a:g}" for a, c in zip(args.alphas, change) if c >= args.target), "none")
         print(f"| {attribute} | " + " | ".join(f"{c:.2f}" for c in change) + f" | {chosen} |", flush=True)
 
@@ -85,9 +89,13 @@ def speeds(editor: Editor, args) -> None:
     codes = invert(generator, faces, "z", args.steps, lr=0.1, seed=0, init=init, batch_size=16).codes
     editor.images(codes + alpha * editor.normal(args.boundary, "z").reshape(-1))
     inversion = args.faces / (time.perf_counter() - began)
-    print(f"{args.faces} faces (seed {HELD_OUT_SEED}), {args.boundary}, {torch.get_num_threads()} threads, loading included\n")
+    print(
+        f"{args.faces} faces (seed {HELD_OUT_SEED}), {args.boundary}, {torch.get_num_threads()} threads, loading included\n"
+    )
     print("| method | images/s |\n| --- | --- |")
-    print(f"| translator, t = 1 | {translation:.1f} |\n| encoder + {args.steps} steps + latent edit (alpha {alpha:g}) | {inversion:.2f} |")
+    print(
+        f"| translator, t = 1 | {translation:.1f} |\n| encoder + {args.steps} steps + latent edit (alpha {alpha:g}) | {inversion:.2f} |"
+    )
     print(f"\ntranslation is {translation / inversion:.0f}x faster")
 
 

@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from interfacegan import config as configuration
 from helpers import PLANTED
+from interfacegan import config as configuration
 
 # Snakemake's jobs run `interfacegan`: the one of this venv (as `make` puts it on PATH).
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]

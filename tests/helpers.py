@@ -45,7 +45,16 @@ def run_chain(config: dict, root, analyses: bool = False) -> Layout:
     return layout
 
 
-CORE = ("sample", "score", "merge_scores", "select", "boundary", "conditional_boundary", "separability_table", "planted_truth")
+CORE = (
+    "sample",
+    "score",
+    "merge_scores",
+    "select",
+    "boundary",
+    "conditional_boundary",
+    "separability_table",
+    "planted_truth",
+)
 
 
 def planted_photos(folder, count: int, seed: int = 99):

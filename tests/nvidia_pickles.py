@@ -41,9 +41,15 @@ class Network:
         components: dict | None = None,  # sub-networks by key ("mapping", "synthesis"), Networks themselves
         build_func_name: str | None = None,  # e.g. "G_main"; default f"{name}_main"
     ):
-        self.state = {"version": 4, "name": name, "static_kwargs": dict(static_kwargs or {}),
-                      "components": dict(components or {}), "build_module_src": STAND_IN_SOURCE,
-                      "build_func_name": build_func_name or f"{name}_main", "variables": list(variables.items())}
+        self.state = {
+            "version": 4,
+            "name": name,
+            "static_kwargs": dict(static_kwargs or {}),
+            "components": dict(components or {}),
+            "build_module_src": STAND_IN_SOURCE,
+            "build_func_name": build_func_name or f"{name}_main",
+            "variables": list(variables.items()),
+        }
 
     def __getstate__(self):
         return self.state
@@ -57,8 +63,12 @@ class PersistentRecord:
         return _reconstruct_persistent_obj, (self.meta,)
 
 
-def record(module: torch.nn.Module, init_kwargs: dict | None = None, source: str = STAND_IN_SOURCE,
-           class_name: str | None = None) -> PersistentRecord:
+def record(
+    module: torch.nn.Module,
+    init_kwargs: dict | None = None,
+    source: str = STAND_IN_SOURCE,
+    class_name: str | None = None,
+) -> PersistentRecord:
     """The persistent record of `module` and its children (init kwargs on the top one only)."""
     state = {}
     for key, value in vars(module).items():
@@ -70,8 +80,13 @@ def record(module: torch.nn.Module, init_kwargs: dict | None = None, source: str
             continue
         state[key] = value
     state["_init_args"], state["_init_kwargs"] = (), easy(init_kwargs or {})
-    meta = {"type": "class", "version": 6, "module_src": source,
-            "class_name": class_name or type(module).__name__, "state": state}
+    meta = {
+        "type": "class",
+        "version": 6,
+        "module_src": source,
+        "class_name": class_name or type(module).__name__,
+        "state": state,
+    }
     return PersistentRecord(meta)
 
 
@@ -85,8 +100,11 @@ def stand_in_modules():
     names = ("torch_utils", "torch_utils.persistence", "dnnlib", "dnnlib.util", "dnnlib.tflib", "dnnlib.tflib.network")
     saved = {name: sys.modules.get(name) for name in names}
     modules = {name: types.ModuleType(name) for name in names}
-    for name, obj in (("torch_utils.persistence", _reconstruct_persistent_obj), ("dnnlib.util", EasyDict),
-                      ("dnnlib.tflib.network", Network)):
+    for name, obj in (
+        ("torch_utils.persistence", _reconstruct_persistent_obj),
+        ("dnnlib.util", EasyDict),
+        ("dnnlib.tflib.network", Network),
+    ):
         setattr(modules[name], obj.__name__, obj)
         obj.__module__ = name
     sys.modules.update(modules)
@@ -118,16 +136,22 @@ def snapshot(G_ema: torch.nn.Module, init_kwargs: dict, sg3: bool = False) -> di
     return networks | {"training_set_kwargs": kwargs} if sg3 else {"training_set_kwargs": kwargs} | networks
 
 
-def tensorflow_snapshot(variables: dict[str, dict], static_kwargs: dict, synthesis_func: str = "G_synthesis_stylegan2",
-                        D: Network | None = None) -> tuple:
+def tensorflow_snapshot(
+    variables: dict[str, dict],
+    static_kwargs: dict,
+    synthesis_func: str = "G_synthesis_stylegan2",
+    D: Network | None = None,
+) -> tuple:
     """A TensorFlow StyleGAN2 training snapshot (G, D, Gs) as `training_loop` pickles it: G and Gs
     built by G_main with the same static kwargs, each with components mapping (G_mapping) and
     synthesis, whose variables are `variables["mapping"]` and `variables["synthesis"]`; G_main's
     own (`lod`, `dlatent_avg`) are `variables[""]`. D is an empty stand-in unless given."""
 
     def generator(name: str) -> Network:
-        components = {"synthesis": Network("G_synthesis", variables["synthesis"], static_kwargs, None, synthesis_func),
-                      "mapping": Network("G_mapping", variables["mapping"], static_kwargs, None, "G_mapping")}
+        components = {
+            "synthesis": Network("G_synthesis", variables["synthesis"], static_kwargs, None, synthesis_func),
+            "mapping": Network("G_mapping", variables["mapping"], static_kwargs, None, "G_mapping"),
+        }
         return Network(name, variables[""], static_kwargs, components, "G_main")
 
     return generator("G"), D or Network("D", {}, static_kwargs, build_func_name="D_stylegan2"), generator("Gs")

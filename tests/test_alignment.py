@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from interfacegan import alignment as al
@@ -139,8 +138,14 @@ def test_bad_photos_are_refused_in_one_line_naming_the_file(tmp_path, template):
     assert "cannot be read" in one_line_error(tmp_path / "missing.png", template)
 
     ramp = np.linspace(0, 255, 256, dtype=np.uint8)
-    gradient = np.stack([np.broadcast_to(ramp, (256, 256)), np.broadcast_to(ramp[:, None], (256, 256)),
-                         np.full((256, 256), 90, np.uint8)], axis=-1)
+    gradient = np.stack(
+        [
+            np.broadcast_to(ramp, (256, 256)),
+            np.broadcast_to(ramp[:, None], (256, 256)),
+            np.full((256, 256), 90, np.uint8),
+        ],
+        axis=-1,
+    )
     Image.fromarray(gradient).save(tmp_path / "gradient.png")
     assert "no face found" in one_line_error(tmp_path / "gradient.png", template)
 

@@ -12,14 +12,14 @@ import pytest
 import torch
 from PIL import Image
 
+from helpers import PLANTED, run_chain
 from interfacegan import config as configuration
 from interfacegan import pipeline
+from interfacegan.artifacts import read_h5
+from interfacegan.generators import build_generator
 from interfacegan.stages import analysis
 from interfacegan.stages.report import edit_caption, table_html
 from interfacegan.stages.scored_photos import run as score_photos
-from interfacegan.artifacts import read_h5
-from interfacegan.generators import build_generator
-from helpers import PLANTED, run_chain
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,9 @@ def test_edit_grids_show_the_original_then_the_steps(planted):
     z = read_h5(layout.latents(0), "z")["z"][:1]
     with torch.inference_mode():
         original = ((generator.synthesize(torch.from_numpy(z)) + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8)
-    expected = np.asarray(Image.fromarray(original[0].permute(1, 2, 0).numpy()).resize((cell, cell), Image.Resampling.NEAREST))
+    expected = np.asarray(
+        Image.fromarray(original[0].permute(1, 2, 0).numpy()).resize((cell, cell), Image.Resampling.NEAREST)
+    )
     np.testing.assert_array_equal(grid[gap : gap + cell, gap : gap + cell], expected)
     assert tuple(grid[gap - 1, gap + 10]) == (220, 30, 30)  # the original's frame
 
@@ -127,7 +129,9 @@ def test_the_report_links_every_figure(planted):
 def test_the_report_shows_the_matrices_with_their_row_labels(planted):
     config, layout = planted
     page = layout.summary.read_text(encoding="utf-8")
-    cosine = page[page.index("<h2>Cosine between boundaries</h2>") : page.index("<h2>Correlation of attribute scores</h2>")]
+    cosine = page[
+        page.index("<h2>Cosine between boundaries</h2>") : page.index("<h2>Correlation of attribute scores</h2>")
+    ]
     names = configuration.boundary_names(config)
     header = "".join(f"<th>{n}</th>" for n in ["boundary", *names])
     assert header in re.sub(r"\s+", "", cosine)  # the corner names the row labels, then one column per boundary
@@ -139,22 +143,34 @@ def test_every_edit_grid_says_what_moves_from_where_to_where(planted):
     config, layout = planted
     page = html.unescape(layout.summary.read_text(encoding="utf-8"))
     plain = "then 5 steps placing each at signed distance −3 … +3 from the smile boundary, i.e. from a lower to a higher smile score."
-    conditional = ("from the eyeglasses boundary conditioned on age and smile, i.e. from a lower to a higher eyeglasses score "
-                   "while age and smile stay.")
+    conditional = (
+        "from the eyeglasses boundary conditioned on age and smile, i.e. from a lower to a higher eyeglasses score "
+        "while age and smile stay."
+    )
     assert "Rows are the run's first 3 samples; the framed first column is the original; " + plain in page
     assert conditional in page
     assert page.count("Rows are the run") == len(configuration.boundary_names(config))
 
 
 def test_edit_captions_of_offsets_and_of_w_plus_layers():
-    view = {"n_samples": 4, "conditions": [{"primal": "smile", "conditions": ["age"]}],
-            "edit": {"samples": 6, "start": 2, "end": -2.5, "steps": 4, "mode": "offset", "wp_layers": [0, 1]}}
+    view = {
+        "n_samples": 4,
+        "conditions": [{"primal": "smile", "conditions": ["age"]}],
+        "edit": {"samples": 6, "start": 2, "end": -2.5, "steps": 4, "mode": "offset", "wp_layers": [0, 1]},
+    }
     caption = edit_caption(view, "smile_c_age", "z")
     assert caption.startswith("Rows are the run's first 4 samples;")  # only 4 samples in the run
-    assert ("then 4 steps adding +2 … −2.5 times the unit normal of the smile boundary conditioned on age to each code, "
-            "i.e. from a higher to a lower smile score while age stays.") in caption
-    assert "adding +2 … −2.5 times the unit normal of the w smile boundary conditioned on age to layers 0, 1 of each W+ code" in edit_caption(view, "smile_c_age", "wp")
-    assert "the w age boundary to every layer" in edit_caption(view | {"edit": view["edit"] | {"wp_layers": "all"}}, "age", "wp")
+    assert (
+        "then 4 steps adding +2 … −2.5 times the unit normal of the smile boundary conditioned on age to each code, "
+        "i.e. from a higher to a lower smile score while age stays."
+    ) in caption
+    assert (
+        "adding +2 … −2.5 times the unit normal of the w smile boundary conditioned on age to layers 0, 1 of each W+ code"
+        in edit_caption(view, "smile_c_age", "wp")
+    )
+    assert "the w age boundary to every layer" in edit_caption(
+        view | {"edit": view["edit"] | {"wp_layers": "all"}}, "age", "wp"
+    )
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed (.ci/run installs it)")
@@ -162,15 +178,30 @@ def test_the_report_renders_in_headless_chromium(planted, tmp_path):
     config, layout = planted
     shot = tmp_path / "shot.png"
     subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-         "--window-size=1200,2400", f"--screenshot={shot}", layout.summary.resolve().as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,2400",
+            f"--screenshot={shot}",
+            layout.summary.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert pixels.std() > 20  # not blank
     sources = re.findall(r'<img src="([^"]+)"', layout.summary.read_text(encoding="utf-8"))
-    assert len(sources) == 5 + len(configuration.boundary_names(config))  # by distance, cosine, correlation, rescoring, linearity; grids
+    assert len(sources) == 5 + len(
+        configuration.boundary_names(config)
+    )  # by distance, cosine, correlation, rescoring, linearity; grids
     for source in sources:  # every image the page shows is there and decodes
         with Image.open(layout.dir / source) as image:
             image.verify()

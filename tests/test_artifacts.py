@@ -21,7 +21,10 @@ def test_round_trip_with_provenance(tmp_path):
     np.testing.assert_array_equal(got["x"], np.arange(3))
     assert got["names"] == ["a", "b"]
     assert got["attrs"]["seed"] == 5 and got["attrs"]["generator"] == "planted"
-    assert got["attrs"]["config_digest"] == pipeline.content_digest(view, "sample") and got["attrs"]["interfacegan_version"]
+    assert (
+        got["attrs"]["config_digest"] == pipeline.content_digest(view, "sample")
+        and got["attrs"]["interfacegan_version"]
+    )
     assert json.loads(got["attrs"]["config"]) == {k: v for k, v in view.items() if k not in ("run", "files")}
     assert got["attrs"]["files_digest"] == view["files"]  # the content of the checkpoints and photos it rests on
 

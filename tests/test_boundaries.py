@@ -83,16 +83,19 @@ def ours(path, normal, space, generator="stylegan2"):
     return path
 
 
-@pytest.mark.parametrize("case, message", [
-    ("parallel", r"are \(nearly\) parallel"),
-    ("equal to primal", "lies in the span of its conditions"),
-    ("wrong dimension", "is 8-d"),
-    ("zero", r"is not a finite unit vector \(norm 0\)"),
-    ("not unit", r"is not a finite unit vector \(norm 2\)"),
-    ("pickle", "is not a .npy file"),
-    ("other space", "is in z of stylegan2, .* in w of stylegan2"),
-    ("other generator", "is in w of stylegan2, .* in w of dcgan"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("parallel", r"are \(nearly\) parallel"),
+        ("equal to primal", "lies in the span of its conditions"),
+        ("wrong dimension", "is 8-d"),
+        ("zero", r"is not a finite unit vector \(norm 0\)"),
+        ("not unit", r"is not a finite unit vector \(norm 2\)"),
+        ("pickle", "is not a .npy file"),
+        ("other space", "is in z of stylegan2, .* in w of stylegan2"),
+        ("other generator", "is in w of stylegan2, .* in w of dcgan"),
+    ],
+)
 def test_bad_boundaries_are_one_line_errors(vectors, tmp_path, capsys, case, message):
     p, c1 = load(vectors["p"]), load(vectors["c1"])
     primal, conditions = vectors["p"], [vectors["c1"]]
@@ -158,10 +161,18 @@ def test_export_writes_official_files_and_what_each_boundary_records(exported):
         saved = np.load(out / name)
         assert saved.shape == (1, 32) and saved.dtype == np.float32
         source = read_h5(layout.dir / entry["source"])
-        np.testing.assert_allclose(saved[0], source["normal"], rtol=0, atol=1e-7)  # the stored normal, up to read_boundary's renormalisation
-        assert (entry["generator"], entry["space"], entry["config_digest"]) == ("planted", "z", source["attrs"]["config_digest"])
+        np.testing.assert_allclose(
+            saved[0], source["normal"], rtol=0, atol=1e-7
+        )  # the stored normal, up to read_boundary's renormalisation
+        assert (entry["generator"], entry["space"], entry["config_digest"]) == (
+            "planted",
+            "z",
+            source["attrs"]["config_digest"],
+        )
         assert "config" not in entry  # the digest names it; the config itself stays in the .h5
-    assert all(0.5 < record["boundaries"][name]["val_accuracy"] <= 1 and record["boundaries"][name]["solver"] for name in plain)
+    assert all(
+        0.5 < record["boundaries"][name]["val_accuracy"] <= 1 and record["boundaries"][name]["solver"] for name in plain
+    )
     assert record["boundaries"]["eyeglasses_c_age_smile_boundary.npy"]["conditions"] == "age,smile"
 
 
@@ -175,23 +186,32 @@ def test_condition_rebuilds_the_runs_conditional_boundaries_from_the_exported_fi
         # The run projects the stored float32 normals; `condition` reads them through read_boundary, which
         # renormalises (a change of at most one float32 rounding, 6e-8), and the projection amplifies that by at
         # most 1 / |p - its projection| (0.8 for eyeglasses and age here): 1e-6 bounds both roundings with margin.
-        np.testing.assert_allclose(np.load(tmp_path / name)[0], read_h5(layout.dir / entry["source"])["normal"], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(
+            np.load(tmp_path / name)[0], read_h5(layout.dir / entry["source"])["normal"], rtol=0, atol=1e-6
+        )
 
 
-@pytest.mark.parametrize("case, message", [
-    ("no boundaries", r"holds no boundaries \(boundaries/<space>/<name>.h5\)"),
-    ("not unit", r"boundary \S+/boundaries/z/age.h5 is not a finite unit vector \(norm 2\)"),
-    ("out holds files", r"--out \S+ is a file or a folder that holds files"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("no boundaries", r"holds no boundaries \(boundaries/<space>/<name>.h5\)"),
+        ("not unit", r"boundary \S+/boundaries/z/age.h5 is not a finite unit vector \(norm 2\)"),
+        ("out holds files", r"--out \S+ is a file or a folder that holds files"),
+    ],
+)
 def test_export_refusals_are_one_line_and_write_nothing(tmp_path, capsys, case, message):
     run, out = tmp_path / "results" / "run", tmp_path / "out"
     run.mkdir(parents=True)
     if case != "no boundaries":
-        ours(run / "boundaries" / "z" / "age.h5", 2 * unit(np.ones(16)) if case == "not unit" else unit(np.ones(16)), "z")
+        ours(
+            run / "boundaries" / "z" / "age.h5", 2 * unit(np.ones(16)) if case == "not unit" else unit(np.ones(16)), "z"
+        )
     if case == "out holds files":
         out.mkdir()
         (out / "mine.txt").write_text("keep")
     assert main(["export-boundaries", str(run), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("interfacegan: error: ") and re.search(message, err), err
-    assert (sorted(p.name for p in out.iterdir()) if out.exists() else []) == (["mine.txt"] if case == "out holds files" else [])
+    assert (sorted(p.name for p in out.iterdir()) if out.exists() else []) == (
+        ["mine.txt"] if case == "out holds files" else []
+    )

@@ -19,15 +19,18 @@ import torch
 import yaml
 from PIL import Image
 
+from helpers import ATTRIBUTES, PLANTED
 from interfacegan import config as configuration
 from interfacegan.artifacts import CheckpointError
 from interfacegan.cli import main
-from interfacegan.encoder import METADATA_SCHEMA as ENCODER_SCHEMA, Encoder, load_encoder, save_encoder
+from interfacegan.encoder import METADATA_SCHEMA as ENCODER_SCHEMA
+from interfacegan.encoder import Encoder, load_encoder, save_encoder
 from interfacegan.generators import build_generator
 from interfacegan.predictors import build_predictor
-from interfacegan.predictors.multihead import METADATA_SCHEMA as PREDICTOR_SCHEMA, MultiHeadNet, save_checkpoint
-from interfacegan.translator import METADATA_SCHEMA as TRANSLATOR_SCHEMA, Translator, load_translator, save_translator
-from helpers import ATTRIBUTES, PLANTED
+from interfacegan.predictors.multihead import METADATA_SCHEMA as PREDICTOR_SCHEMA
+from interfacegan.predictors.multihead import MultiHeadNet, save_checkpoint
+from interfacegan.translator import METADATA_SCHEMA as TRANSLATOR_SCHEMA
+from interfacegan.translator import Translator, load_translator, save_translator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +45,9 @@ def unbounded(node: dict, where: str = "(top level)") -> list[str]:
     types = node.get("type", [])
     types = {types} if isinstance(types, str) else set(types)
     found = []
-    if types & {"number", "integer"} and not (node.keys() & {"minimum", "exclusiveMinimum"} and node.keys() & {"maximum", "exclusiveMaximum"}):
+    if types & {"number", "integer"} and not (
+        node.keys() & {"minimum", "exclusiveMinimum"} and node.keys() & {"maximum", "exclusiveMaximum"}
+    ):
         found.append(f"{where}: a number without a minimum and a maximum")
     if "array" in types and "maxItems" not in node:
         found.append(f"{where}: an array without maxItems")
@@ -60,15 +65,29 @@ def unbounded(node: dict, where: str = "(top level)") -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name, schema", [("config", configuration.schema()), ("encoder sidecar", ENCODER_SCHEMA),
-                                          ("translator sidecar", TRANSLATOR_SCHEMA), ("predictor sidecar", PREDICTOR_SCHEMA)])
+@pytest.mark.parametrize(
+    "name, schema",
+    [
+        ("config", configuration.schema()),
+        ("encoder sidecar", ENCODER_SCHEMA),
+        ("translator sidecar", TRANSLATOR_SCHEMA),
+        ("predictor sidecar", PREDICTOR_SCHEMA),
+    ],
+)
 def test_every_number_array_object_and_string_has_a_bound(name, schema):
     assert unbounded(schema) == [], name
 
 
 def test_the_walk_finds_what_is_unbounded():
-    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}, "x": {"type": ["number", "null"], "maximum": 1},
-                                               "list": {"type": "array", "items": {"type": "string"}}, "free": {"type": "object"}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "n": {"type": "integer", "minimum": 1},
+            "x": {"type": ["number", "null"], "maximum": 1},
+            "list": {"type": "array", "items": {"type": "string"}},
+            "free": {"type": "object"},
+        },
+    }
     assert len(unbounded(schema)) == 6  # the top level's open object, n, x, list, its strings, free
 
 
@@ -110,10 +129,22 @@ def refused(config: dict) -> str:
         ("analysis.linearity_steps", 10**4, "config: analysis.linearity_steps:"),
         ("selection.invalid_value", 1e300, "config: selection.invalid_value:"),
         ("attributes", [f"a{i}" for i in range(101)], "config: attributes: 101 items, more than 100"),
-        ("predictor", {"name": "planted", **{f"option{i}": i for i in range(70)}}, "config: predictor: 71 keys, more than 64"),
+        (
+            "predictor",
+            {"name": "planted", **{f"option{i}": i for i in range(70)}},
+            "config: predictor: 71 keys, more than 64",
+        ),
         ("run", "r" * 300, "config: run: 300 characters, more than 200"),
-        ("translator", {"boundaries": ["smile"], "architecture": {"blocks": 10**6}}, "config: translator.architecture.blocks:"),
-        ("translator", {"boundaries": ["smile"], "strengths": [i / 100 for i in range(100)]}, "config: translator.strengths: 100 items"),
+        (
+            "translator",
+            {"boundaries": ["smile"], "architecture": {"blocks": 10**6}},
+            "config: translator.architecture.blocks:",
+        ),
+        (
+            "translator",
+            {"boundaries": ["smile"], "strengths": [i / 100 for i in range(100)]},
+            "config: translator.strengths: 100 items",
+        ),
     ],
 )
 def test_out_of_bounds_values_are_one_line(path, value, words):
@@ -154,11 +185,17 @@ def cli_refuses(argv: list[str], words: str, capsys) -> None:
 def test_a_yaml_nan_is_one_line_from_the_file_and_the_command_line(tmp_path, capsys):
     text = yaml.safe_dump(PLANTED) + "real_images: {images: photos, lr: .nan}\nboundary: {svc_c: .inf}\n"
     path = write(tmp_path, text)
-    with pytest.raises(configuration.ConfigError, match=r"^config: (real_images\.lr: nan|boundary\.svc_c: inf) is not a finite number$"):
+    with pytest.raises(
+        configuration.ConfigError, match=r"^config: (real_images\.lr: nan|boundary\.svc_c: inf) is not a finite number$"
+    ):
         configuration.load(path)
     np.save(tmp_path / "z.npy", np.zeros((2, 32), np.float32))
     out = tmp_path / "scores.csv"
-    cli_refuses(["score", "--config", str(path), "--latents", str(tmp_path / "z.npy"), "--out", str(out)], "is not a finite number", capsys)
+    cli_refuses(
+        ["score", "--config", str(path), "--latents", str(tmp_path / "z.npy"), "--out", str(out)],
+        "is not a finite number",
+        capsys,
+    )
     assert not out.exists()
 
 
@@ -166,7 +203,9 @@ def test_edit_start_equal_to_edit_end_is_refused():
     config = with_change("edit.start", 2)
     config["edit"]["end"] = 2.0
     assert refused(config) == "config: edit.end: 2 is edit.start too; edits and linearity curves need two distances"
-    assert configuration.validate(with_change("edit.start", 4))["edit"]["end"] == 3.0  # start > end: the edits run the other way
+    assert (
+        configuration.validate(with_change("edit.start", 4))["edit"]["end"] == 3.0
+    )  # start > end: the edits run the other way
 
 
 # --- YAML aliases and free-form sections ---------------------------------------------------------
@@ -174,8 +213,12 @@ def test_edit_start_equal_to_edit_end_is_refused():
 
 def alias_bomb(levels: int = 9) -> str:
     """A config whose generator options expand to 10^levels values through nested YAML aliases."""
-    lines = [yaml.safe_dump({key: value for key, value in PLANTED.items() if key != "generator"}).rstrip(),
-             "generator:", "  name: planted", "  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines = [
+        yaml.safe_dump({key: value for key, value in PLANTED.items() if key != "generator"}).rstrip(),
+        "generator:",
+        "  name: planted",
+        "  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]",
+    ]
     lines += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
     return "\n".join(lines) + "\n"
 
@@ -195,7 +238,9 @@ def quickly_and_lightly(action) -> str:
     return str(caught.value)
 
 
-TOO_LARGE = "too large or too deep (at most 100,000 values nested 20 deep, a value shared by YAML aliases counted at each use)"
+TOO_LARGE = (
+    "too large or too deep (at most 100,000 values nested 20 deep, a value shared by YAML aliases counted at each use)"
+)
 
 
 def test_an_alias_bomb_is_refused_before_anything_expands_it(tmp_path, capsys):
@@ -204,7 +249,11 @@ def test_an_alias_bomb_is_refused_before_anything_expands_it(tmp_path, capsys):
     assert quickly_and_lightly(lambda: configuration.validate(loaded)) == f"config: generator: {TOO_LARGE}"
     path = write(tmp_path, text)
     assert quickly_and_lightly(lambda: configuration.load(path)) == f"config: generator: {TOO_LARGE}"
-    cli_refuses(["score", "--config", str(path), "--latents", str(tmp_path / "z.npy"), "--out", str(tmp_path / "s.csv")], TOO_LARGE, capsys)
+    cli_refuses(
+        ["score", "--config", str(path), "--latents", str(tmp_path / "z.npy"), "--out", str(tmp_path / "s.csv")],
+        TOO_LARGE,
+        capsys,
+    )
     assert not (tmp_path / "s.csv").exists()
 
 
@@ -212,8 +261,23 @@ def test_the_workflow_refuses_an_alias_bomb_in_one_line(tmp_path):
     """The Snakefile validates the config Snakemake loaded (which 24 GB of JSON once expanded)."""
     path = write(tmp_path, alias_bomb())
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path / "run"),
-                           "--configfile", str(path), "-n"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--directory",
+            str(tmp_path / "run"),
+            "--configfile",
+            str(path),
+            "-n",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and f"interfacegan: config: generator: {TOO_LARGE}" in done.stderr, done.stderr[-2000:]
     assert time.perf_counter() - began < 60 and not (tmp_path / "run" / "results").exists()
 
@@ -239,7 +303,10 @@ def test_an_oversized_free_form_section_is_refused(options):
 
 def test_a_config_file_over_a_megabyte_is_refused(tmp_path):
     path = write(tmp_path, yaml.safe_dump(PLANTED) + "# padding\n" * 120_000)
-    with pytest.raises(configuration.ConfigError, match=r"^config: .*config.yaml is 1,\d{3},\d{3} bytes; a config file has at most 1,048,576$"):
+    with pytest.raises(
+        configuration.ConfigError,
+        match=r"^config: .*config.yaml is 1,\d{3},\d{3} bytes; a config file has at most 1,048,576$",
+    ):
         configuration.load(path)
 
 
@@ -257,12 +324,24 @@ def tiny(tmp_path_factory, planted):
     folder = tmp_path_factory.mktemp("tiny")
     info = {"space": "z", "generator": "planted", "generator_config": PLANTED["generator"]}
     encoder = save_encoder(Encoder(16, (32,), widths=(8,), blocks=(1,)), folder / "encoder", info)
-    translator = save_translator(Translator(16, channels=8, downsamples=0, blocks=1, max_channels=8), folder / "translator",
-                                 info | {"boundary": "identity", "alpha": 0.0})
+    translator = save_translator(
+        Translator(16, channels=8, downsamples=0, blocks=1, max_channels=8),
+        folder / "translator",
+        info | {"boundary": "identity", "alpha": 0.0},
+    )
     predictor = folder / "predictor.pt"
-    save_checkpoint(predictor, MultiHeadNet(len(ATTRIBUTES), (8,), (1,)),
-                    {"architecture": {"widths": [8], "blocks": [1]}, "attributes": ATTRIBUTES, "outputs": dict.fromkeys(ATTRIBUTES, "logit"),
-                     "input_size": 16, "mean": [0.5] * 3, "std": [0.5] * 3})
+    save_checkpoint(
+        predictor,
+        MultiHeadNet(len(ATTRIBUTES), (8,), (1,)),
+        {
+            "architecture": {"widths": [8], "blocks": [1]},
+            "attributes": ATTRIBUTES,
+            "outputs": dict.fromkeys(ATTRIBUTES, "logit"),
+            "input_size": 16,
+            "mean": [0.5] * 3,
+            "std": [0.5] * 3,
+        },
+    )
     return {"encoder": encoder, "translator": translator, "predictor": predictor}
 
 
@@ -310,7 +389,11 @@ def refused_checkpoint(kind: str, path: Path, generator) -> str:
         ("predictor", arch(blocks=[1_000_000]), "architecture.blocks.0: 1000000 is greater than the maximum of 64"),
         ("predictor", arch(widths=[10**9]), "architecture.widths.0: 1000000000 is greater than the maximum of 4096"),
         ("predictor", lambda meta: meta.update(mean=[float("nan"), 0.5, 0.5]), "mean.0: nan is not a finite number"),
-        ("predictor", lambda meta: meta.update(input_size=10**9), "input_size: 1000000000 is greater than the maximum of 4096"),
+        (
+            "predictor",
+            lambda meta: meta.update(input_size=10**9),
+            "input_size: 1000000000 is greater than the maximum of 4096",
+        ),
     ],
 )
 def test_sidecar_fields_out_of_bounds_are_one_line_naming_file_and_field(kind, change, words, tiny, planted, tmp_path):
@@ -331,7 +414,9 @@ def test_sidecar_fields_out_of_bounds_are_one_line_naming_file_and_field(kind, c
         ("predictor", arch(widths=[4096] * 8, blocks=[64] * 8), "MultiHeadNet"),
     ],
 )
-def test_an_architecture_that_disagrees_with_the_weights_is_refused_before_it_is_built(kind, change, network, tiny, planted, tmp_path):
+def test_an_architecture_that_disagrees_with_the_weights_is_refused_before_it_is_built(
+    kind, change, network, tiny, planted, tmp_path
+):
     path = hostile(tmp_path, tiny[kind], change)
     message = refused_checkpoint(kind, path, planted)
     assert f"checkpoint {path} does not fit {network}: " in message, message
@@ -355,14 +440,50 @@ def faces(tmp_path):
 def test_the_command_line_refuses_hostile_sidecars_in_one_line(tiny, faces, tmp_path, capsys):
     config = write(tmp_path, yaml.safe_dump(PLANTED))
     encoder = hostile(tmp_path, tiny["encoder"], arch(blocks=[1_000_000]))
-    cli_refuses(["invert", "--config", str(config), "--images", str(faces), "--out", str(tmp_path / "codes.h5"), "--encoder", str(encoder),
-                 "--steps", "0"], "architecture.blocks.0: 1000000 is greater than the maximum of 64", capsys)
+    cli_refuses(
+        [
+            "invert",
+            "--config",
+            str(config),
+            "--images",
+            str(faces),
+            "--out",
+            str(tmp_path / "codes.h5"),
+            "--encoder",
+            str(encoder),
+            "--steps",
+            "0",
+        ],
+        "architecture.blocks.0: 1000000 is greater than the maximum of 64",
+        capsys,
+    )
     translator = hostile(tmp_path, tiny["translator"], arch(blocks=1_000_000))
-    cli_refuses(["translate", "--config", str(config), "--translator", str(translator), "--images", str(faces), "--out", str(tmp_path / "edited")],
-                "architecture.blocks: 1000000 is greater than the maximum of 64", capsys)
+    cli_refuses(
+        [
+            "translate",
+            "--config",
+            str(config),
+            "--translator",
+            str(translator),
+            "--images",
+            str(faces),
+            "--out",
+            str(tmp_path / "edited"),
+        ],
+        "architecture.blocks: 1000000 is greater than the maximum of 64",
+        capsys,
+    )
     predictor = hostile(tmp_path, tiny["predictor"], arch(widths=[4096] * 8, blocks=[64] * 8))
-    scored = write(tmp_path, yaml.safe_dump(PLANTED | {"predictor": {"name": "multihead", "checkpoint": str(predictor)}}), "scored.yaml")
-    cli_refuses(["score", "--config", str(scored), "--images", str(faces), "--out", str(tmp_path / "scores.csv")], "does not fit MultiHeadNet", capsys)
+    scored = write(
+        tmp_path,
+        yaml.safe_dump(PLANTED | {"predictor": {"name": "multihead", "checkpoint": str(predictor)}}),
+        "scored.yaml",
+    )
+    cli_refuses(
+        ["score", "--config", str(scored), "--images", str(faces), "--out", str(tmp_path / "scores.csv")],
+        "does not fit MultiHeadNet",
+        capsys,
+    )
     assert not any((tmp_path / name).exists() for name in ("codes.h5", "edited", "scores.csv"))
 
 
@@ -374,13 +495,35 @@ def test_a_weight_that_is_no_tensor_is_one_line(tiny, planted, tmp_path):
     assert "wrong shape: head.weight int != (32, 512)" in refused_checkpoint("encoder", path, planted)
 
 
-@pytest.mark.parametrize("arguments, words", [
-    (["train-encoder", "--config", "CONFIG", "--out", "OUT", "--widths", "100000"], "train-encoder: --widths: 100000 is greater than the maximum of 4096"),
-    (["train-predictor", "--data", "DATA", "--attributes", "smile", "--out", "OUT", "--widths", "8", "--blocks", "1000"],
-     "train-predictor: --blocks: 1000 is greater than the maximum of 64"),
-    (["train-translator", "--config", "CONFIG", "--boundary", "identity", "--out", "OUT", "--channels", "5000"],
-     "train-translator: --channels must be in 1..1024"),
-])
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (
+            ["train-encoder", "--config", "CONFIG", "--out", "OUT", "--widths", "100000"],
+            "train-encoder: --widths: 100000 is greater than the maximum of 4096",
+        ),
+        (
+            [
+                "train-predictor",
+                "--data",
+                "DATA",
+                "--attributes",
+                "smile",
+                "--out",
+                "OUT",
+                "--widths",
+                "8",
+                "--blocks",
+                "1000",
+            ],
+            "train-predictor: --blocks: 1000 is greater than the maximum of 64",
+        ),
+        (
+            ["train-translator", "--config", "CONFIG", "--boundary", "identity", "--out", "OUT", "--channels", "5000"],
+            "train-translator: --channels must be in 1..1024",
+        ),
+    ],
+)
 def test_training_flags_are_held_to_the_bounds_of_the_sidecars_they_write(arguments, words, tmp_path, capsys):
     """A network trained past the sidecar bounds would write a checkpoint its own loader refuses."""
     from helpers import PLANTED
@@ -388,7 +531,11 @@ def test_training_flags_are_held_to_the_bounds_of_the_sidecars_they_write(argume
 
     (tmp_path / "data").mkdir()
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(PLANTED))
-    paths = {"CONFIG": str(tmp_path / "config.yaml"), "OUT": str(tmp_path / "out" / "net"), "DATA": str(tmp_path / "data")}
+    paths = {
+        "CONFIG": str(tmp_path / "config.yaml"),
+        "OUT": str(tmp_path / "out" / "net"),
+        "DATA": str(tmp_path / "data"),
+    }
     assert main([paths.get(a, a) for a in arguments]) == 2
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("interfacegan: error: " + words) and not (tmp_path / "out").exists()

@@ -2,8 +2,8 @@ import copy
 
 import pytest
 
-from interfacegan import config as configuration
 from helpers import PLANTED
+from interfacegan import config as configuration
 
 
 def with_change(path: str, value):
@@ -62,7 +62,11 @@ def test_defaults_are_filled():
         ("batch_size", 500.0, "batch_size"),
         ("seed", 2**63, "seed"),  # beyond HDF5's int64
         ("conditions", [{"primal": "age", "conditions": ["smile"]}] * 2, "conditions.1"),
-        ("conditions", [{"primal": "age", "conditions": ["smile", "pose"]}, {"primal": "age", "conditions": ["pose", "smile"]}], "conditions.1"),
+        (
+            "conditions",
+            [{"primal": "age", "conditions": ["smile", "pose"]}, {"primal": "age", "conditions": ["pose", "smile"]}],
+            "conditions.1",
+        ),
         ("attributes", ["pose", "smile", "age", "eyeglasses", "eyeglasses_c_age"], "conditions.0"),
         ("predictor.attributes", ["pose", "age", "smile", "eyeglasses"], "predictor.attributes"),
         ("generator.name", "a b", "generator.name"),
@@ -82,7 +86,10 @@ def test_bad_values_name_the_key(path, value, named):
         ("- a\n", "config: (top level): must be a mapping of keys to values, found list"),
         ("42\n", "config: (top level): must be a mapping of keys to values, found int"),
         ("run: x\n  seed: 1\n", "is not valid YAML (line 2, column 7: mapping values are not allowed here)"),
-        ("run: !!python/object:os.system x\n", "is not valid YAML (line 1, column 6: could not determine a constructor"),
+        (
+            "run: !!python/object:os.system x\n",
+            "is not valid YAML (line 1, column 6: could not determine a constructor",
+        ),
         (b"\xff\xfe", "cannot be read ('utf-8' codec can't decode"),
     ],
 )
@@ -98,7 +105,12 @@ def test_a_renamed_key_names_its_new_name():
     old = copy.deepcopy(PLANTED) | {"real_data": {"images": "photos"}}
     with pytest.raises(configuration.ConfigError, match=r"^config: real_data: renamed scored_photos; use the new key$"):
         configuration.validate(old)
-    assert configuration.validate(copy.deepcopy(PLANTED) | {"scored_photos": {"images": "photos"}})["scored_photos"]["limit"] is None
+    assert (
+        configuration.validate(copy.deepcopy(PLANTED) | {"scored_photos": {"images": "photos"}})["scored_photos"][
+            "limit"
+        ]
+        is None
+    )
 
 
 def test_the_bounds_themselves_are_accepted():
@@ -116,8 +128,11 @@ def test_the_shipped_configs_validate():
         assert configuration.load(path)["run"]
 
 
-PAPER_CONFIGS = {"pggan_celebahq": ("pggan", ["z"]), "stylegan_celebahq": ("stylegan", ["z", "w"]),
-                 "stylegan_ffhq": ("stylegan", ["z", "w"])}
+PAPER_CONFIGS = {
+    "pggan_celebahq": ("pggan", ["z"]),
+    "stylegan_celebahq": ("stylegan", ["z", "w"]),
+    "stylegan_ffhq": ("stylegan", ["z", "w"]),
+}
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_CONFIGS))
@@ -147,9 +162,21 @@ def test_the_paper_configs_validate_and_plan(name, tmp_path):
 
     def plan():
         return subprocess.run(
-            [sys.executable, "-m", "snakemake", "--snakefile", str(root / "Snakefile"), "--directory", str(tmp_path),
-             "--configfile", str(root / "configs" / f"{name}.yaml"), "-n"],
-            capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--snakefile",
+                str(root / "Snakefile"),
+                "--directory",
+                str(tmp_path),
+                "--configfile",
+                str(root / "configs" / f"{name}.yaml"),
+                "-n",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
     missing = plan()  # the checkpoints are inputs of the jobs that use them
@@ -159,7 +186,7 @@ def test_the_paper_configs_validate_and_plan(name, tmp_path):
         (tmp_path / config[section]["checkpoint"]).touch()
     done = plan()
     assert done.returncode == 0, done.stdout + done.stderr
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", done.stdout[done.stdout.index("Job stats:"):], re.M))
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", done.stdout[done.stdout.index("Job stats:") :], re.M))
     assert counts["sample"] == counts["score"] == "50"
     assert counts["boundary"] == str(5 * len(spaces))
     assert counts.get("conditional_boundary", "0") == str(len(config["conditions"]) * len(spaces))

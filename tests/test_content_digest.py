@@ -23,7 +23,9 @@ def test_a_replaced_checkpoint_changes_the_views_that_read_it_and_only_those(tmp
     checkpoint.write_bytes(b"A" * 1000)
     other.write_bytes(b"B" * 1000)  # same size
     backdate(other)
-    config = configuration.validate(copy.deepcopy(PLANTED) | {"predictor": {"name": "multihead", "checkpoint": str(checkpoint)}})
+    config = configuration.validate(
+        copy.deepcopy(PLANTED) | {"predictor": {"name": "multihead", "checkpoint": str(checkpoint)}}
+    )
     before = {stage: pipeline.view(config, stage)["files"] for stage in ("sample", "score", "boundary", "summary")}
     shutil.copy2(other, checkpoint)  # cp -p: the other file's older date
     after = {stage: pipeline.view(config, stage)["files"] for stage in before}
@@ -44,7 +46,9 @@ def test_a_missing_checkpoint_is_left_to_the_job_to_name(tmp_path, missing):
     path = tmp_path / "predictor.pt"
     if not missing:
         path.write_bytes(b"weights")
-    config = configuration.validate(copy.deepcopy(PLANTED) | {"predictor": {"name": "multihead", "checkpoint": str(path)}})
+    config = configuration.validate(
+        copy.deepcopy(PLANTED) | {"predictor": {"name": "multihead", "checkpoint": str(path)}}
+    )
     assert pipeline.view(config, "score")["files"]  # planning does not stop at a missing file
 
 

@@ -15,7 +15,13 @@ from interfacegan.predictors.train import roc_auc
 ROOT = Path(__file__).resolve().parents[1]
 FACES = ROOT / "data" / "dcgan_faces"
 # attribute: (label of the class scored higher, label of the other, lowest acceptable AUC)
-CLASSES = {"eyeglasses": ("1", "0", 0.9), "smile": ("1", "0", 0.9), "gender": ("m", "f", 0.85), "age": ("o", "y", 0.7), "pose": ("r", "l", 0.75)}
+CLASSES = {
+    "eyeglasses": ("1", "0", 0.9),
+    "smile": ("1", "0", 0.9),
+    "gender": ("m", "f", 0.85),
+    "age": ("o", "y", 0.7),
+    "pose": ("r", "l", 0.75),
+}
 
 
 def heldout_mask(n: int) -> np.ndarray:

@@ -23,7 +23,13 @@ from interfacegan.manipulation import interpolate
 from interfacegan.stages.edits import Editor
 from test_boundaries import Payload
 
-STYLEGAN2 = {"name": "stylegan2", "resolution": 8, "latent_dim": 16, "n_mlp": 2, "channel_multiplier": 1}  # W+: 4 layers of 16
+STYLEGAN2 = {
+    "name": "stylegan2",
+    "resolution": 8,
+    "latent_dim": 16,
+    "n_mlp": 2,
+    "channel_multiplier": 1,
+}  # W+: 4 layers of 16
 
 
 def official_linear_interpolate(latent_code, boundary, start_distance=-3.0, end_distance=3.0, steps=10):
@@ -59,8 +65,22 @@ def configs(tmp_path):
 
 
 def edit(config, boundary, latents, space, out, *options):
-    return main(["edit", "--config", str(config), "--boundary", str(boundary), "--latents", str(latents),
-                 "--space", space, "--out", str(out), *options])
+    return main(
+        [
+            "edit",
+            "--config",
+            str(config),
+            "--boundary",
+            str(boundary),
+            "--latents",
+            str(latents),
+            "--space",
+            space,
+            "--out",
+            str(out),
+            *options,
+        ]
+    )
 
 
 @pytest.mark.parametrize("mode", ["distance", "offset"])
@@ -70,7 +90,24 @@ def test_z_codes_follow_the_official_linear_interpolate(configs, tmp_path, capsy
     np.save(tmp_path / "z.npy", z)
     np.save(tmp_path / "n.npy", normal[None])  # official layout, a bare vector
     out = tmp_path / "out"
-    assert edit(configs["planted"], tmp_path / "n.npy", tmp_path / "z.npy", "z", out, "--start", "-2", "--end", "1", "--steps", "4", "--mode", mode) == 0
+    assert (
+        edit(
+            configs["planted"],
+            tmp_path / "n.npy",
+            tmp_path / "z.npy",
+            "z",
+            out,
+            "--start",
+            "-2",
+            "--end",
+            "1",
+            "--steps",
+            "4",
+            "--mode",
+            mode,
+        )
+        == 0
+    )
     assert BARE in capsys.readouterr().out
     codes = np.load(out / "codes.npy")
     assert codes.shape == (3, 4, 32) and codes.dtype == np.float32
@@ -78,18 +115,33 @@ def test_z_codes_follow_the_official_linear_interpolate(configs, tmp_path, capsy
         expected = np.stack([official_linear_interpolate(code[None], normal[None], -2, 1, 4) for code in z])
     else:  # z + a n, the paper's edit
         expected = z[:, None] + np.linspace(-2, 1, 4)[None, :, None] * normal
-    np.testing.assert_allclose(codes, expected, atol=1e-5)  # official: float64 steps cast to float32; ours float32 throughout
+    np.testing.assert_allclose(
+        codes, expected, atol=1e-5
+    )  # official: float64 steps cast to float32; ours float32 throughout
     record = json.loads((out / "edit.json").read_text())
-    assert record["boundary_check"] == BARE and (record["start"], record["end"], record["steps"], record["mode"]) == (-2, 1, 4, mode)
+    assert record["boundary_check"] == BARE and (record["start"], record["end"], record["steps"], record["mode"]) == (
+        -2,
+        1,
+        4,
+        mode,
+    )
     images = sorted(p.name for p in out.glob("*.png"))
-    assert images == [f"{i:03d}_{k:03d}.png" for i in range(3) for k in range(4)] + [f"grid_{i:03d}.png" for i in range(3)]
+    assert images == [f"{i:03d}_{k:03d}.png" for i in range(3) for k in range(4)] + [
+        f"grid_{i:03d}.png" for i in range(3)
+    ]
     with torch.inference_mode():  # each step's PNG is the image of its code
         rendered = to_uint8(build_generator(PLANTED["generator"]).synthesize(torch.from_numpy(codes[1, 2:3])))[0]
     np.testing.assert_array_equal(np.asarray(Image.open(out / "001_002.png")), rendered)  # sample 1: the second batch
-    assert Image.open(out / "grid_001.png").size == (5 * 100 + 4, 104)  # one row of 96-pixel cells, 4 apart: the original and 4 steps
+    assert Image.open(out / "grid_001.png").size == (
+        5 * 100 + 4,
+        104,
+    )  # one row of 96-pixel cells, 4 apart: the original and 4 steps
 
 
-@pytest.mark.parametrize("space, mode, layers", [("w", "distance", None), ("wp", "distance", None), ("wp", "offset", "1-2"), ("wp", "distance", "0,3")])
+@pytest.mark.parametrize(
+    "space, mode, layers",
+    [("w", "distance", None), ("wp", "distance", None), ("wp", "offset", "1-2"), ("wp", "distance", "0,3")],
+)
 def test_w_and_wplus_codes_follow_the_official_linear_interpolate(configs, tmp_path, space, mode, layers):
     rng = np.random.default_rng(1)
     codes = rng.standard_normal((2, 4, 16) if space == "wp" else (2, 16)).astype(np.float32)
@@ -119,10 +171,30 @@ def test_invert_then_edit(configs, tmp_path):
     (tmp_path / "photos").mkdir()
     planted_photos(tmp_path / "photos", 2)
     inverted = tmp_path / "codes.h5"
-    assert main(["invert", "--config", str(configs["planted"]), "--images", str(tmp_path / "photos"), "--steps", "5", "--out", str(inverted)]) == 0
+    assert (
+        main(
+            [
+                "invert",
+                "--config",
+                str(configs["planted"]),
+                "--images",
+                str(tmp_path / "photos"),
+                "--steps",
+                "5",
+                "--out",
+                str(inverted),
+            ]
+        )
+        == 0
+    )
     boundary = ours(tmp_path / "pose.h5", np.eye(32)[0], "z", "planted")
     assert edit(configs["planted"], boundary, inverted, "z", tmp_path / "out", "--steps", "3") == 0
-    expected = np.stack([official_linear_interpolate(code[None], np.eye(32, dtype=np.float32)[:1], steps=3) for code in read_h5(inverted)["codes"]])
+    expected = np.stack(
+        [
+            official_linear_interpolate(code[None], np.eye(32, dtype=np.float32)[:1], steps=3)
+            for code in read_h5(inverted)["codes"]
+        ]
+    )
     np.testing.assert_allclose(np.load(tmp_path / "out" / "codes.npy"), expected, atol=1e-5)
     assert json.loads((tmp_path / "out" / "edit.json").read_text())["latents"] == str(inverted)
 
@@ -136,12 +208,20 @@ HOSTILE = {  # case: (generator, space, message)
     "pickle latents": ("planted", "z", r"latents .* is not a .npy file"),
     "other space": ("planted", "z", r"boundary \S+ is in w of planted, codes are z of planted$"),
     "other generator": ("planted", "z", r"boundary \S+ is in z of dcgan, codes are z of planted$"),
-    "z boundary for wp": ("stylegan2", "wp", r"is in z of stylegan2, codes are wp of stylegan2 \(W\+ codes take a w boundary\)$"),
+    "z boundary for wp": (
+        "stylegan2",
+        "wp",
+        r"is in z of stylegan2, codes are wp of stylegan2 \(W\+ codes take a w boundary\)$",
+    ),
     "nan codes": ("planted", "z", r"latents \S+: 1 codes hold NaN or infinite values"),
     "nan codes.h5": ("planted", "z", r"latents \S+: 1 codes hold NaN or infinite values"),
     "codes.h5 of w": ("stylegan2", "z", r"latents \S+ are w codes of stylegan2, not z codes of stylegan2"),
     "codes.h5 of dcgan": ("planted", "z", r"latents \S+ are z codes of dcgan, not z codes of planted"),
-    "layers out of range": ("stylegan2", "wp", r"--layers 0-2,5: layer 5 does not exist; these W\+ codes have 4 layers \(0-3\)$"),
+    "layers out of range": (
+        "stylegan2",
+        "wp",
+        r"--layers 0-2,5: layer 5 does not exist; these W\+ codes have 4 layers \(0-3\)$",
+    ),
     "layers backwards": ("stylegan2", "wp", r"--layers 3-1: give layer numbers and rising ranges"),
     "layers with z": ("planted", "z", r"--layers picks W\+ layers; --space z codes have none"),
     "steps 0": ("planted", "z", r"--steps must be >= 1"),
@@ -161,15 +241,27 @@ def test_refusals_are_one_line_and_write_nothing(configs, tmp_path, capsys, case
     latents, options, out = tmp_path / "codes.npy", [], tmp_path / "out"
     if case in ("wrong dimension", "zero vector", "not unit"):
         boundary = tmp_path / "b.npy"
-        np.save(boundary, {"wrong dimension": unit(np.ones(8)), "zero vector": np.zeros(dim), "not unit": 2 * unit(np.ones(dim))}[case])
+        np.save(
+            boundary,
+            {"wrong dimension": unit(np.ones(8)), "zero vector": np.zeros(dim), "not unit": 2 * unit(np.ones(dim))}[
+                case
+            ],
+        )
     elif case == "pickle boundary":
         boundary = tmp_path / "b.npy"
         boundary.write_bytes(pickle.dumps(Payload(tmp_path / "payload_ran")))
     elif case == "pickle latents":
         latents.write_bytes(pickle.dumps(Payload(tmp_path / "payload_ran")))
     elif case in ("other space", "other generator", "z boundary for wp"):
-        boundary = ours(tmp_path / "b.h5", rng.standard_normal(dim), *{"other space": ("w", "planted"), "other generator": ("z", "dcgan"),
-                                                                      "z boundary for wp": ("z", "stylegan2")}[case])
+        boundary = ours(
+            tmp_path / "b.h5",
+            rng.standard_normal(dim),
+            *{
+                "other space": ("w", "planted"),
+                "other generator": ("z", "dcgan"),
+                "z boundary for wp": ("z", "stylegan2"),
+            }[case],
+        )
     elif case == "h5 of wrong dimension":
         boundary = ours(tmp_path / "b.h5", rng.standard_normal(8), "z", "planted")
     elif case.startswith("nan"):
@@ -216,23 +308,49 @@ def test_an_exported_boundary_edits_the_runs_codes_as_the_run_does(planted_run, 
     editor = Editor(cfg, layout, with_predictor=False)
     options = cfg["edit"]
     codes = editor.first_codes(options["samples"], "z")
-    runs_own = interpolate(codes, editor.normal(boundary, "z"), options["start"], options["end"], options["steps"], options["mode"])
+    runs_own = interpolate(
+        codes, editor.normal(boundary, "z"), options["start"], options["end"], options["steps"], options["mode"]
+    )
     np.save(tmp_path / "first.npy", codes)
-    for source, out in ((exported / f"{boundary}_boundary.npy", tmp_path / "bare"), (layout.boundary(boundary, "z"), tmp_path / "ours")):
-        assert edit(configs["planted"], source, tmp_path / "first.npy", "z", out, "--start", str(options["start"]), "--end", str(options["end"]),
-                    "--steps", str(options["steps"]), "--mode", options["mode"]) == 0
+    for source, out in (
+        (exported / f"{boundary}_boundary.npy", tmp_path / "bare"),
+        (layout.boundary(boundary, "z"), tmp_path / "ours"),
+    ):
+        assert (
+            edit(
+                configs["planted"],
+                source,
+                tmp_path / "first.npy",
+                "z",
+                out,
+                "--start",
+                str(options["start"]),
+                "--end",
+                str(options["end"]),
+                "--steps",
+                str(options["steps"]),
+                "--mode",
+                options["mode"],
+            )
+            == 0
+        )
         # Both read the stored float32 normal through read_boundary, which renormalises it in float64: a change of at
         # most one float32 rounding (6e-8) per component, times |distance| + |z.n| (< 10 here) in the codes.
         np.testing.assert_allclose(np.load(out / "codes.npy"), runs_own, rtol=0, atol=1e-6)
     assert json.loads((tmp_path / "ours" / "edit.json").read_text())["boundary_check"] == CHECKED
 
 
-@pytest.mark.parametrize("text, words", [
-    ("!!python/object/apply:os.system ['touch MARKER']\n", "is not a YAML edit"),
-    ("config: c.yaml\n", "must hold exactly config, latents, boundary, space, start, end, steps, mode, layers"),
-    ("config: c.yaml\nlatents: z.npy\nboundary: b.h5\nspace: z\nstart: .nan\nend: 1\nsteps: 1\nmode: offset\nlayers: null\n",
-     "start is nan, not a finite float"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("!!python/object/apply:os.system ['touch MARKER']\n", "is not a YAML edit"),
+        ("config: c.yaml\n", "must hold exactly config, latents, boundary, space, start, end, steps, mode, layers"),
+        (
+            "config: c.yaml\nlatents: z.npy\nboundary: b.h5\nspace: z\nstart: .nan\nend: 1\nsteps: 1\nmode: offset\nlayers: null\n",
+            "start is nan, not a finite float",
+        ),
+    ],
+)
 def test_a_hostile_replay_file_is_one_line_and_runs_nothing(tmp_path, capsys, monkeypatch, text, words):
     """`edit --replay` reads its YAML as data: a payload that would leave a marker file never runs."""
     monkeypatch.chdir(tmp_path)

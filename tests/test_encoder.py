@@ -12,14 +12,14 @@ import torch
 import yaml
 from PIL import Image
 
+from helpers import PLANTED
 from interfacegan import encoder as enc
 from interfacegan.artifacts import CheckpointError
 from interfacegan.cli import main
 from interfacegan.encoder import Encoder, encode, load_encoder, save_encoder, train_encoder
 from interfacegan.generators import build_generator
-from interfacegan.inversion import invert
 from interfacegan.images import to_uint8
-from helpers import PLANTED
+from interfacegan.inversion import invert
 from test_stylegan import official_shapes, random_state
 
 torch.set_num_threads(1)  # tiny networks: threads cost more than they give
@@ -70,7 +70,9 @@ def test_the_output_has_the_shape_of_the_space(planted, stylegan8, monkeypatch):
     z_encoder, _ = train_encoder(planted, "z", steps=1, batch_size=4, held_out=4, **SMALL)
     assert encode(z_encoder, images).shape == (3, 16)
     with torch.no_grad():
-        faces = stylegan8.synthesize(stylegan8.prepare_z(torch.randn(2, 512, generator=torch.Generator().manual_seed(2))))
+        faces = stylegan8.synthesize(
+            stylegan8.prepare_z(torch.randn(2, 512, generator=torch.Generator().manual_seed(2)))
+        )
     for space, shape in (("z", (2, 512)), ("w", (2, 512)), ("wp", (2, 4, 512))):
         model, report = train_encoder(stylegan8, space, steps=1, batch_size=2, held_out=2, **SMALL)
         assert encode(model, faces).shape == shape and model.code_shape == shape[1:]
@@ -85,7 +87,9 @@ def test_save_and_load_give_bit_identical_outputs(planted, trained, tmp_path):
     model, report = trained
     info = {"space": "z", "generator": planted.name, "generator_config": {"name": "planted"}, "report": report}
     checkpoint = save_encoder(model, tmp_path / "enc", info)
-    assert checkpoint == tmp_path / "enc.pt" and (tmp_path / "enc.json").is_file() and not list(tmp_path.glob("*.tmp.*"))
+    assert (
+        checkpoint == tmp_path / "enc.pt" and (tmp_path / "enc.json").is_file() and not list(tmp_path.glob("*.tmp.*"))
+    )
     meta = json.loads((tmp_path / "enc.json").read_text())
     assert meta["architecture"] == {"widths": [8, 16], "blocks": [1, 1], "stem_stride": 2}
     assert meta["code_shape"] == [16] and meta["resolution"] == 8 and meta["space"] == "z"
@@ -138,7 +142,9 @@ def test_encoder_initialised_inversion_beats_random_init_at_the_same_steps(plant
     images = planted.synthesize(z)
     start = encode(model, images)
     alone = invert(planted, images, "z", steps=0, init=start)
-    np.testing.assert_allclose(alone.codes, start.numpy(), atol=0)  # 0 steps: the start itself (prepare_z is the identity here)
+    np.testing.assert_allclose(
+        alone.codes, start.numpy(), atol=0
+    )  # 0 steps: the start itself (prepare_z is the identity here)
     seeded = invert(planted, images, "z", steps=15, lr=0.1, init=start)
     random = invert(planted, images, "z", steps=15, lr=0.1, seed=0)
     # measured (medians): encoder alone 24 dB, encoder + 15 steps 35 dB, random start + 15 steps 14 dB
@@ -153,7 +159,9 @@ def faces(tmp_path):
     generator = build_generator(PLANTED["generator"])
     folder = tmp_path / "faces"
     folder.mkdir()
-    for i, image in enumerate(to_uint8(generator.synthesize(torch.randn(3, 32, generator=torch.Generator().manual_seed(8))))):
+    for i, image in enumerate(
+        to_uint8(generator.synthesize(torch.randn(3, 32, generator=torch.Generator().manual_seed(8))))
+    ):
         Image.fromarray(image).save(folder / f"face{i}.png")
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(PLANTED))
@@ -163,21 +171,56 @@ def faces(tmp_path):
 def test_the_command_line_trains_an_encoder_and_inverts_with_it(faces, tmp_path, capsys):
     config, folder = faces
     stem = tmp_path / "models" / "enc"
-    argv = ["train-encoder", "--config", str(config), "--out", str(stem), "--steps", "400", "--batch-size", "32",
-            "--lr", "3e-3", "--widths", "8", "16", "--held-out", "32"]
+    argv = [
+        "train-encoder",
+        "--config",
+        str(config),
+        "--out",
+        str(stem),
+        "--steps",
+        "400",
+        "--batch-size",
+        "32",
+        "--lr",
+        "3e-3",
+        "--widths",
+        "8",
+        "16",
+        "--held-out",
+        "32",
+    ]
     assert main(argv) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["checkpoint"] == str(stem) + ".pt" and printed["held_out"]["relative_error"] < 0.5 * printed["untrained"]["relative_error"]
+    assert (
+        printed["checkpoint"] == str(stem) + ".pt"
+        and printed["held_out"]["relative_error"] < 0.5 * printed["untrained"]["relative_error"]
+    )
     meta = json.loads((tmp_path / "models" / "enc.json").read_text())
-    assert meta["generator"] == "planted" and meta["generator_config"]["latent_dim"] == 32 and meta["training"]["steps"] == 400
+    assert (
+        meta["generator"] == "planted"
+        and meta["generator_config"]["latent_dim"] == 32
+        and meta["training"]["steps"] == 400
+    )
     assert meta["report"]["held_out"] == printed["held_out"]
     out = tmp_path / "codes.h5"
-    invert_argv = ["invert", "--config", str(config), "--images", str(folder), "--out", str(out), "--encoder", str(stem) + ".pt"]
+    invert_argv = [
+        "invert",
+        "--config",
+        str(config),
+        "--images",
+        str(folder),
+        "--out",
+        str(out),
+        "--encoder",
+        str(stem) + ".pt",
+    ]
     assert main(invert_argv + ["--steps", "0"]) == 0
     with h5py.File(out) as f:
         codes, psnr, attrs = f["codes"][()], f["psnr"][()], dict(f.attrs)
     assert codes.shape == (3, 32) and np.isfinite(psnr).all()
-    assert np.median(psnr) > printed["untrained"]["psnr_median"] + 3  # measured: 10 dB untrained (held out), 15-18 dB here after 150 steps
+    assert (
+        np.median(psnr) > printed["untrained"]["psnr_median"] + 3
+    )  # measured: 10 dB untrained (held out), 15-18 dB here after 150 steps
     assert attrs["encoder"] == str(stem) + ".pt" and attrs["steps"] == 0
     assert main(invert_argv + ["--steps", "50"]) == 0
     with h5py.File(out) as f:
@@ -200,7 +243,10 @@ def test_command_line_errors_are_one_line(faces, tmp_path, capsys):
     assert not out.exists() and not list(tmp_path.glob("e.*"))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("gan_face_generate") is None, reason="the DCGAN weights (gan-face-generate) are not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("gan_face_generate") is None,
+    reason="the DCGAN weights (gan-face-generate) are not installed",
+)
 def test_the_shipped_encoder_fits_the_default_dcgan():
     root = Path(__file__).resolve().parents[1]
     generator = build_generator(yaml.safe_load((root / "config.yaml").read_text())["generator"])

@@ -14,11 +14,11 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from helpers import imported_modules, module_file
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.generators import dcgan
 from interfacegan.metrics import identity, lpips
-from helpers import imported_modules, module_file
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
@@ -75,7 +75,10 @@ def distributions_of(top: str) -> list[str]:
 def no_deps() -> dict[str, Requirement]:
     """The pins that `make` and the post-deploy script install with --no-deps."""
     lines = (ROOT / "envs" / "no-deps.txt").read_text().splitlines()
-    return {canonicalize_name(r.name): r for r in map(Requirement, (l for l in lines if l and not l.startswith("#")))}
+    return {
+        canonicalize_name(r.name): r
+        for r in map(Requirement, (line for line in lines if line and not line.startswith("#")))
+    }
 
 
 @pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
@@ -89,9 +92,21 @@ def test_an_env_file_names_its_channels_and_dependencies_with_pyprojects_python(
 @pytest.mark.parametrize("name", ["planted.yaml", "planted_layers.yaml"])
 def test_the_rules_are_the_stages_the_config_has_each_naming_one_env_file_of_envs(name, tmp_path):
     listed = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--list-rules", "--snakefile", str(ROOT / "Snakefile"),
-         "--configfile", str(ROOT / "configs" / name)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--list-rules",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(ROOT / "configs" / name),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout.split()
     config = configuration.load(ROOT / "configs" / name)
     assert sorted(listed) == sorted(["all", *(stage.name for stage in pipeline.active(config))])
@@ -100,9 +115,20 @@ def test_the_rules_are_the_stages_the_config_has_each_naming_one_env_file_of_env
 
 def test_snakemake_lint_finds_nothing(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--lint", "--snakefile", str(ROOT / "Snakefile"),
-         "--configfile", str(ROOT / "configs" / "planted.yaml")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--lint",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(ROOT / "configs" / "planted.yaml"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     out = done.stdout + done.stderr
     assert "Congratulations, your workflow is in a good condition!" in out and "Lints for" not in out, out
@@ -110,7 +136,9 @@ def test_snakemake_lint_finds_nothing(tmp_path):
 
 def test_the_snakefile_and_every_rule_file_are_formatted():
     snakefmt = Path(sys.executable).with_name("snakefmt")  # the test extra's
-    done = subprocess.run([str(snakefmt), "--check", "Snakefile", "rules"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(snakefmt), "--check", "Snakefile", "rules"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -133,7 +161,9 @@ def test_the_env_pins_are_pyprojects_with_torch_as_make_installs_it():
 
 def test_make_and_the_post_deploy_script_install_the_package_and_the_no_deps_pins():
     pins = {str(r) for r in no_deps().values()}
-    assert {install.split()[-1] for install in (dcgan.INSTALL, lpips.INSTALL)} | set(identity.INSTALL.split()[-2:]) == pins
+    assert {install.split()[-1] for install in (dcgan.INSTALL, lpips.INSTALL)} | set(
+        identity.INSTALL.split()[-2:]
+    ) == pins
     for env in ENVS:
         script = env.with_suffix(".post-deploy.sh").read_text()
         [command] = [line.split() for line in script.splitlines() if " pip install " in line]

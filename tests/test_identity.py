@@ -9,8 +9,8 @@ import torch
 from interfacegan import latents
 from interfacegan.artifacts import CheckpointError
 from interfacegan.generators import build_generator
-from interfacegan.metrics import identity as ident
 from interfacegan.images import to_uint8
+from interfacegan.metrics import identity as ident
 
 N = 4
 

@@ -7,7 +7,6 @@ import pytest
 import torch
 from PIL import Image
 
-from interfacegan import config as configuration
 from interfacegan import models, pipeline
 from interfacegan.artifacts import ArtifactError
 from interfacegan.images import load_face

@@ -64,6 +64,7 @@ def test_the_pipeline_imports_no_torch():
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=" ".join)
 def test_ruff_finds_the_code_clean(command):
     ruff = Path(sys.executable).with_name("ruff")  # the test extra's
-    done = subprocess.run([str(ruff), *command, "workflow", "tests", "bench"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [str(ruff), *command, "workflow", "tests", "bench"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr

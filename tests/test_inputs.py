@@ -14,12 +14,12 @@ import pytest
 import torch
 from PIL import Image
 
+from helpers import PLANTED
 from interfacegan import config as configuration
 from interfacegan import stages
 from interfacegan.cli import main
 from interfacegan.generators import build_generator
 from interfacegan.images import read_image, to_uint8
-from helpers import PLANTED
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def snapshot(root: Path) -> dict:
 
 
 def test_no_out_is_an_input(tmp_path, capsys):
-    cfg = write_config(tmp_path / "config.json")
+    write_config(tmp_path / "config.json")
     photos = tmp_path / "photos"
     photo = faces(photos)[0]
     np.save(tmp_path / "z.npy", np.zeros((2, 32), np.float32))
@@ -77,23 +77,104 @@ def test_no_out_is_an_input(tmp_path, capsys):
         (["score", "--config", c, "--latents", z, "--out", z], "is the input --latents"),
         (["score", "--config", c, "--images", str(photos), "--out", str(photo)], "lies inside the input --images"),
         (["score", "--config", c, "--images", str(photo), "--out", str(photo)], "is the input --images"),
-        (["score", "--config", c, "--images", str(photos), "--out", str(tmp_path / "link" / "s.csv")], "lies inside"),  # a symlink
-        (["score", "--config", c, "--images", str(photo), "--out", f"{photos}/../photos/{photo.name}"], "is the input"),  # ..
-        (["invert", "--config", c, "--images", str(photos), "--out", str(photos / "face0.jpg")], "lies inside the input --images"),
-        (["invert", "--config", c, "--images", str(photo), "--encoder", str(tmp_path / "enc.pt"), "--out", str(tmp_path / "enc.json")], "is the input --encoder"),
-        (["translate", "--config", c, "--translator", str(tmp_path / "tr.pt"), "--images", str(photos), "--out", str(photos)], "is the input --images"),
-        (["translate", "--config", c, "--translator", str(tmp_path / "tr.pt"), "--images", str(photo), "--out", str(photos)], "holds the input --images"),
-        (["translate", "--config", c, "--translator", str(tmp_path / "tr.pt"), "--images", str(photo), "--out", str(tmp_path)], "holds the input"),
-        (["edit", "--config", c, "--boundary", a, "--latents", z, "--space", "z", "--out", str(tmp_path)], "a folder that holds files"),
+        (
+            ["score", "--config", c, "--images", str(photos), "--out", str(tmp_path / "link" / "s.csv")],
+            "lies inside",
+        ),  # a symlink
+        (
+            ["score", "--config", c, "--images", str(photo), "--out", f"{photos}/../photos/{photo.name}"],
+            "is the input",
+        ),  # ..
+        (
+            ["invert", "--config", c, "--images", str(photos), "--out", str(photos / "face0.jpg")],
+            "lies inside the input --images",
+        ),
+        (
+            [
+                "invert",
+                "--config",
+                c,
+                "--images",
+                str(photo),
+                "--encoder",
+                str(tmp_path / "enc.pt"),
+                "--out",
+                str(tmp_path / "enc.json"),
+            ],
+            "is the input --encoder",
+        ),
+        (
+            [
+                "translate",
+                "--config",
+                c,
+                "--translator",
+                str(tmp_path / "tr.pt"),
+                "--images",
+                str(photos),
+                "--out",
+                str(photos),
+            ],
+            "is the input --images",
+        ),
+        (
+            [
+                "translate",
+                "--config",
+                c,
+                "--translator",
+                str(tmp_path / "tr.pt"),
+                "--images",
+                str(photo),
+                "--out",
+                str(photos),
+            ],
+            "holds the input --images",
+        ),
+        (
+            [
+                "translate",
+                "--config",
+                c,
+                "--translator",
+                str(tmp_path / "tr.pt"),
+                "--images",
+                str(photo),
+                "--out",
+                str(tmp_path),
+            ],
+            "holds the input",
+        ),
+        (
+            ["edit", "--config", c, "--boundary", a, "--latents", z, "--space", "z", "--out", str(tmp_path)],
+            "a folder that holds files",
+        ),
         (["edit", "--config", c, "--boundary", a, "--latents", z, "--space", "z", "--out", z], "is a file"),
         (["condition", "--primal", a, "--conditions", b, "--out", b], "is the input --conditions"),
         (["cosine", a, b, "--out", a], "is the input boundary"),
         (["convert-pkl", str(tmp_path / "net.pt"), str(tmp_path / "net")], "is the input pickle"),
         (["export-boundaries", str(run), "--out", str(run / "official")], "lies inside the input run_dir"),
-        (["train-predictor", "--data", str(data), "--attributes", "Smiling", "--out", str(data / "model")], "lies inside the input --data"),
+        (
+            ["train-predictor", "--data", str(data), "--attributes", "Smiling", "--out", str(data / "model")],
+            "lies inside the input --data",
+        ),
         (["train-encoder", "--config", c, "--out", str(tmp_path / "config")], "is the input --config"),
-        (["train-translator", "--config", c, "--boundary", "smile", "--identity", str(tmp_path / "id.pt"), "--results", str(tmp_path / "results"),
-          "--out", str(tmp_path / "id")], "is the input --identity"),
+        (
+            [
+                "train-translator",
+                "--config",
+                c,
+                "--boundary",
+                "smile",
+                "--identity",
+                str(tmp_path / "id.pt"),
+                "--results",
+                str(tmp_path / "results"),
+                "--out",
+                str(tmp_path / "id"),
+            ],
+            "is the input --identity",
+        ),
     ]
     for argv, message in cases:
         err = refused(capsys, argv)
@@ -112,7 +193,20 @@ def test_an_exif_rotated_photo_reads_as_the_upright_one(tmp_path, capsys):
         assert np.array_equal(np.asarray(read_image(tmp_path / f"phone{orientation}.png")), np.asarray(image))
     cfg = write_config(tmp_path / "config.json")
     out = tmp_path / "s.csv"
-    assert main(["score", "--config", str(cfg), "--images", *(str(tmp_path / n) for n in ("upright.png", "phone6.png", "phone8.png")), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--config",
+                str(cfg),
+                "--images",
+                *(str(tmp_path / n) for n in ("upright.png", "phone6.png", "phone8.png")),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = [line.split(",")[1:] for line in out.read_text().splitlines()[1:]]
     assert rows[0] == rows[1] == rows[2]
 
@@ -133,9 +227,21 @@ def test_a_decompression_bomb_is_one_line(tmp_path, capsys, side):
     assert png.stat().st_size < 100
     cfg = str(write_config(tmp_path / "config.json"))
     (tmp_path / "tr.pt").write_bytes(b"never read")
-    for argv in (["score", "--config", cfg, "--images", str(png), "--out", str(tmp_path / "s.csv")],
-                 ["invert", "--config", cfg, "--images", str(png), "--out", str(tmp_path / "c.h5")],
-                 ["translate", "--config", cfg, "--translator", str(tmp_path / "tr.pt"), "--images", str(png), "--out", str(tmp_path / "o")]):
+    for argv in (
+        ["score", "--config", cfg, "--images", str(png), "--out", str(tmp_path / "s.csv")],
+        ["invert", "--config", cfg, "--images", str(png), "--out", str(tmp_path / "c.h5")],
+        [
+            "translate",
+            "--config",
+            cfg,
+            "--translator",
+            str(tmp_path / "tr.pt"),
+            "--images",
+            str(png),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    ):
         start = time.monotonic()
         err = refused(capsys, argv)
         assert f"image {png} is " in err and "more than the 50 megapixels read" in err, err
@@ -150,13 +256,21 @@ def test_a_folders_images_are_the_workflows_photos(tmp_path, capsys):
     (photos / ".hidden.png").write_bytes(b"not read")
     (photos / "sub").mkdir()
     section = {"images": str(photos), "limit": None}
-    assert configuration.image_paths([str(photos)]) == configuration.photos(section, "real_images") == [photos / "face0.png", photos / "face1.png"]
+    assert (
+        configuration.image_paths([str(photos)])
+        == configuration.photos(section, "real_images")
+        == [photos / "face0.png", photos / "face1.png"]
+    )
     real = REPO / "data" / "real_faces"
-    assert configuration.image_paths([str(real)]) == configuration.photos({"images": str(real), "limit": None}, "real_images")
+    assert configuration.image_paths([str(real)]) == configuration.photos(
+        {"images": str(real), "limit": None}, "real_images"
+    )
     cfg = write_config(tmp_path / "config.json")
     assert main(["score", "--config", str(cfg), "--images", str(photos), "--out", str(tmp_path / "s.csv")]) == 0
     assert len((tmp_path / "s.csv").read_text().splitlines()) == 3
-    assert "no images found" in refused(capsys, ["score", "--config", str(cfg), "--images", str(photos / "sub"), "--out", str(tmp_path / "t.csv")])
+    assert "no images found" in refused(
+        capsys, ["score", "--config", str(cfg), "--images", str(photos / "sub"), "--out", str(tmp_path / "t.csv")]
+    )
 
 
 def test_invert_without_flags_takes_the_configs_real_images_options(tmp_path, capsys):
@@ -164,31 +278,94 @@ def test_invert_without_flags_takes_the_configs_real_images_options(tmp_path, ca
     faces(photos, 2)
     plain = write_config(tmp_path / "plain.json")
     stem = tmp_path / "enc"
-    assert main(["train-encoder", "--config", str(plain), "--out", str(stem), "--steps", "2", "--batch-size", "4", "--widths", "8", "--held-out", "4"]) == 0
-    real = {"images": str(photos), "align": False, "encoder": f"{stem}.pt", "steps": 3, "lr": 0.05, "perceptual": 0.0, "prior_weight": 0.5}
+    assert (
+        main(
+            [
+                "train-encoder",
+                "--config",
+                str(plain),
+                "--out",
+                str(stem),
+                "--steps",
+                "2",
+                "--batch-size",
+                "4",
+                "--widths",
+                "8",
+                "--held-out",
+                "4",
+            ]
+        )
+        == 0
+    )
+    real = {
+        "images": str(photos),
+        "align": False,
+        "encoder": f"{stem}.pt",
+        "steps": 3,
+        "lr": 0.05,
+        "perceptual": 0.0,
+        "prior_weight": 0.5,
+    }
     cfg = write_config(tmp_path / "config.json", real_images=real)
     out = tmp_path / "codes.h5"
     assert main(["invert", "--config", str(cfg), "--images", str(photos), "--out", str(out)]) == 0
     with h5py.File(out) as f:
         attrs = dict(f.attrs)
-    assert (attrs["encoder"], attrs["steps"], attrs["lr"], attrs["prior_weight"], attrs["space"], attrs["aligned"]) == (f"{stem}.pt", 3, 0.05, 0.5, "z", False)
-    assert main(["invert", "--config", str(cfg), "--images", str(photos), "--steps", "1", "--prior-weight", "0", "--out", str(out)]) == 0
+    assert (attrs["encoder"], attrs["steps"], attrs["lr"], attrs["prior_weight"], attrs["space"], attrs["aligned"]) == (
+        f"{stem}.pt",
+        3,
+        0.05,
+        0.5,
+        "z",
+        False,
+    )
+    assert (
+        main(
+            [
+                "invert",
+                "--config",
+                str(cfg),
+                "--images",
+                str(photos),
+                "--steps",
+                "1",
+                "--prior-weight",
+                "0",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     with h5py.File(out) as f:
-        assert (f.attrs["steps"], f.attrs["prior_weight"], f.attrs["encoder"]) == (1, 0.0, f"{stem}.pt")  # flags override
+        assert (f.attrs["steps"], f.attrs["prior_weight"], f.attrs["encoder"]) == (
+            1,
+            0.0,
+            f"{stem}.pt",
+        )  # flags override
     # a config without real_images: the schema's defaults (no encoder: at least one step), photos as aligned crops
-    assert "--steps must be >= 1 (0 only with --encoder)" in refused(capsys, ["invert", "--config", str(plain), "--images", str(photos), "--steps", "0", "--out", str(out)])
+    assert "--steps must be >= 1 (0 only with --encoder)" in refused(
+        capsys, ["invert", "--config", str(plain), "--images", str(photos), "--steps", "0", "--out", str(out)]
+    )
     assert main(["invert", "--config", str(plain), "--images", str(photos), "--steps", "2", "--out", str(out)]) == 0
     with h5py.File(out) as f:
         assert (f.attrs["encoder"], f.attrs["lr"], f.attrs["aligned"]) == ("", 0.1, False)
-    assert "--lr > 0" in refused(capsys, ["invert", "--config", str(cfg), "--images", str(photos), "--lr", "nan", "--out", str(out)])
+    assert "--lr > 0" in refused(
+        capsys, ["invert", "--config", str(cfg), "--images", str(photos), "--lr", "nan", "--out", str(out)]
+    )
 
 
 def test_unwritable_places_are_one_line(tmp_path, capsys, monkeypatch):
     cfg = str(write_config(tmp_path / "config.json"))
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
-    assert "is a file; name the folder of the runs" in refused(capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(blocker)])
-    assert f"{blocker} is a file" in refused(capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(blocker / "results")])
+    assert "is a file; name the folder of the runs" in refused(
+        capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(blocker)]
+    )
+    assert f"{blocker} is a file" in refused(
+        capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(blocker / "results")]
+    )
     photo = faces(tmp_path / "photos", 1)[0]
     (tmp_path / "tr.pt").write_bytes(b"never read")
     translate = ["translate", "--config", cfg, "--translator", str(tmp_path / "tr.pt"), "--images", str(photo)]
@@ -201,7 +378,10 @@ def test_unwritable_places_are_one_line(tmp_path, capsys, monkeypatch):
         raise PermissionError(13, "Permission denied", str(denied))
 
     monkeypatch.setattr(stages, "run", refuse)
-    assert refused(capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(tmp_path / "results")]) == f"interfacegan: error: {denied}: Permission denied"
+    assert (
+        refused(capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(tmp_path / "results")])
+        == f"interfacegan: error: {denied}: Permission denied"
+    )
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
@@ -211,6 +391,8 @@ def test_read_only_folders_are_one_line(tmp_path, capsys):
     results.mkdir()
     results.chmod(0o555)
     try:
-        assert "Permission denied" in refused(capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(results)])
+        assert "Permission denied" in refused(
+            capsys, ["stage", "sample", "--config", cfg, "--shard", "0", "--results", str(results)]
+        )
     finally:
         results.chmod(0o755)

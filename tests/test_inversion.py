@@ -8,12 +8,12 @@ import torch
 import yaml
 from PIL import Image
 
+from helpers import PLANTED
 from interfacegan import inversion
 from interfacegan.cli import main
 from interfacegan.generators import build_generator
-from interfacegan.inversion import invert, schedule
 from interfacegan.images import to_uint8
-from helpers import PLANTED
+from interfacegan.inversion import invert, schedule
 from test_stylegan import official_shapes, random_state
 
 torch.set_num_threads(1)  # tiny networks: threads cost more than they give
@@ -140,7 +140,24 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(faces, tmp_path, capsy
 def test_the_command_line_adds_the_lpips_term_when_asked(faces, tmp_path):
     config, folder, z = faces
     out = tmp_path / "codes.h5"
-    assert main(["invert", "--config", str(config), "--images", str(folder), "--out", str(out), "--steps", "150", "--perceptual", "0.1"]) == 0
+    assert (
+        main(
+            [
+                "invert",
+                "--config",
+                str(config),
+                "--images",
+                str(folder),
+                "--out",
+                str(out),
+                "--steps",
+                "150",
+                "--perceptual",
+                "0.1",
+            ]
+        )
+        == 0
+    )
     with h5py.File(out) as f:
         assert f.attrs["perceptual"] == 0.1 and f["psnr"][()].min() > 40
         assert relative_error(f["codes"][()], z).max() < 0.05

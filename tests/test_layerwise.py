@@ -26,13 +26,30 @@ ATTRIBUTES = list(PLANTED_LAYERS)
 
 
 def layered_config(**changes) -> dict:
-    generator = {"name": "planted", "attributes": ATTRIBUTES, "latent_dim": 16, "noise": 0.3, "layers": 9,
-                 "attribute_layers": PLANTED_LAYERS, "cosines": [["age", "eyeglasses", 0.6]]}
-    config = {"run": "layered", "seed": 3, "n_samples": 3000, "shard_size": 1500, "batch_size": 500, "attributes": ATTRIBUTES,
-              "spaces": ["z", "w"], "generator": generator, "predictor": {"name": "planted", "attributes": ATTRIBUTES},
-              "selection": {"chosen_num_or_ratio": 0.1}, "conditions": [{"primal": "eyeglasses", "conditions": ["age"]}],
-              "analysis": {"rescoring_samples": 100, "linearity_samples": 20, "layerwise_samples": 100},
-              "edit": {"samples": 2, "steps": 3, "wp_layers": "auto"}}
+    generator = {
+        "name": "planted",
+        "attributes": ATTRIBUTES,
+        "latent_dim": 16,
+        "noise": 0.3,
+        "layers": 9,
+        "attribute_layers": PLANTED_LAYERS,
+        "cosines": [["age", "eyeglasses", 0.6]],
+    }
+    config = {
+        "run": "layered",
+        "seed": 3,
+        "n_samples": 3000,
+        "shard_size": 1500,
+        "batch_size": 500,
+        "attributes": ATTRIBUTES,
+        "spaces": ["z", "w"],
+        "generator": generator,
+        "predictor": {"name": "planted", "attributes": ATTRIBUTES},
+        "selection": {"chosen_num_or_ratio": 0.1},
+        "conditions": [{"primal": "eyeglasses", "conditions": ["age"]}],
+        "analysis": {"rescoring_samples": 100, "linearity_samples": 20, "layerwise_samples": 100},
+        "edit": {"samples": 2, "steps": 3, "wp_layers": "auto"},
+    }
     return configuration.validate(config | changes)
 
 
@@ -60,11 +77,13 @@ def test_the_layered_world_scores_the_same_from_z_w_and_wp_and_each_attribute_re
 
 def test_the_layered_world_options_are_checked():
     options = layered_config()["generator"]
-    for bad, message in [({"attribute_layers": {"hair": [0]}}, "unknown attribute 'hair'"),
-                         ({"attribute_layers": {"pose": [9]}}, r"attribute_layers.pose: \[9\] must be .* in 0..8"),
-                         ({"attribute_layers": {"pose": []}}, "non-empty"),
-                         ({"layers": 0, "attribute_layers": {}}, "layers must be >= 1"),
-                         ({"layers": None}, "attribute_layers needs layers")]:
+    for bad, message in [
+        ({"attribute_layers": {"hair": [0]}}, "unknown attribute 'hair'"),
+        ({"attribute_layers": {"pose": [9]}}, r"attribute_layers.pose: \[9\] must be .* in 0..8"),
+        ({"attribute_layers": {"pose": []}}, "non-empty"),
+        ({"layers": 0, "attribute_layers": {}}, "layers must be >= 1"),
+        ({"layers": None}, "attribute_layers needs layers"),
+    ]:
         with pytest.raises(ValueError, match=message):
             build_generator(options | bad)
     z_only = build_generator({k: v for k, v in options.items() if k not in ("layers", "attribute_layers")})
@@ -80,7 +99,9 @@ def test_the_layerwise_table_ranks_each_attributes_planted_layers_on_top(layered
     assert len(table) == len(names) * 9 * len(ATTRIBUTES)
     for name in names:
         attribute = configuration.primal_of(config, name)
-        gains = table[(table["boundary"] == name) & (table["attribute"] == attribute)].set_index("layer")["score_change"]
+        gains = table[(table["boundary"] == name) & (table["attribute"] == attribute)].set_index("layer")[
+            "score_change"
+        ]
         planted = PLANTED_LAYERS[attribute]
         assert set(gains.nlargest(len(planted)).index) == set(planted), name
         assert gains.drop(planted).abs().max() < 0.05 * gains[planted].min(), name  # other layers carry nothing
@@ -152,8 +173,15 @@ def test_one_layer_moves_with_the_official_truncation_aware_strength(tmp_path):
 
     checkpoint = tmp_path / "stylegan16.pth"
     torch.save(test_stylegan.random_state(test_stylegan.official_shapes(16), seed=1), checkpoint)
-    generator = build_generator({"name": "stylegan", "checkpoint": str(checkpoint), "resolution": 16,
-                                 "truncation_psi": 0.7, "truncation_layers": 3})
+    generator = build_generator(
+        {
+            "name": "stylegan",
+            "checkpoint": str(checkpoint),
+            "resolution": 16,
+            "truncation_psi": 0.7,
+            "truncation_layers": 3,
+        }
+    )
     rng = np.random.default_rng(0)
     w = rng.standard_normal((4, 512)).astype(np.float32)
     normal = rng.standard_normal(512).astype(np.float32)

@@ -54,7 +54,9 @@ def test_distance_mode_places_each_step_at_its_distance(normals):
     np.testing.assert_allclose(edited @ normals[0], np.tile(np.linspace(-3, 3, 10), (4, 1)), atol=1e-5)
     # only the component along the normal changes
     residual = edited - (edited @ normals[0])[..., None] * normals[0]
-    np.testing.assert_allclose(residual, np.broadcast_to((z - (z @ normals[0])[:, None] * normals[0])[:, None], residual.shape), atol=1e-5)
+    np.testing.assert_allclose(
+        residual, np.broadcast_to((z - (z @ normals[0])[:, None] * normals[0])[:, None], residual.shape), atol=1e-5
+    )
 
 
 def test_offset_mode_and_w_plus_add_the_step_to_every_layer(normals):
@@ -69,7 +71,9 @@ def test_offset_mode_and_w_plus_add_the_step_to_every_layer(normals):
 def test_w_plus_edits_can_move_chosen_layers_only(normals):
     wp = np.random.default_rng(4).standard_normal((2, 6, 32)).astype(np.float32)
     edited = interpolate(wp, normals[0], -2, 2, 3, "distance", layers=[0, 2])
-    np.testing.assert_allclose(edited[:, -1, [0, 2]] - wp[:, [0, 2]], np.broadcast_to(2 * normals[0], (2, 2, 32)), atol=1e-6)
+    np.testing.assert_allclose(
+        edited[:, -1, [0, 2]] - wp[:, [0, 2]], np.broadcast_to(2 * normals[0], (2, 2, 32)), atol=1e-6
+    )
     np.testing.assert_array_equal(edited[:, :, [1, 3, 4, 5]], np.broadcast_to(wp[:, None, [1, 3, 4, 5]], (2, 3, 4, 32)))
     with pytest.raises(ValueError, match="layers"):
         interpolate(wp, normals[0], -2, 2, 3, "distance", layers=[6])

@@ -5,10 +5,10 @@ scores, indices and distances), far below the latents' size."""
 import copy
 import tracemalloc
 
+from helpers import PLANTED
 from interfacegan import config as configuration
 from interfacegan import pipeline, stages
 from interfacegan.layout import Layout
-from helpers import PLANTED
 
 
 def peak_mib(n_samples: int, root) -> float:

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import PLANTED
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.models import Models
 from interfacegan.predictors.planted import PlantedPredictor
-from helpers import PLANTED
 
 
 def dcgan_view(precision: str) -> dict:

@@ -18,8 +18,8 @@ from interfacegan.artifacts import CheckpointError, read_h5
 from interfacegan.cli import main
 from interfacegan.config import ConfigError
 from interfacegan.generators import build_generator
-from interfacegan.images import to_uint8
 from interfacegan.generators.nvidia import build_network
+from interfacegan.images import to_uint8
 from nvidia_pickles import dumps, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,9 @@ def write_pickle(folder: Path, name: str, **dump_options) -> Path:
     arrays = reference(name)
     kwargs = json.loads(str(arrays["init_kwargs"]))
     network = build_network("stylegan3" if name.startswith("stylegan3") else "stylegan2_ada", kwargs)
-    network.load_state_dict({k.removeprefix("state/"): torch.from_numpy(v) for k, v in arrays.items() if k.startswith("state/")})
+    network.load_state_dict(
+        {k.removeprefix("state/"): torch.from_numpy(v) for k, v in arrays.items() if k.startswith("state/")}
+    )
     path = folder / f"{name}.pkl"
     path.write_bytes(dumps(snapshot(network, kwargs, sg3=name.startswith("stylegan3")), **dump_options))
     return path
@@ -49,8 +51,22 @@ def generate(folder: Path, generator: dict, codes: np.ndarray, space: str) -> np
     config.write_text(yaml.safe_dump(PLANTED | {"generator": {"name": "nvidia"} | generator}))
     np.save(folder / "codes.npy", codes)
     out = folder / "images.npy"
-    assert main(["generate", "--config", str(config), "--latents", str(folder / "codes.npy"), "--space", space,
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--config",
+                str(config),
+                "--latents",
+                str(folder / "codes.npy"),
+                "--space",
+                space,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return np.load(out)
 
 
@@ -61,7 +77,9 @@ def assert_matches(ours: np.ndarray, nvidia: np.ndarray) -> None:
     assert within.mean() >= 0.995, f"only {within.mean():.4%} of values within one level"
 
 
-@pytest.mark.parametrize("name", ["stylegan2_ada_orig", "stylegan2_ada_skip", "stylegan2_ada_resnet", "stylegan3_t", "stylegan3_r"])
+@pytest.mark.parametrize(
+    "name", ["stylegan2_ada_orig", "stylegan2_ada_skip", "stylegan2_ada_resnet", "stylegan3_t", "stylegan3_r"]
+)
 def test_pickles_reproduce_nvidia_images_from_z_and_wp(tmp_path, name):
     arrays = reference(name)
     path = write_pickle(tmp_path, name, protocol=3, old_numpy=name.endswith("_r"))
@@ -94,7 +112,9 @@ def test_convert_pkl_loads_without_the_pickle_to_the_same_images(tmp_path, capsy
     assert capsys.readouterr().out.strip() == str(tmp_path / "converted.pt")
     state = torch.load(tmp_path / "converted.pt", weights_only=True)
     meta = json.loads((tmp_path / "converted.json").read_text())
-    assert meta["family"] == "stylegan2_ada" and meta["init_kwargs"] == json.loads(str(reference("stylegan2_ada_skip")["init_kwargs"]))
+    assert meta["family"] == "stylegan2_ada" and meta["init_kwargs"] == json.loads(
+        str(reference("stylegan2_ada_skip")["init_kwargs"])
+    )
     from_pickle = build_generator({"name": "nvidia", "checkpoint": str(path)})
     from_pt = build_generator({"name": "nvidia", "checkpoint": str(tmp_path / "converted.pt")})
     assert list(state) == list(from_pickle.network.state_dict())
@@ -130,15 +150,40 @@ def test_a_fresh_process_loads_and_renders_a_stylegan3_pickle(tmp_path):
 
     path = write_pickle(tmp_path, "stylegan3_t")
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"run": "fresh", "attributes": ["smile"], "generator": {"name": "nvidia", "checkpoint": str(path)},
-                                      "predictor": {"name": "planted", "attributes": ["smile"]}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "run": "fresh",
+                "attributes": ["smile"],
+                "generator": {"name": "nvidia", "checkpoint": str(path)},
+                "predictor": {"name": "planted", "attributes": ["smile"]},
+            }
+        )
+    )
     z = reference("stylegan3_t")["z"]
     np.save(tmp_path / "z.npy", z)
-    done = subprocess.run([sys.executable, "-m", "interfacegan.cli", "generate", "--config", str(config), "--latents", str(tmp_path / "z.npy"),
-                           "--out", str(tmp_path / "images.npy")], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "interfacegan.cli",
+            "generate",
+            "--config",
+            str(config),
+            "--latents",
+            str(tmp_path / "z.npy"),
+            "--out",
+            str(tmp_path / "images.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     with torch.no_grad():
-        expected = to_uint8(build_generator({"name": "nvidia", "checkpoint": str(path)}).synthesize(torch.from_numpy(z)))
+        expected = to_uint8(
+            build_generator({"name": "nvidia", "checkpoint": str(path)}).synthesize(torch.from_numpy(z))
+        )
     np.testing.assert_array_equal(np.load(tmp_path / "images.npy"), expected)
 
 
@@ -159,12 +204,25 @@ def test_noise_modes_reach_stylegan2_ada(tmp_path):
     for mode in ("const", "none", "random"):
         torch.manual_seed(0)
         with torch.no_grad():
-            images[mode] = build_generator({"name": "nvidia", "checkpoint": str(path), "noise_mode": mode}).synthesize(z)
+            images[mode] = build_generator({"name": "nvidia", "checkpoint": str(path), "noise_mode": mode}).synthesize(
+                z
+            )
     assert not torch.equal(images["const"], images["none"]) and not torch.equal(images["const"], images["random"])
 
 
-TINY_STYLEGAN3 = dict(z_dim=16, c_dim=0, w_dim=16, img_resolution=16, img_channels=3, mapping_kwargs={"num_layers": 2},
-                      channel_base=256, channel_max=16, num_fp16_res=4, conv_clamp=256, magnitude_ema_beta=0.999)
+TINY_STYLEGAN3 = dict(
+    z_dim=16,
+    c_dim=0,
+    w_dim=16,
+    img_resolution=16,
+    img_channels=3,
+    mapping_kwargs={"num_layers": 2},
+    channel_base=256,
+    channel_max=16,
+    num_fp16_res=4,
+    conv_clamp=256,
+    magnitude_ema_beta=0.999,
+)
 
 
 def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
@@ -183,8 +241,14 @@ def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
             Image.fromarray(face).save(photos / f"photo_{i}.png")
 
     config = yaml.safe_load((ROOT / "configs" / "stylegan3_ffhq.yaml").read_text())
-    config |= {"n_samples": 400, "shard_size": 200, "batch_size": 50, "analysis": {"rescoring_samples": 50, "linearity_samples": 20, "layerwise_samples": 10},
-               "edit": {"samples": 2, "steps": 3}, "real_images": {"images": str(photos), "align": False, "space": "wp", "steps": 200, "shard_size": 2}}
+    config |= {
+        "n_samples": 400,
+        "shard_size": 200,
+        "batch_size": 50,
+        "analysis": {"rescoring_samples": 50, "linearity_samples": 20, "layerwise_samples": 10},
+        "edit": {"samples": 2, "steps": 3},
+        "real_images": {"images": str(photos), "align": False, "space": "wp", "steps": 200, "shard_size": 2},
+    }
     config["generator"]["checkpoint"] = str(path)
     config["predictor"] = {"name": "planted", "attributes": config["attributes"]}  # reads the images' rows
     config["selection"]["chosen_num_or_ratio"] = 0.1
@@ -201,7 +265,10 @@ def test_a_tiny_stylegan3_runs_the_whole_workflow(tmp_path):
         assert normal.shape == (16,) and abs(np.linalg.norm(normal) - 1) < 1e-5
     assert all(layout.edit_grid(name, "w").is_file() for name in configuration.boundary_names(config))
     layerwise = pd.read_csv(layout.table("layerwise"))  # every W+ layer of every w boundary, re-scored
-    assert len(layerwise) == len(configuration.boundary_names(config)) * 16 * 5 and np.isfinite(layerwise["score_change"]).all()
+    assert (
+        len(layerwise) == len(configuration.boundary_names(config)) * 16 * 5
+        and np.isfinite(layerwise["score_change"]).all()
+    )
     reconstruction = pd.read_csv(layout.table("real_reconstruction"))
     assert len(reconstruction) == 2 and (reconstruction["psnr"] > 30).all(), reconstruction
 

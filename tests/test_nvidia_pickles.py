@@ -116,11 +116,14 @@ class HiddenInStorage:
         return torch.storage._load_from_bytes, (header + pickle.dumps(SystemCall(self.marker), protocol=2),)
 
 
-@pytest.mark.parametrize("payload, named", [
-    (SystemCall, "global 'posix.system'"),
-    (Eval, "global 'builtins.eval'"),
-    (HiddenInStorage, "global 'posix.system' inside a tensor storage"),
-])
+@pytest.mark.parametrize(
+    "payload, named",
+    [
+        (SystemCall, "global 'posix.system'"),
+        (Eval, "global 'builtins.eval'"),
+        (HiddenInStorage, "global 'posix.system' inside a tensor storage"),
+    ],
+)
 def test_payloads_are_refused_without_running(tmp_path, marker, payload, named):
     data = {"G_ema": record(Net(), KWARGS), "augment_pipe": payload(marker)}
     path = write(tmp_path, data)

@@ -67,8 +67,9 @@ def test_mapping_matches_nvidia(fixture):
 def test_images_from_z_match_nvidia(fixture, record_property):
     name, arrays, generator = fixture
     z, c = torch.from_numpy(arrays["z"]), torch.from_numpy(arrays["c"])
-    compare_images(name, generator(z, c if generator.c_dim else None, truncation_psi=PSI), arrays, "img_z",
-                   record_property)
+    compare_images(
+        name, generator(z, c if generator.c_dim else None, truncation_psi=PSI), arrays, "img_z", record_property
+    )
 
 
 @torch.no_grad()
@@ -108,10 +109,26 @@ def test_bad_shapes_and_options():
 
 def test_stylegan3_repository_kwargs():
     """NVlabs/stylegan3's StyleGAN2 configs pass the synthesis options flat, with fused_modconv_default."""
-    nested = Generator(z_dim=8, c_dim=0, w_dim=8, img_resolution=16, img_channels=3,
-                       synthesis_kwargs=dict(channel_base=128, channel_max=16, num_fp16_res=4, conv_clamp=256))
-    flat = Generator(z_dim=8, c_dim=0, w_dim=8, img_resolution=16, img_channels=3, channel_base=128,
-                     channel_max=16, num_fp16_res=4, conv_clamp=256, fused_modconv_default="inference_only")
+    nested = Generator(
+        z_dim=8,
+        c_dim=0,
+        w_dim=8,
+        img_resolution=16,
+        img_channels=3,
+        synthesis_kwargs=dict(channel_base=128, channel_max=16, num_fp16_res=4, conv_clamp=256),
+    )
+    flat = Generator(
+        z_dim=8,
+        c_dim=0,
+        w_dim=8,
+        img_resolution=16,
+        img_channels=3,
+        channel_base=128,
+        channel_max=16,
+        num_fp16_res=4,
+        conv_clamp=256,
+        fused_modconv_default="inference_only",
+    )
     assert {k: v.shape for k, v in nested.state_dict().items()} == {k: v.shape for k, v in flat.state_dict().items()}
 
 

@@ -68,20 +68,29 @@ def test_convert_pkl_writes_a_loadable_pair(tmp_path):
     assert meta["init_kwargs"]["synthesis_kwargs"]["channel_base"] == 512  # 2 * fmap_base
     z = torch.from_numpy(reference()["z"])
     with torch.no_grad():
-        images = [build_generator({"name": "nvidia", "checkpoint": str(p)}).synthesize(z)
-                  for p in (path, tmp_path / "converted.pt")]
+        images = [
+            build_generator({"name": "nvidia", "checkpoint": str(p)}).synthesize(z)
+            for p in (path, tmp_path / "converted.pt")
+        ]
     assert torch.equal(*images)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda v, k: v["synthesis"].update({"64x64/Conv1/weight": np.zeros((3, 3, 16, 16), np.float32)}),
-     r"variable synthesis/64x64/Conv1/weight is not mapped \(1 left over\)"),
-    (lambda v, k: v["mapping"].update({"LabelConcat/weight": np.zeros((2, 48), np.float32)}),
-     r"variable mapping/LabelConcat/weight is not mapped"),  # StyleGAN2's conditional mapping
-    (lambda v, k: v["synthesis"].pop("noise3"), r"lacks variable synthesis/noise3 \(1 missing\)"),
-    (lambda v, k: k.update(fmap_decay=0.5), r"static kwarg fmap_decay=0.5 is not mapped \(only 1 is\)"),
-    (lambda v, k: k.update(spectral_norm=True), r"static kwarg spectral_norm=True is not mapped"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda v, k: v["synthesis"].update({"64x64/Conv1/weight": np.zeros((3, 3, 16, 16), np.float32)}),
+            r"variable synthesis/64x64/Conv1/weight is not mapped \(1 left over\)",
+        ),
+        (
+            lambda v, k: v["mapping"].update({"LabelConcat/weight": np.zeros((2, 48), np.float32)}),
+            r"variable mapping/LabelConcat/weight is not mapped",
+        ),  # StyleGAN2's conditional mapping
+        (lambda v, k: v["synthesis"].pop("noise3"), r"lacks variable synthesis/noise3 \(1 missing\)"),
+        (lambda v, k: k.update(fmap_decay=0.5), r"static kwarg fmap_decay=0.5 is not mapped \(only 1 is\)"),
+        (lambda v, k: k.update(spectral_norm=True), r"static kwarg spectral_norm=True is not mapped"),
+    ],
+)
 def test_what_does_not_map_is_named_in_one_line(tmp_path, change, message):
     arrays = reference()
     variables, static_kwargs = tf_variables(arrays), json.loads(str(arrays["static_kwargs"]))
@@ -95,16 +104,24 @@ def test_what_does_not_map_is_named_in_one_line(tmp_path, change, message):
 
 # ---------------------------------------------------------------------------- StyleGAN (v1): G_style
 
+
 def stylegan1_variables(state: dict, resolution: int) -> dict[str, dict]:
     """An official `.pth` state dict back in TF's variables, by the inverse of the official converter's
     table (genforce/interfacegan `_STYLEGAN_PTH_VARS_TO_TF_VARS`): dense weights [in, out], conv and
     ToRGB weights [k, k, in, out], the fused conv's already TF's; `lod` in both Gs and its synthesis."""
     log2 = int(np.log2(resolution))
     arrays = {key: value.numpy() for key, value in state.items() if not key.endswith("blur.kernel")}
-    variables = {"": {"lod": arrays["synthesis.lod"], "dlatent_avg": arrays.pop("truncation.w_avg")},
-                 "mapping": {}, "synthesis": {"lod": arrays.pop("synthesis.lod")}}
-    epilogue = {"apply_noise.weight": "Noise/weight", "bias": "bias",
-                "style_mod.dense.linear.weight": "StyleMod/weight", "style_mod.dense.wscale.bias": "StyleMod/bias"}
+    variables = {
+        "": {"lod": arrays["synthesis.lod"], "dlatent_avg": arrays.pop("truncation.w_avg")},
+        "mapping": {},
+        "synthesis": {"lod": arrays.pop("synthesis.lod")},
+    }
+    epilogue = {
+        "apply_noise.weight": "Noise/weight",
+        "bias": "bias",
+        "style_mod.dense.linear.weight": "StyleMod/weight",
+        "style_mod.dense.wscale.bias": "StyleMod/bias",
+    }
     for key, value in arrays.items():
         parts = key.split(".")
         if "weight" in key and "dense" in key:  # the official converter's own rule, inverted
@@ -130,8 +147,9 @@ def stylegan1_variables(state: dict, resolution: int) -> dict[str, dict]:
 
 def write_stylegan1(path: Path, variables: dict, static_kwargs: dict) -> Path:
     """(G, D, Gs) as StyleGAN's training loop pickles them: G and Gs built by G_style."""
-    G, D, Gs = tensorflow_snapshot(variables, static_kwargs, "G_synthesis",
-                                   D=Network("D", {}, static_kwargs, build_func_name="D_basic"))
+    G, D, Gs = tensorflow_snapshot(
+        variables, static_kwargs, "G_synthesis", D=Network("D", {}, static_kwargs, build_func_name="D_basic")
+    )
     for network in (G, Gs):
         network.state["build_func_name"] = "G_style"
     path.write_bytes(dumps((G, D, Gs), protocol=3, old_numpy=True))
@@ -152,8 +170,9 @@ def stylegan1_files(tmp_path_factory):
 
 def test_a_tensorflow_stylegan_pickle_draws_the_images_of_its_official_pth(stylegan1_files):
     """Every entry is the `.pth`'s, bit for bit (transposes only move numbers), so the images are equal."""
-    generators = [build_generator({"name": "stylegan", "checkpoint": str(path), "resolution": 16})
-                  for path in stylegan1_files]
+    generators = [
+        build_generator({"name": "stylegan", "checkpoint": str(path), "resolution": 16}) for path in stylegan1_files
+    ]
     pth, pkl = (G.state_dict() for G in generators)
     assert pth.keys() == pkl.keys() and all(torch.equal(pth[key], pkl[key]) for key in pth)
     torch.manual_seed(0)
@@ -177,30 +196,43 @@ def test_the_fused_upsampling_layers_keep_the_tf_layout(tmp_path):
 
 def test_the_official_table_names():
     """A few rows of the official table at 1024 (ToRGB_lod shifted by 10 - log2 R elsewhere)."""
-    rows = {"synthesis.output8.conv.weight": "synthesis/ToRGB_lod0/weight",
-            "synthesis.output0.bias": "synthesis/ToRGB_lod8/bias",
-            "synthesis.layer0.first_layer": "synthesis/4x4/Const/const",
-            "synthesis.layer1.conv.weight": "synthesis/4x4/Conv/weight",
-            "synthesis.layer16.weight": "synthesis/1024x1024/Conv0_up/weight",
-            "synthesis.layer17.epilogue.apply_noise.noise": "synthesis/noise17",
-            "synthesis.layer2.epilogue.style_mod.dense.wscale.bias": "synthesis/8x8/Conv0_up/StyleMod/bias",
-            "synthesis.layer0.epilogue.apply_noise.weight": "synthesis/4x4/Const/Noise/weight",
-            "mapping.dense7.linear.weight": "mapping/Dense7/weight", "truncation.w_avg": "dlatent_avg"}
+    rows = {
+        "synthesis.output8.conv.weight": "synthesis/ToRGB_lod0/weight",
+        "synthesis.output0.bias": "synthesis/ToRGB_lod8/bias",
+        "synthesis.layer0.first_layer": "synthesis/4x4/Const/const",
+        "synthesis.layer1.conv.weight": "synthesis/4x4/Conv/weight",
+        "synthesis.layer16.weight": "synthesis/1024x1024/Conv0_up/weight",
+        "synthesis.layer17.epilogue.apply_noise.noise": "synthesis/noise17",
+        "synthesis.layer2.epilogue.style_mod.dense.wscale.bias": "synthesis/8x8/Conv0_up/StyleMod/bias",
+        "synthesis.layer0.epilogue.apply_noise.weight": "synthesis/4x4/Const/Noise/weight",
+        "mapping.dense7.linear.weight": "mapping/Dense7/weight",
+        "truncation.w_avg": "dlatent_avg",
+    }
     assert {key: stylegan1_source(key, 10)[0] for key in rows} == rows
     assert stylegan1_source("synthesis.output0.conv.weight", 4)[0] == "synthesis/ToRGB_lod2/weight"
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda v, k: v["synthesis"].update({"8x8/Conv1/Extra/weight": np.zeros(3, np.float32)}),
-     r"variable synthesis/8x8/Conv1/Extra/weight is not mapped \(1 left over\)"),
-    (lambda v, k: v["mapping"].update({"LabelConcat/weight": np.zeros((2, 512), np.float32)}),
-     r"variable mapping/LabelConcat/weight is not mapped \(1 left over\)"),
-    (lambda v, k: v["synthesis"].pop("noise5"), r"lacks variable synthesis/noise5 \(1 missing\)"),
-    (lambda v, k: v[""].update(lod=np.float32(1)), r"its lod 1.0 and synthesis/lod 0.0 differ"),
-    (lambda v, k: k.update(fused_scale=True), r"static kwarg fused_scale=True is not mapped \(only 'auto' is\)"),
-    (lambda v, k: k.update(use_pixel_norm=True), r"static kwarg use_pixel_norm=True is not mapped \(only False is\)"),
-    (lambda v, k: k.update(spectral_norm=True), r"static kwarg spectral_norm=True is not mapped$"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda v, k: v["synthesis"].update({"8x8/Conv1/Extra/weight": np.zeros(3, np.float32)}),
+            r"variable synthesis/8x8/Conv1/Extra/weight is not mapped \(1 left over\)",
+        ),
+        (
+            lambda v, k: v["mapping"].update({"LabelConcat/weight": np.zeros((2, 512), np.float32)}),
+            r"variable mapping/LabelConcat/weight is not mapped \(1 left over\)",
+        ),
+        (lambda v, k: v["synthesis"].pop("noise5"), r"lacks variable synthesis/noise5 \(1 missing\)"),
+        (lambda v, k: v[""].update(lod=np.float32(1)), r"its lod 1.0 and synthesis/lod 0.0 differ"),
+        (lambda v, k: k.update(fused_scale=True), r"static kwarg fused_scale=True is not mapped \(only 'auto' is\)"),
+        (
+            lambda v, k: k.update(use_pixel_norm=True),
+            r"static kwarg use_pixel_norm=True is not mapped \(only False is\)",
+        ),
+        (lambda v, k: k.update(spectral_norm=True), r"static kwarg spectral_norm=True is not mapped$"),
+    ],
+)
 def test_what_of_a_stylegan1_pickle_does_not_map_is_named_in_one_line(stylegan1_files, tmp_path, change, message):
     variables = stylegan1_variables(torch.load(stylegan1_files[0]), 16)
     static_kwargs = dict(STYLEGAN1_KWARGS)
@@ -214,13 +246,18 @@ def test_what_of_a_stylegan1_pickle_does_not_map_is_named_in_one_line(stylegan1_
 
 def test_each_family_names_the_generator_that_loads_it(stylegan1_files, tmp_path):
     pkl = stylegan1_files[1]
-    cases = [({"name": "nvidia", "checkpoint": str(pkl)},
-              rf"network pickle {pkl} is a StyleGAN \(v1\) network: load it with `generator: "
-              rf"{{name: stylegan, checkpoint: {pkl}}}`, not name: nvidia$"),
-             ({"name": "stylegan", "checkpoint": str(pkl), "resolution": 32},
-              r"is 16x16, not the resolution 32 asked for$"),
-             ({"name": "stylegan", "checkpoint": str(reference_pickle(tmp_path)), "resolution": 16},
-              r"is a stylegan2_ada network, not StyleGAN \(v1\): use name: nvidia$")]
+    cases = [
+        (
+            {"name": "nvidia", "checkpoint": str(pkl)},
+            rf"network pickle {pkl} is a StyleGAN \(v1\) network: load it with `generator: "
+            rf"{{name: stylegan, checkpoint: {pkl}}}`, not name: nvidia$",
+        ),
+        ({"name": "stylegan", "checkpoint": str(pkl), "resolution": 32}, r"is 16x16, not the resolution 32 asked for$"),
+        (
+            {"name": "stylegan", "checkpoint": str(reference_pickle(tmp_path)), "resolution": 16},
+            r"is a stylegan2_ada network, not StyleGAN \(v1\): use name: nvidia$",
+        ),
+    ]
     for config, message in cases:
         with pytest.raises(CheckpointError, match=message) as err:
             build_generator(config)

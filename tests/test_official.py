@@ -6,8 +6,8 @@ import pytest
 import torch
 from sklearn.svm import SVC
 
-from interfacegan.manipulation import interpolate, project
 from interfacegan.images import to_uint8
+from interfacegan.manipulation import interpolate, project
 from interfacegan.solvers import fit_svc
 from interfacegan.stages.select import select
 
@@ -159,21 +159,34 @@ def test_interpolation_matches_the_official_for_2d_and_3d_codes(directions):
     wp = rng.standard_normal((4, 18, 512)).astype(np.float32)
     for codes in (z, wp):
         ours = interpolate(codes, normal, -3.0, 3.0, 10, "distance")
-        official = np.stack([official_linear_interpolate(c[None].astype(np.float64), normal.astype(np.float64)) for c in codes])
+        official = np.stack(
+            [official_linear_interpolate(c[None].astype(np.float64), normal.astype(np.float64)) for c in codes]
+        )
         # ours in float32, these in float64: a few roundings of components below 8 (half
         # an ulp 2.4e-7) and, for 2-D codes, the float32 dot product code.n: 2e-6 (measured 1.8e-7)
         assert ours.shape == official.shape == (4, 10) + codes.shape[1:]
         np.testing.assert_allclose(ours, official, rtol=0, atol=2e-6)
-    np.testing.assert_allclose(interpolate(z, normal, -3.0, 3.0, 10, "distance") @ normal.ravel(), np.tile(np.linspace(-3, 3, 10), (4, 1)), atol=1e-5)
+    np.testing.assert_allclose(
+        interpolate(z, normal, -3.0, 3.0, 10, "distance") @ normal.ravel(),
+        np.tile(np.linspace(-3, 3, 10), (4, 1)),
+        atol=1e-5,
+    )
 
 
 def test_uint8_equals_the_official_post_processing():
     ties = np.arange(255) + 0.5  # values that land on k.5 before the + 0.5
     x = np.float32(ties / 127.5 - 1)
     values = np.concatenate(
-        [x, np.nextafter(x, np.float32(-2)), np.nextafter(x, np.float32(2)), np.float32([-1, 0, 1, -3, -1.0000001, 1.0000001, 3])]
+        [
+            x,
+            np.nextafter(x, np.float32(-2)),
+            np.nextafter(x, np.float32(2)),
+            np.float32([-1, 0, 1, -3, -1.0000001, 1.0000001, 3]),
+        ]
     ).astype(np.float32)
-    values = np.concatenate([values, np.random.default_rng(4).uniform(-1.2, 1.2, 4 * 3 * 16 * 16 - len(values)).astype(np.float32)])
+    values = np.concatenate(
+        [values, np.random.default_rng(4).uniform(-1.2, 1.2, 4 * 3 * 16 * 16 - len(values)).astype(np.float32)]
+    )
     images = values.reshape(4, 3, 16, 16)
     assert (((images + 1) * np.float32(127.5)) % 1 == 0.5).sum() > 10  # exact ties are exercised
     np.testing.assert_array_equal(to_uint8(torch.from_numpy(images)), official_uint8(images))

@@ -36,11 +36,20 @@ def test_the_official_files_are_all_here():
     assert len(list(OFFICIAL.glob("*.npy"))) == 39 and len(conditional_files()) == 13
 
 
-@pytest.mark.parametrize("model, primal, conditions", conditional_files(), ids=lambda v: "_".join(v) if isinstance(v, list) else v)
+@pytest.mark.parametrize(
+    "model, primal, conditions", conditional_files(), ids=lambda v: "_".join(v) if isinstance(v, list) else v
+)
 def test_condition_rebuilds_every_official_conditional_boundary(model, primal, conditions, tmp_path):
     out = tmp_path / "rebuilt.npy"
-    arguments = ["condition", "--primal", str(OFFICIAL / f"{model}_{primal}_boundary.npy"),
-                 "--conditions", *(str(OFFICIAL / f"{model}_{c}_boundary.npy") for c in conditions), "--out", str(out)]
+    arguments = [
+        "condition",
+        "--primal",
+        str(OFFICIAL / f"{model}_{primal}_boundary.npy"),
+        "--conditions",
+        *(str(OFFICIAL / f"{model}_{c}_boundary.npy") for c in conditions),
+        "--out",
+        str(out),
+    ]
     assert main(arguments) == 0
     rebuilt = np.load(out)
     expected = official(f"{model}_{primal}_c_{'_'.join(conditions)}")
@@ -51,8 +60,14 @@ def test_condition_rebuilds_every_official_conditional_boundary(model, primal, c
 
 def test_cosine_reproduces_the_papers_numbers(tmp_path):
     """PGGAN CelebA-HQ age-gender 0.49; StyleGAN FFHQ age-eyeglasses 0.72 in Z, 0.10 in W; every cell as numpy's."""
-    names = ["pggan_celebahq_age", "pggan_celebahq_gender", "stylegan_ffhq_age", "stylegan_ffhq_eyeglasses",
-             "stylegan_ffhq_age_w", "stylegan_ffhq_eyeglasses_w"]
+    names = [
+        "pggan_celebahq_age",
+        "pggan_celebahq_gender",
+        "stylegan_ffhq_age",
+        "stylegan_ffhq_eyeglasses",
+        "stylegan_ffhq_age_w",
+        "stylegan_ffhq_eyeglasses_w",
+    ]
     out = tmp_path / "cosine.csv"
     assert main(["cosine", *(str(OFFICIAL / f"{n}_boundary.npy") for n in names), "--out", str(out)]) == 0
     table = pd.read_csv(out, index_col=["space", "boundary"]).droplevel("space")
@@ -73,16 +88,50 @@ def test_edit_takes_an_official_file_and_says_it_checked_the_dimension_only(tmp_
     np.save(tmp_path / "z.npy", z)
     out = tmp_path / "age"
     boundary = OFFICIAL / "stylegan_ffhq_age_boundary.npy"
-    assert main(["edit", "--config", str(config), "--boundary", str(boundary), "--latents", str(tmp_path / "z.npy"),
-                 "--space", "z", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "edit",
+                "--config",
+                str(config),
+                "--boundary",
+                str(boundary),
+                "--latents",
+                str(tmp_path / "z.npy"),
+                "--space",
+                "z",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert BARE in capsys.readouterr().out
     codes = np.load(out / "codes.npy")
     distances = codes.astype(np.float64) @ official("stylegan_ffhq_age").ravel()
-    np.testing.assert_allclose(distances, np.broadcast_to(np.linspace(-3, 3, 10), (2, 10)), atol=1e-4)  # each step at its distance
+    np.testing.assert_allclose(
+        distances, np.broadcast_to(np.linspace(-3, 3, 10), (2, 10)), atol=1e-4
+    )  # each step at its distance
     assert json.loads((out / "edit.json").read_text())["boundary_check"] == BARE
     wrong = tmp_path / "planted32.yaml"
     wrong.write_text(yaml.safe_dump(PLANTED))
     np.save(tmp_path / "z32.npy", z[:, :32])
-    assert main(["edit", "--config", str(wrong), "--boundary", str(boundary), "--latents", str(tmp_path / "z32.npy"),
-                 "--space", "z", "--out", str(tmp_path / "no")]) == 2
+    assert (
+        main(
+            [
+                "edit",
+                "--config",
+                str(wrong),
+                "--boundary",
+                str(boundary),
+                "--latents",
+                str(tmp_path / "z32.npy"),
+                "--space",
+                "z",
+                "--out",
+                str(tmp_path / "no"),
+            ]
+        )
+        == 2
+    )
     assert "512-d" in capsys.readouterr().err and not (tmp_path / "no").exists()

@@ -20,7 +20,7 @@ import test_pggan
 import test_stylegan
 from helpers import run_chain
 from interfacegan import config as configuration
-from interfacegan import pipeline, stages
+from interfacegan import stages
 from interfacegan.artifacts import read_h5
 from interfacegan.figures import TITLE_HEIGHT
 from interfacegan.predictors.multihead import MultiHeadNet, save_checkpoint
@@ -44,8 +44,14 @@ def checkpoints(tmp_path_factory):
         torch.save(layout.random_state(layout.official_shapes(RESOLUTION), seed=seed), paths[name])
     torch.manual_seed(3)
     net = MultiHeadNet(len(OUTPUTS), widths=(8, 16), blocks=(1, 1))
-    meta = {"architecture": {"widths": [8, 16], "blocks": [1, 1]}, "attributes": list(OUTPUTS), "outputs": OUTPUTS,
-            "input_size": 16, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
+    meta = {
+        "architecture": {"widths": [8, 16], "blocks": [1, 1]},
+        "attributes": list(OUTPUTS),
+        "outputs": OUTPUTS,
+        "input_size": 16,
+        "mean": [0.5, 0.5, 0.5],
+        "std": [0.25, 0.25, 0.25],
+    }
     paths["predictor"] = root / "attributes.pt"
     save_checkpoint(paths["predictor"], net, meta)
     return paths
@@ -140,8 +146,13 @@ def test_w_plus_edit_grids_move_the_truncated_codes_along_the_w_boundaries(check
 def test_a_stylegan_run_analyses_its_layers_and_edits_each_boundary_on_its_own(checkpoints, tmp_path):
     """configs/stylegan_ffhq.yaml with edit.wp_layers: auto: the layer-wise table, heat maps, grids and page."""
     config = shrunk("stylegan_ffhq", checkpoints)
-    config = configuration.validate(config | {"edit": {"samples": 2, "steps": 3, "wp_layers": "auto"},
-                                              "analysis": {"layerwise_samples": 8, "rescoring_samples": 8, "linearity_samples": 4}})
+    config = configuration.validate(
+        config
+        | {
+            "edit": {"samples": 2, "steps": 3, "wp_layers": "auto"},
+            "analysis": {"layerwise_samples": 8, "rescoring_samples": 8, "linearity_samples": 4},
+        }
+    )
     layout = run_chain(config, tmp_path, analyses=True)
     layers = 2 * int(math.log2(RESOLUTION)) - 2
     names = configuration.boundary_names(config)

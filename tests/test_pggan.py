@@ -149,15 +149,21 @@ def test_lod_stops_early_and_upsamples(checkpoint32, tmp_path, lod):
     with torch.inference_mode():
         image = PGGAN(str(tmp_path / "lod.pth"), resolution=32).synthesize(z)
     assert image.shape == (2, 3, 32, 32)
-    torch.testing.assert_close(image, reference_pggan(state | {"lod": torch.tensor(float(int(lod)))}, z),
-                               rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        image, reference_pggan(state | {"lod": torch.tensor(float(int(lod)))}, z), rtol=1e-4, atol=1e-4
+    )
     k = 2 ** int(lod)
     assert torch.equal(image, image[:, :, ::k, ::k].repeat_interleave(k, 2).repeat_interleave(k, 3))
 
 
 def test_images_get_the_official_post_processing(checkpoint32):
-    view = {"device": "cpu", "threads": 1, "precision": "fp32", "batch_size": 2,
-            "generator": {"name": "pggan", "checkpoint": str(checkpoint32), "resolution": 32}}
+    view = {
+        "device": "cpu",
+        "threads": 1,
+        "precision": "fp32",
+        "batch_size": 2,
+        "generator": {"name": "pggan", "checkpoint": str(checkpoint32), "resolution": 32},
+    }
     models = Models(view, with_predictor=False)
     z = models.generator.prepare_z(torch.randn(3, 512)).numpy()
     images = models.images(z)
@@ -198,4 +204,3 @@ def test_bad_checkpoints_and_options_are_named(checkpoint32, tmp_path):
         build_generator(section | {"resolution": 48})
     with pytest.raises(ConfigError, match="truncation_psi"):
         build_generator(section | {"truncation_psi": 0.7})
-

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import yaml
 
+from helpers import PLANTED, run_chain
 from interfacegan import config as configuration
 from interfacegan import pipeline, stages
 from interfacegan.artifacts import provenance, read_h5, write_h5
 from interfacegan.cli import main
 from interfacegan.layout import Layout
-from helpers import PLANTED, run_chain
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,9 @@ def test_a_view_holds_the_keys_of_the_stage_and_of_everything_upstream(config):
     assert pipeline.content_digest(changed, "select") != pipeline.content_digest(config, "select")
 
 
-@pytest.mark.parametrize("change", [{"threads": 2}, {"slurm": {"partition": "gpu", "gpu_partition": None}}, {"run": "other"}])
+@pytest.mark.parametrize(
+    "change", [{"threads": 2}, {"slurm": {"partition": "gpu", "gpu_partition": None}}, {"run": "other"}]
+)
 def test_keys_that_cannot_change_a_result_are_in_no_digest(config, change):
     changed = config | change
     for stage in pipeline.STAGES:
@@ -93,7 +95,9 @@ def test_every_job_reads_only_the_inputs_its_rule_declares(config, traced_run):
 def test_every_artifact_records_its_seed_generator_and_the_digest_of_its_keys(config, traced_run):
     layout, _ = traced_run
     artifacts = sorted(layout.dir.rglob("*.h5"))
-    assert len(artifacts) == 3 + 3 + 1 + 4 + 4 + 2 + 1  # shards of latents, scores; merged; selections; boundaries; truth
+    assert (
+        len(artifacts) == 3 + 3 + 1 + 4 + 4 + 2 + 1
+    )  # shards of latents, scores; merged; selections; boundaries; truth
     for path in artifacts:
         attrs = read_h5(path)["attrs"]
         stage = attrs["stage"]
@@ -157,7 +161,10 @@ def test_a_score_shard_of_another_run_is_refused(config, tmp_path, capsys):
     foreign(mine, tmp_path, "score", {"shard": 1}, generator=mine["generator"] | {"noise": 0.5})
     Layout(mine["run"], tmp_path / "results").merged_scores.unlink()
     assert cli(mine, tmp_path, "merge_scores") == 2
-    assert "scores/shard_00001.h5 does not belong to this run: generator.noise is 0.3 here but 0.5 in the file" in one_error_line(capsys)
+    assert (
+        "scores/shard_00001.h5 does not belong to this run: generator.noise is 0.3 here but 0.5 in the file"
+        in one_error_line(capsys)
+    )
     assert not Layout(mine["run"], tmp_path / "results").merged_scores.exists()
 
 

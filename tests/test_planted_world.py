@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import run_chain
 from interfacegan import config as configuration
 from interfacegan.artifacts import read_h5
 from interfacegan.generators import build_generator
 from interfacegan.predictors import build_predictor
 from interfacegan.solvers import Hyperplane
-from helpers import run_chain
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,9 @@ def test_results_do_not_depend_on_the_sharding(planted_run, tmp_path):
         return np.concatenate([read_h5(getattr(lay, kind)(k), name)[name] for k in range(shards)])
 
     np.testing.assert_array_equal(stacked(layout, "latents", "z", 3), stacked(other_layout, "latents", "z", 6))
-    np.testing.assert_array_equal(read_h5(layout.merged_scores)["scores"], read_h5(other_layout.merged_scores)["scores"])
+    np.testing.assert_array_equal(
+        read_h5(layout.merged_scores)["scores"], read_h5(other_layout.merged_scores)["scores"]
+    )
     for attribute in config["attributes"]:
         a, b = read_h5(layout.boundary(attribute, "z")), read_h5(other_layout.boundary(attribute, "z"))
         np.testing.assert_array_equal(a["normal"], b["normal"])

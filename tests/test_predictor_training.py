@@ -11,10 +11,10 @@ import torch
 from PIL import Image
 
 from interfacegan.checkpoints import CheckpointError
-from interfacegan.predictors import build_predictor
-from interfacegan.images import inside
-from interfacegan.predictors.celeba import LANDMARKS, CelebALabels, DataError, ffhq_boxes, hflip
 from interfacegan.cli import main
+from interfacegan.images import inside
+from interfacegan.predictors import build_predictor
+from interfacegan.predictors.celeba import LANDMARKS, CelebALabels, DataError, ffhq_boxes, hflip
 from interfacegan.predictors.train import train_predictor
 
 COLUMNS = ["Eyeglasses", "Male", "Smiling", "Young"]  # Young is noise, never trained
@@ -53,12 +53,16 @@ def write_celeba(root, n=N_TRAIN + N_VAL + N_TEST, seed=0):
         landmark_rows.append(f"{name} " + " ".join(map(str, (*EYES, nose, 22, 12, 30, 24, 30))))
         partition_rows.append(f"{name} {0 if i < N_TRAIN else 1 if i < N_TRAIN + N_VAL else 2}")
     (root / "list_attr_celeba.txt").write_text("\n".join([str(n), " ".join(COLUMNS) + " ", *attr_rows]) + "\n")
-    (root / "list_landmarks_align_celeba.txt").write_text("\n".join([str(n), " ".join(LANDMARKS), *landmark_rows]) + "\n")
+    (root / "list_landmarks_align_celeba.txt").write_text(
+        "\n".join([str(n), " ".join(LANDMARKS), *landmark_rows]) + "\n"
+    )
     (root / "list_eval_partition.txt").write_text("\n".join(partition_rows) + "\n")
     return root
 
 
-TABLES = dict(landmarks_file="list_landmarks_align_celeba.txt", partition_file="list_eval_partition.txt", attribute_map=MAP)
+TABLES = dict(
+    landmarks_file="list_landmarks_align_celeba.txt", partition_file="list_eval_partition.txt", attribute_map=MAP
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -101,7 +105,14 @@ def test_trained_predictor_loads_and_beats_chance(trained):
 def test_training_is_deterministic(tmp_path):
     root = write_celeba(tmp_path, n=24)
     for run in ("a", "b"):
-        train_predictor(root, ["Smiling", "yaw"], tmp_path / run, epochs=1, landmarks_file="list_landmarks_align_celeba.txt", **SMALL)
+        train_predictor(
+            root,
+            ["Smiling", "yaw"],
+            tmp_path / run,
+            epochs=1,
+            landmarks_file="list_landmarks_align_celeba.txt",
+            **SMALL,
+        )
     states = [torch.load(tmp_path / f"{run}.pt", weights_only=True) for run in ("a", "b")]
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 
@@ -123,12 +134,16 @@ def test_torchscript_round_trip(trained, tmp_path):
 def test_yaw_from_landmarks_and_flip(tmp_path):
     (tmp_path / "list_attr_celeba.txt").write_text("1\nSmiling Male\na.png  1 -1\n")
     (tmp_path / "marks.txt").write_text(f"1\n{' '.join(LANDMARKS)}\na.png 70 110 110 112 95 130 75 150 105 151\n")
-    labels = CelebALabels(tmp_path, ["pose", "Smiling", "Male"], landmarks_file="marks.txt", attribute_map={"pose": "yaw"})
+    labels = CelebALabels(
+        tmp_path, ["pose", "Smiling", "Male"], landmarks_file="marks.txt", attribute_map={"pose": "yaw"}
+    )
     # eye midpoint x = 90, inter-ocular distance = sqrt(40^2 + 2^2): the nose is 5 px to the right
     np.testing.assert_allclose(labels.targets, [[5 / math.sqrt(1604), 1.0, 0.0]], rtol=1e-6)
     assert labels.outputs == {"pose": "regression", "Smiling": "logit", "Male": "logit"}
 
-    negated = CelebALabels(tmp_path, ["left", "female"], landmarks_file="marks.txt", attribute_map={"left": "-yaw", "female": "-Male"})
+    negated = CelebALabels(
+        tmp_path, ["left", "female"], landmarks_file="marks.txt", attribute_map={"left": "-yaw", "female": "-Male"}
+    )
     np.testing.assert_allclose(negated.targets, [[-5 / math.sqrt(1604), 1.0]], rtol=1e-6)
 
     images, targets = torch.arange(6.0).view(1, 1, 2, 3).expand(2, 3, 2, 3), torch.tensor([[0.3, 1.0, 0.0]] * 2)
@@ -148,13 +163,41 @@ def replace_line(path, number, text):
     [
         (None, ["Smiling", "Bald"], "has no attribute Bald"),
         (lambda r: (r / "000003.png").unlink(), ["Smiling"], "e.g. 000003.png"),
-        (lambda r: replace_line(r / "list_attr_celeba.txt", 1, "Eyeglasses Male Smiling Young"), ["Smiling"], "line 1 must be the row count"),
-        (lambda r: replace_line(r / "list_attr_celeba.txt", 2, "Eyeglasses Male Smiling"), ["Smiling"], "list_attr_celeba.txt:3: expected a filename and 3 values, found 4"),
-        (lambda r: replace_line(r / "list_attr_celeba.txt", 5, "000002.png 1 -1 1 x"), ["Smiling"], "list_attr_celeba.txt:5: values must be integers"),
-        (lambda r: replace_line(r / "list_attr_celeba.txt", 5, "000002.png 1 -1 2 1"), ["Smiling"], "values must be 1, -1 or 0"),
-        (lambda r: replace_line(r / "list_attr_celeba.txt", 1, "7"), ["Smiling"], "line 1 announces 7 rows but the table has 8"),
-        (lambda r: replace_line(r / "list_landmarks_align_celeba.txt", 2, "x y"), ["yaw"], "line 2 must be the header lefteye_x"),
-        (lambda r: replace_line(r / "list_eval_partition.txt", 1, "000000.png 3"), ["Smiling"], "partitions must be 0 (train), 1 (val) or 2 (test)"),
+        (
+            lambda r: replace_line(r / "list_attr_celeba.txt", 1, "Eyeglasses Male Smiling Young"),
+            ["Smiling"],
+            "line 1 must be the row count",
+        ),
+        (
+            lambda r: replace_line(r / "list_attr_celeba.txt", 2, "Eyeglasses Male Smiling"),
+            ["Smiling"],
+            "list_attr_celeba.txt:3: expected a filename and 3 values, found 4",
+        ),
+        (
+            lambda r: replace_line(r / "list_attr_celeba.txt", 5, "000002.png 1 -1 1 x"),
+            ["Smiling"],
+            "list_attr_celeba.txt:5: values must be integers",
+        ),
+        (
+            lambda r: replace_line(r / "list_attr_celeba.txt", 5, "000002.png 1 -1 2 1"),
+            ["Smiling"],
+            "values must be 1, -1 or 0",
+        ),
+        (
+            lambda r: replace_line(r / "list_attr_celeba.txt", 1, "7"),
+            ["Smiling"],
+            "line 1 announces 7 rows but the table has 8",
+        ),
+        (
+            lambda r: replace_line(r / "list_landmarks_align_celeba.txt", 2, "x y"),
+            ["yaw"],
+            "line 2 must be the header lefteye_x",
+        ),
+        (
+            lambda r: replace_line(r / "list_eval_partition.txt", 1, "000000.png 3"),
+            ["Smiling"],
+            "partitions must be 0 (train), 1 (val) or 2 (test)",
+        ),
     ],
 )
 def test_reading_errors(tmp_path, damage, attributes, words):
@@ -162,7 +205,9 @@ def test_reading_errors(tmp_path, damage, attributes, words):
     if damage:
         damage(tmp_path)
     with pytest.raises(DataError) as error:
-        CelebALabels(tmp_path, attributes, **{k: v for k, v in TABLES.items() if k != "attribute_map"}).dataset("train", 32)
+        CelebALabels(tmp_path, attributes, **{k: v for k, v in TABLES.items() if k != "attribute_map"}).dataset(
+            "train", 32
+        )
     assert words in str(error.value)
 
 
@@ -176,13 +221,46 @@ def test_cli(tmp_path, capsys):
     data = tmp_path / "celeba"  # --out lies outside the data: inputs are never written into
     data.mkdir()
     write_celeba(data, n=8)
-    out = ["--out", str(tmp_path / "p"), "--input-size", "16", "--widths", "4", "8", "--blocks", "1", "1", "--epochs", "1"]
+    out = [
+        "--out",
+        str(tmp_path / "p"),
+        "--input-size",
+        "16",
+        "--widths",
+        "4",
+        "8",
+        "--blocks",
+        "1",
+        "1",
+        "--epochs",
+        "1",
+    ]
     assert main(["train-predictor", "--data", str(data), "--attributes", "Smiling", "Bald", *out]) == 2
     assert "interfacegan: error:" in capsys.readouterr().err and not (tmp_path / "p.pt").exists()
     tables = ["--landmarks-file", "list_landmarks_align_celeba.txt", "--partition-file", "list_eval_partition.txt"]
-    assert main(["train-predictor", "--data", str(data), "--attributes", "smile", "pose", "--map", "smile=Smiling", "pose=yaw", *tables, *out]) == 0
+    assert (
+        main(
+            [
+                "train-predictor",
+                "--data",
+                str(data),
+                "--attributes",
+                "smile",
+                "pose",
+                "--map",
+                "smile=Smiling",
+                "pose=yaw",
+                *tables,
+                *out,
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
-    assert report["split"] == "train" and set(report["attributes"]) == {"smile", "pose"}  # all 8 images are in partition 0
+    assert report["split"] == "train" and set(report["attributes"]) == {
+        "smile",
+        "pose",
+    }  # all 8 images are in partition 0
     assert build_predictor({"name": "multihead", "checkpoint": str(tmp_path / "p.pt")}).input_size == 16
 
 
@@ -254,13 +332,15 @@ def fill_error(face):
 
 
 def test_ffhq_boxes_follow_the_ffhq_rule():
-    points = np.array([
-        # CelebA's mean landmarks: side max(4 * 38, 3.6 * 41) = 152, centre (88, 111 + 4.1)
-        [69, 111, 107, 111, 88, 130, 72, 152, 104, 152],
-        # tilted eyes, |eye_to_eye| = |(16, 12)| = 20; |eye_to_mouth| = |(30, 40)| = 50 wins: side 180,
-        # centre (88, 106) + (3, 4)
-        [80, 100, 96, 112, 90, 125, 110, 146, 126, 146],
-    ])
+    points = np.array(
+        [
+            # CelebA's mean landmarks: side max(4 * 38, 3.6 * 41) = 152, centre (88, 111 + 4.1)
+            [69, 111, 107, 111, 88, 130, 72, 152, 104, 152],
+            # tilted eyes, |eye_to_eye| = |(16, 12)| = 20; |eye_to_mouth| = |(30, 40)| = 50 wins: side 180,
+            # centre (88, 106) + (3, 4)
+            [80, 100, 96, 112, 90, 125, 110, 146, 126, 146],
+        ]
+    )
     np.testing.assert_allclose(ffhq_boxes(points), [[12, 39.1, 164, 191.1], [1, 20, 181, 200]], rtol=0, atol=1e-12)
 
 
@@ -288,7 +368,9 @@ def test_centre_framing_is_unchanged(tmp_path):
     dataset = CelebALabels(tmp_path, ["Smiling"]).dataset("train", 32)
     with Image.open(tmp_path / "000000.png") as image:  # today's crop: the centre 36 x 36 of 36 x 44
         today = image.convert("RGB").resize((32, 32), Image.Resampling.BICUBIC, box=(0, 4, 36, 40))
-    assert torch.equal(dataset[0][0], torch.from_numpy(np.asarray(today, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1)
+    assert torch.equal(
+        dataset[0][0], torch.from_numpy(np.asarray(today, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
+    )
     assert dataset.boxes is None
 
 
@@ -322,7 +404,10 @@ def test_framing_is_recorded(trained, tmp_path, capsys):
     write_celeba(data, n=8)
     out = ["--out", str(tmp_path / "p"), "--input-size", "16", "--widths", "4", "--blocks", "1", "--epochs", "1"]
     tables = ["--landmarks-file", "list_landmarks_align_celeba.txt"]
-    assert main(["train-predictor", "--data", str(data), "--attributes", "Smiling", "--framing", "ffhq", *tables, *out]) == 0
+    assert (
+        main(["train-predictor", "--data", str(data), "--attributes", "Smiling", "--framing", "ffhq", *tables, *out])
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["framing"] == "ffhq"
     assert json.loads((tmp_path / "p.json").read_text())["framing"] == "ffhq"
     assert build_predictor({"name": "multihead", "checkpoint": str(tmp_path / "p.pt")}).framing == "ffhq"

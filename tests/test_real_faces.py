@@ -10,12 +10,12 @@ import pytest
 import yaml
 from PIL import Image
 
+from helpers import PLANTED, planted_photos, run_chain
 from interfacegan import config as configuration
 from interfacegan import pipeline, stages
 from interfacegan.artifacts import ArtifactError, read_h5
 from interfacegan.cli import main
 from interfacegan.stages import report
-from helpers import PLANTED, planted_photos, run_chain
 
 PHOTOS = 5
 REAL = ("align_real", "invert_real", "real_reconstruction_table", "real_edits")
@@ -47,7 +47,9 @@ def finished(truth, tmp_path_factory):
 
 def test_the_photos_are_the_folders_images_in_name_order(truth):
     config = real_config(truth[0], limit=4)
-    assert [p.name for p in configuration.photos(config["real_images"], "real_images")] == [f"photo_{i}.png" for i in range(4)]
+    assert [p.name for p in configuration.photos(config["real_images"], "real_images")] == [
+        f"photo_{i}.png" for i in range(4)
+    ]
     assert pipeline.wildcard_values(config, "photo_shard") == [0, 1]
 
 
@@ -73,20 +75,24 @@ def test_edits_move_their_own_attribute(finished):
     config, layout = finished
     rescoring = pd.read_csv(layout.table("real_rescoring"), index_col=["space", "boundary"]).loc["z"]
     for attribute in config["attributes"]:
-        assert rescoring.loc[attribute, attribute] > 0.3  # a unit move along n_j moves s_j by about 1 (in units of its SD ~1.05)
+        assert (
+            rescoring.loc[attribute, attribute] > 0.3
+        )  # a unit move along n_j moves s_j by about 1 (in units of its SD ~1.05)
     identity = pd.read_csv(layout.table("real_identity"))
     names = pipeline.boundary_names(config)
     assert len(identity) == PHOTOS * len(names) * config["edit"]["steps"]
     assert set(identity["boundary"]) == set(names)
     grid = Image.open(layout.real_edit_grid("age"))
-    assert grid.size[1] > grid.size[0] * PHOTOS / (config["edit"]["steps"] + 2) * 0.9  # a row per photo, steps + 2 columns
+    assert (
+        grid.size[1] > grid.size[0] * PHOTOS / (config["edit"]["steps"] + 2) * 0.9
+    )  # a row per photo, steps + 2 columns
 
 
 def test_the_summary_shows_the_real_faces(finished):
     config, layout = finished
     page = "\n".join(report.real_faces(pipeline.view(config, "summary"), layout))
     assert "Real faces: reconstruction" in page and "photo_4.png" in page
-    assert all(f'real/edits/{name}.png' in page for name in pipeline.boundary_names(config))
+    assert all(f"real/edits/{name}.png" in page for name in pipeline.boundary_names(config))
 
 
 def test_codes_do_not_depend_on_the_sharding(finished, truth, tmp_path):
@@ -155,15 +161,23 @@ def test_the_photos_are_aligned_to_the_generators_faces(tmp_path):
     assert list(aligned["names"]) == ["astronaut.png", "grace_hopper.jpg"]
     assert aligned["attrs"]["count"] == 2 and aligned["attrs"]["stage"] == "align_real"
     for name, face in zip(["astronaut", "grace_hopper"], aligned["images"]):  # the crops as PNGs, the same pixels
-        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "dcgan_faces" / "real" / "aligned" / f"{name}.png")), face)
+        np.testing.assert_array_equal(
+            np.asarray(Image.open(tmp_path / "dcgan_faces" / "real" / "aligned" / f"{name}.png")), face
+        )
 
 
-@pytest.mark.parametrize("mode, message", [("L", "is greyscale"), ("tiny", "smaller than the generator's"), ("blank", "no face found")])
+@pytest.mark.parametrize(
+    "mode, message", [("L", "is greyscale"), ("tiny", "smaller than the generator's"), ("blank", "no face found")]
+)
 def test_a_bad_photo_stops_the_alignment_with_one_line_naming_it(tmp_path, capsys, mode, message):
     folder = tmp_path / "photos"
     folder.mkdir()
     photo = Image.open(ROOT / "data" / "real_faces" / "grace_hopper.jpg")
-    bad = {"L": photo.convert("L"), "tiny": photo.resize((40, 47)), "blank": Image.new("RGB", (200, 200), (120, 90, 60))}[mode]
+    bad = {
+        "L": photo.convert("L"),
+        "tiny": photo.resize((40, 47)),
+        "blank": Image.new("RGB", (200, 200), (120, 90, 60)),
+    }[mode]
     bad.save(folder / "bad.png")
     config = dcgan_config(tmp_path, folder)
     assert main(["stage", "align_real", "--config", str(config), "--results", str(tmp_path)]) == 2
@@ -175,12 +189,18 @@ def test_a_bad_photo_stops_the_alignment_with_one_line_naming_it(tmp_path, capsy
 def test_invert_aligns_photos_when_asked(tmp_path, capsys):
     config, out = dcgan_config(tmp_path, ROOT / "data" / "real_faces"), tmp_path / "codes.h5"
     photos = [str(ROOT / "data" / "real_faces" / name) for name in ("grace_hopper.jpg", "astronaut.png")]
-    assert main(["invert", "--config", str(config), "--images", *photos, "--align", "--steps", "1", "--out", str(out)]) == 0
+    assert (
+        main(["invert", "--config", str(config), "--images", *photos, "--align", "--steps", "1", "--out", str(out)])
+        == 0
+    )
     codes = read_h5(out)
     assert codes["codes"].shape == (2, 100) and list(codes["images"]) == photos and codes["attrs"]["aligned"]
     grey = tmp_path / "grey.png"
     Image.open(photos[0]).convert("L").save(grey)
-    assert main(["invert", "--config", str(config), "--images", str(grey), "--align", "--out", str(tmp_path / "grey.h5")]) == 2
+    assert (
+        main(["invert", "--config", str(config), "--images", str(grey), "--align", "--out", str(tmp_path / "grey.h5")])
+        == 2
+    )
     assert "is greyscale" in capsys.readouterr().err and not (tmp_path / "grey.h5").exists()
 
 
@@ -190,10 +210,30 @@ def test_translate_aligns_photos_when_asked(tmp_path):
     from interfacegan.models import Models
     from interfacegan.translator import translate
 
-    config, photo = dcgan_config(tmp_path, ROOT / "data" / "real_faces"), ROOT / "data" / "real_faces" / "grace_hopper.jpg"
+    config, photo = (
+        dcgan_config(tmp_path, ROOT / "data" / "real_faces"),
+        ROOT / "data" / "real_faces" / "grace_hopper.jpg",
+    )
     shipped = ROOT / "models" / "dcgan_faces" / "translators" / "smile.pt"
-    assert main(["translate", "--config", str(config), "--translator", str(shipped), "--images", str(photo), "--align",
-                 "--strength", "0.5", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "translate",
+                "--config",
+                str(config),
+                "--translator",
+                str(shipped),
+                "--images",
+                str(photo),
+                "--align",
+                "--strength",
+                "0.5",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     generator = Models(configuration.load(config), with_predictor=False).generator
     wanted = to_uint8(translate(shipped, generator, from_uint8(align_faces([photo], generator).images), 0.5))[0]
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "grace_hopper.png")), wanted)

@@ -61,11 +61,18 @@ def test_batches_cover_the_rows_and_log_the_rate_after_the_first(caplog):
 def test_batchnorm_is_folded_into_the_convolutions_before_it():
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.ConvTranspose2d(8, 16, 4, 2, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.ConvTranspose2d(8, 16, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
         nn.Sequential(nn.Conv2d(16, 4, 3, 1, 1), nn.BatchNorm2d(4)),
     )
     for norm in (net[1], net[3][1]):  # non-trivial running statistics and affine parameters
-        norm.running_mean.uniform_(-1, 1), norm.running_var.uniform_(0.5, 2), norm.weight.data.uniform_(0.5, 2), norm.bias.data.uniform_(-1, 1)
+        (
+            norm.running_mean.uniform_(-1, 1),
+            norm.running_var.uniform_(0.5, 2),
+            norm.weight.data.uniform_(0.5, 2),
+            norm.bias.data.uniform_(-1, 1),
+        )
     x = torch.randn(5, 8, 6, 6)
     with torch.inference_mode():
         expected = net.eval()(x)
@@ -90,9 +97,12 @@ def test_only_inference_batchnorm_is_folded_and_channels_last_is_asked_for():
 def test_transposed_convolutions_are_replaced_by_faster_equivalents(bias):
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.ConvTranspose2d(10, 16, 4, 1, 0, bias=bias), nn.ReLU(),  # a latent code to 4x4: one matrix product
-        nn.ConvTranspose2d(16, 8, 4, 2, 1, bias=bias), nn.ReLU(),  # 8 channels: kept as it is
-        nn.ConvTranspose2d(8, 3, 4, 2, 1, bias=bias), nn.Tanh(),  # to an image: a sub-pixel convolution
+        nn.ConvTranspose2d(10, 16, 4, 1, 0, bias=bias),
+        nn.ReLU(),  # a latent code to 4x4: one matrix product
+        nn.ConvTranspose2d(16, 8, 4, 2, 1, bias=bias),
+        nn.ReLU(),  # 8 channels: kept as it is
+        nn.ConvTranspose2d(8, 3, 4, 2, 1, bias=bias),
+        nn.Tanh(),  # to an image: a sub-pixel convolution
     )
     z = torch.randn(7, 10, 1, 1, requires_grad=True)
     expected = net(z)
@@ -102,7 +112,9 @@ def test_transposed_convolutions_are_replaced_by_faster_equivalents(bias):
     # the same products summed in another order: float32 rounding of activations of order 1
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
     # differentiable in the input (inversion back-propagates through the generator)
-    torch.testing.assert_close(torch.autograd.grad(out.sum(), z)[0], torch.autograd.grad(expected.sum(), z)[0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        torch.autograd.grad(out.sum(), z)[0], torch.autograd.grad(expected.sum(), z)[0], rtol=1e-5, atol=1e-5
+    )
     # any input size: the sub-pixel form exactly doubles it, the point form falls back to the convolution off 1x1
     x = torch.randn(2, 8, 5, 3)
     torch.testing.assert_close(fast[4](x), net[4](x), rtol=1e-5, atol=1e-6)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interfacegan import config as configuration
 from helpers import PLANTED, run_chain
+from interfacegan import config as configuration
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = [  # the plugin, its job-step plugin and the dependencies the venv lacks
@@ -131,7 +131,13 @@ PartitionName=gpu Nodes=ALL Default=NO MaxTime=INFINITE State=UP
         env = os.environ | {"SLURM_CONF": str(home / "slurm.conf"), "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
         start("slurmctld", ["slurmctld", "-D"], env=env)
         start("slurmd", ["slurmd", "-D"], env=env)
-        idle = lambda: subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, env=env).stdout.strip() == "idle"  # noqa: E731
+
+        def idle() -> bool:
+            return (
+                subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, env=env).stdout.strip()
+                == "idle"
+            )
+
         wait_for(idle, 30, "the node did not come up idle", home)
         yield env
     finally:
@@ -166,7 +172,12 @@ def plugin() -> Path:
 def test_the_workflow_runs_on_slurm_and_gives_what_the_stages_give(slurm, plugin, tmp_path):
     # device cuda: the image jobs ask for the (fake) GPU and go to the gpu partition; without
     # CUDA they fall back to the CPU, so the results equal the local run's.
-    config = copy.deepcopy(PLANTED) | {"n_samples": 1000, "shard_size": 1000, "attributes": ["age", "eyeglasses"], "conditions": []}
+    config = copy.deepcopy(PLANTED) | {
+        "n_samples": 1000,
+        "shard_size": 1000,
+        "attributes": ["age", "eyeglasses"],
+        "conditions": [],
+    }
     config |= {"device": "cuda", "slurm": {"partition": "debug", "gpu_partition": "gpu"}}
     config["generator"]["attributes"] = config["predictor"]["attributes"] = config["attributes"]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
@@ -176,7 +187,16 @@ def test_the_workflow_runs_on_slurm_and_gives_what_the_stages_give(slurm, plugin
     (tmp_path / "profile").mkdir()
     (tmp_path / "profile" / "config.yaml").write_text(yaml.safe_dump(profile))
     table = f"results/{config['run']}/tables/separability.csv"
-    command = [sys.executable, "-m", "snakemake", table, "--snakefile", str(ROOT / "Snakefile"), "--profile", str(tmp_path / "profile")]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        table,
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--profile",
+        str(tmp_path / "profile"),
+    ]
     command += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]
     env = slurm | {"PYTHONPATH": os.pathsep.join(filter(None, [str(plugin), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=400)
@@ -190,7 +210,9 @@ def test_the_workflow_runs_on_slurm_and_gives_what_the_stages_give(slurm, plugin
     jobs = {}
     for jobid, log in submitted.items():
         assert Path(log).is_file(), log
-        shown = subprocess.run(["scontrol", "show", "job", "-o", jobid], capture_output=True, text=True, env=slurm).stdout
+        shown = subprocess.run(
+            ["scontrol", "show", "job", "-o", jobid], capture_output=True, text=True, env=slurm
+        ).stdout
         jobs[jobid] = dict(field.split("=", 1) for field in shown.split() if "=" in field)
         assert jobs[jobid]["JobState"] == "COMPLETED", shown
     shard = next(job for job in jobs.values() if "shard" in job["Comment"] or "score" in job["Comment"])

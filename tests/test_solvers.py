@@ -93,7 +93,9 @@ def test_closed_form_loo_matches_refitting_n_times(n, d):
             keep = np.arange(n) != i
             mean, target_mean = x[keep].mean(0), target[keep].mean()
             centred = x[keep] - mean
-            w = np.linalg.solve(centred.T @ centred + ridge * scale * np.eye(d), centred.T @ (target[keep] - target_mean))
+            w = np.linalg.solve(
+                centred.T @ centred + ridge * scale * np.eye(d), centred.T @ (target[keep] - target_mean)
+            )
             errors.append((target[i] - target_mean - (x[i] - mean) @ w) ** 2)
         brute.append(np.mean(errors))
     np.testing.assert_allclose(RidgePath(x, y).loo_error(ridges), brute, rtol=1e-8)

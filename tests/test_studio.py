@@ -30,16 +30,41 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("studio")
     (root / "photos").mkdir()
     planted_photos(root / "photos", 2)
-    generator = {"name": "planted", "attributes": ATTRIBUTES, "latent_dim": 32, "noise": 0.05, "layers": 6, "attribute_layers": LAYERS,
-                 "cosines": [["age", "eyeglasses", 0.6]]}
-    config = {"run": "studio", "seed": 5, "n_samples": 3000, "shard_size": 1500, "batch_size": 500, "attributes": ATTRIBUTES,
-              "spaces": ["z", "w"], "generator": generator, "predictor": {"name": "planted", "attributes": ATTRIBUTES},
-              "selection": {"chosen_num_or_ratio": 0.1}, "conditions": [{"primal": "eyeglasses", "conditions": ["age"]}],
-              "analysis": {"rescoring_samples": 50, "linearity_samples": 10, "layerwise_samples": 50},
-              "edit": {"samples": 2, "steps": 3, "wp_layers": "auto"},
-              "real_images": {"images": str(root / "photos"), "align": False, "steps": 5},
-              "translator": {"boundaries": ["smile"], "identity_steps": 4, "steps": 3, "batch_size": 4, "perceptual": 0.0,
-                             "architecture": {"channels": 8, "downsamples": 1, "blocks": 1}, "faces": 2, "strengths": [0, 1]}}
+    generator = {
+        "name": "planted",
+        "attributes": ATTRIBUTES,
+        "latent_dim": 32,
+        "noise": 0.05,
+        "layers": 6,
+        "attribute_layers": LAYERS,
+        "cosines": [["age", "eyeglasses", 0.6]],
+    }
+    config = {
+        "run": "studio",
+        "seed": 5,
+        "n_samples": 3000,
+        "shard_size": 1500,
+        "batch_size": 500,
+        "attributes": ATTRIBUTES,
+        "spaces": ["z", "w"],
+        "generator": generator,
+        "predictor": {"name": "planted", "attributes": ATTRIBUTES},
+        "selection": {"chosen_num_or_ratio": 0.1},
+        "conditions": [{"primal": "eyeglasses", "conditions": ["age"]}],
+        "analysis": {"rescoring_samples": 50, "linearity_samples": 10, "layerwise_samples": 50},
+        "edit": {"samples": 2, "steps": 3, "wp_layers": "auto"},
+        "real_images": {"images": str(root / "photos"), "align": False, "steps": 5},
+        "translator": {
+            "boundaries": ["smile"],
+            "identity_steps": 4,
+            "steps": 3,
+            "batch_size": 4,
+            "perceptual": 0.0,
+            "architecture": {"channels": 8, "downsamples": 1, "blocks": 1},
+            "faces": 2,
+            "strengths": [0, 1],
+        },
+    }
     path = root / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     run_chain(configuration.validate(config), root / "results", analyses=True)
@@ -58,7 +83,9 @@ def test_moving_along_a_boundary_raises_its_attribute_and_conditioning_holds_the
     conditional = studio.render(face, "eyeglasses_c_age", "z", 2.0).scores - start
     eyeglasses, age = ATTRIBUTES.index("eyeglasses"), ATTRIBUTES.index("age")
     assert plain[eyeglasses] > 1 and conditional[eyeglasses] > 1
-    assert plain[age] > 0.5 and abs(conditional[age]) < 0.2 * plain[age]  # age rises beside eyeglasses, and stays with _c_age
+    assert (
+        plain[age] > 0.5 and abs(conditional[age]) < 0.2 * plain[age]
+    )  # age rises beside eyeglasses, and stays with _c_age
 
 
 def test_the_runs_photos_edit_from_their_inverted_codes(studio, run):
@@ -73,8 +100,8 @@ def test_the_runs_photos_edit_from_their_inverted_codes(studio, run):
 
 
 def test_the_translator_mode_is_the_translate_commands_forward_pass(studio, run, tmp_path, capsys):
-    from interfacegan.translator import translate
     from interfacegan.images import from_uint8
+    from interfacegan.translator import translate
 
     assert studio.translators() == ["smile"]
     face = studio.sample(4)
@@ -112,11 +139,14 @@ def test_an_exported_edit_replays_to_the_same_pixels(studio, run, tmp_path, spac
 
 def bomb(path):
     """A PNG that declares 100,000 x 100,000 pixels in a few bytes."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 100_000, 100_000, 1, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -130,8 +160,9 @@ def server(studio):
 
 
 def call(server, path, body=b"{}", token="", **headers):
-    request = urllib.request.Request(f"http://127.0.0.1:{server.server_address[1]}{path}", data=body,
-                                     headers={"X-Session": token, **headers})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.server_address[1]}{path}", data=body, headers={"X-Session": token, **headers}
+    )
     try:
         with urllib.request.urlopen(request) as response:
             return json.loads(response.read())
@@ -152,7 +183,9 @@ def test_visitors_do_not_see_each_others_faces_and_leave_nothing_behind(server, 
     assert "image" in call(server, "/api/upload", photo, first, **{"X-Filename": "photo_0.png"})
     assert call(server, "/api/identity", b"{}", first)["identity"] > 0  # the reconstruction against the photo
     assert call(server, "/api/identity", b"{}", second) == {"error": "choose a face first"}
-    assert call(server, "/api/edit", json.dumps({"boundary": "smile", "space": "z", "amount": 1}).encode(), second) == {"error": "choose a face first"}
+    assert call(server, "/api/edit", json.dumps({"boundary": "smile", "space": "z", "amount": 1}).encode(), second) == {
+        "error": "choose a face first"
+    }
     call(server, "/api/choose", json.dumps({"kind": "sample", "index": 2}).encode(), second)
     assert call(server, "/api/identity", b"{}", second) == {"identity": 0.0}  # an unedited sample is its own start
     folder = server.visitors[first].folder
@@ -176,7 +209,9 @@ def test_uploads_are_checked_like_every_photo(server, run, tmp_path):
     grey = tmp_path / "grey.png"
     Image.open(run.parent / "photos" / "photo_1.png").convert("L").save(grey)
     accepted = upload(grey.read_bytes(), "grey.png")
-    assert accepted["notes"] == ["a greyscale photo: its face is inverted in colour"] and accepted["image"].startswith("data:image/png")
+    assert accepted["notes"] == ["a greyscale photo: its face is inverted in colour"] and accepted["image"].startswith(
+        "data:image/png"
+    )
     assert sorted(p.name for p in server.visitors[token].folder.iterdir()) == ["upload.png"]  # nothing elsewhere
 
 
@@ -187,7 +222,9 @@ def test_a_translation_exports_its_image_alone(server):
     shown = call(server, "/api/translate", json.dumps({"translator": "smile", "strength": 1.0}).encode(), token)
     assert shown["origin"] == "sample 1 · translator smile"
     exported = call(server, "/api/export", b"{}", token)
-    assert list(exported) == ["face.png"] and base64.b64decode(exported["face.png"]) == base64.b64decode(shown["image"].split(",", 1)[1])
+    assert list(exported) == ["face.png"] and base64.b64decode(exported["face.png"]) == base64.b64decode(
+        shown["image"].split(",", 1)[1]
+    )
 
 
 chromium = shutil.which("chromium")
@@ -219,7 +256,10 @@ def test_the_page_in_a_browser(server, run, tmp_path):
         assert float(page.input_value("#slider-z-eyeglasses")) == 0  # one boundary at a time
         assert abs(conditional["age"] - start["age"]) < 0.3 * (plain["age"] - start["age"])
         after(lambda: page.fill("#strength", "1"))  # the translator mode
-        assert page.text_content("#origin").endswith("translator smile") and float(page.input_value("#slider-z-eyeglasses_c_age")) == 0
+        assert (
+            page.text_content("#origin").endswith("translator smile")
+            and float(page.input_value("#slider-z-eyeglasses_c_age")) == 0
+        )
 
         page.set_input_files("#file", str(run.parent / "photos" / "photo_1.png"))
         page.wait_for_function("document.getElementById('origin').textContent.startsWith('photo_1.png')")
@@ -230,7 +270,9 @@ def test_the_page_in_a_browser(server, run, tmp_path):
             href = page.get_attribute(f"#exports a[download='{name}']", "href")
             (tmp_path / name).write_bytes(base64.b64decode(href.split(",", 1)[1]))
         assert main(["edit", "--replay", str(tmp_path / "edit.yaml"), "--out", str(tmp_path / "replayed")]) == 0
-        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "replayed" / "000_000.png")), np.asarray(Image.open(tmp_path / "face.png")))
+        np.testing.assert_array_equal(
+            np.asarray(Image.open(tmp_path / "replayed" / "000_000.png")), np.asarray(Image.open(tmp_path / "face.png"))
+        )
 
         page.set_input_files("#file", str(bomb(tmp_path / "bomb.png")))
         page.wait_for_function("document.getElementById('message').textContent.includes('megapixels')")
@@ -240,7 +282,9 @@ def test_the_page_in_a_browser(server, run, tmp_path):
         page.wait_for_function("document.getElementById('note').textContent.includes('greyscale')")
         assert page.text_content("#message") == ""
         browser.close()
-    assert {r.split("/")[2] for r in requests if not r.startswith("data:")} == {url.split("/")[2]}  # nothing from elsewhere
+    assert {r.split("/")[2] for r in requests if not r.startswith("data:")} == {
+        url.split("/")[2]
+    }  # nothing from elsewhere
 
 
 @pytest.mark.parametrize("host, warned", [(None, False), ("0.0.0.0", True)])
@@ -248,8 +292,21 @@ def test_the_command_listens_on_this_machine_unless_told_otherwise(run, host, wa
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "interfacegan.cli", "studio", "--config", str(run), "--results", str(run.parent / "results"), "--port", "0"]
-    process = subprocess.Popen(command + (["--host", host] if host else []), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "interfacegan.cli",
+        "studio",
+        "--config",
+        str(run),
+        "--results",
+        str(run.parent / "results"),
+        "--port",
+        "0",
+    ]
+    process = subprocess.Popen(
+        command + (["--host", host] if host else []), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         lines = [process.stdout.readline() for _ in range(1 + warned)]
     finally:
@@ -264,4 +321,9 @@ def test_a_run_that_is_not_finished_is_one_line(run, tmp_path, capsys):
     (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
     assert main(["studio", "--config", str(tmp_path / "other.yaml"), "--results", str(run.parent / "results")]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "interfacegan: error: the run" in error and "is not finished" in error and "make run" in error
+    assert (
+        error.count("\n") == 1
+        and "interfacegan: error: the run" in error
+        and "is not finished" in error
+        and "make run" in error
+    )

@@ -33,8 +33,13 @@ def official_shapes(res: int = 1024) -> dict:
 
     def epilogue(i, c, r):
         p = f"synthesis.layer{i}.epilogue"
-        return {f"{p}.bias": (c,), f"{p}.apply_noise.weight": (c,), f"{p}.apply_noise.noise": (1, 1, r, r),
-                f"{p}.style_mod.dense.linear.weight": (2 * c, 512), f"{p}.style_mod.dense.wscale.bias": (2 * c,)}
+        return {
+            f"{p}.bias": (c,),
+            f"{p}.apply_noise.weight": (c,),
+            f"{p}.apply_noise.noise": (1, 1, r, r),
+            f"{p}.style_mod.dense.linear.weight": (2 * c, 512),
+            f"{p}.style_mod.dense.wscale.bias": (2 * c,),
+        }
 
     for b in range(int(math.log2(res)) - 1):
         r, i = 2 ** (b + 2), 2 * b
@@ -70,6 +75,7 @@ def random_state(shapes: dict, seed: int = 0) -> dict:
 
 # ---- the functional re-derivation, from a state dict (mapping in float64; synthesis in
 # float32, as float64 convolutions are slow on CPU) -------------------------------------
+
 
 def lrelu(x):
     return torch.where(x > 0, x, 0.2 * x)
@@ -142,6 +148,7 @@ def reference(state: dict, z: torch.Tensor, psi: float, layers: int) -> tuple:
 
 # ---- the 1024 layout --------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def state1024():
     return random_state(official_shapes())
@@ -189,6 +196,7 @@ def test_a_pytorch_layout_fused_conv_is_named(state1024, tmp_path):
 
 
 # ---- a 16x16 network in the same format ------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def checkpoint16(tmp_path_factory):
@@ -285,8 +293,13 @@ def test_lod_stops_early_and_upsamples(checkpoint16, tmp_path):
 
 
 def test_images_get_the_official_post_processing(checkpoint16):
-    view = {"device": "cpu", "threads": 1, "precision": "fp32", "batch_size": 2,
-            "generator": {"name": "stylegan", "checkpoint": str(checkpoint16), "resolution": 16}}
+    view = {
+        "device": "cpu",
+        "threads": 1,
+        "precision": "fp32",
+        "batch_size": 2,
+        "generator": {"name": "stylegan", "checkpoint": str(checkpoint16), "resolution": 16},
+    }
     models = Models(view, with_predictor=False)
     with torch.inference_mode():
         wp = models.generator.map_codes(models.generator.prepare_z(torch.randn(3, 512)))["wp"].numpy()
@@ -340,11 +353,19 @@ def test_the_sample_stage_stores_z_and_w(checkpoint16, tmp_path):
     from interfacegan.layout import Layout
     from interfacegan.stages import sample
 
-    config = configuration.validate({
-        "run": "sg16", "n_samples": 4, "shard_size": 4, "batch_size": 2, "attributes": ["smile"], "spaces": ["z", "w"],
-        "device": "cpu", "generator": {"name": "stylegan", "checkpoint": str(checkpoint16), "resolution": 16},
-        "predictor": {"name": "planted", "attributes": ["smile"]},
-    })
+    config = configuration.validate(
+        {
+            "run": "sg16",
+            "n_samples": 4,
+            "shard_size": 4,
+            "batch_size": 2,
+            "attributes": ["smile"],
+            "spaces": ["z", "w"],
+            "device": "cpu",
+            "generator": {"name": "stylegan", "checkpoint": str(checkpoint16), "resolution": 16},
+            "predictor": {"name": "planted", "attributes": ["smile"]},
+        }
+    )
     layout = Layout("sg16", tmp_path)
     sample.run(pipeline.view(config, "sample"), 0, layout)
     stored = read_h5(layout.latents(0), "z", "w")

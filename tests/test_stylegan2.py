@@ -22,16 +22,22 @@ def g_ema_shapes(res: int = 1024, cm: int = 2, dim: int = 512, n_mlp: int = 8) -
     shapes["input.input"] = (1, 512, 4, 4)
 
     def modconv(prefix, cin, cout, k, up=False):
-        return {f"{prefix}.weight": (1, cout, cin, k, k)} | ({f"{prefix}.blur.kernel": (4, 4)} if up else {}) | {
-            f"{prefix}.modulation.weight": (cin, dim), f"{prefix}.modulation.bias": (cin,)}
+        return (
+            {f"{prefix}.weight": (1, cout, cin, k, k)}
+            | ({f"{prefix}.blur.kernel": (4, 4)} if up else {})
+            | {f"{prefix}.modulation.weight": (cin, dim), f"{prefix}.modulation.bias": (cin,)}
+        )
 
     def styled(prefix, cin, cout, up):
         extra = {f"{prefix}.noise.weight": (1,), f"{prefix}.activate.bias": (cout,)}
         return modconv(f"{prefix}.conv", cin, cout, 3, up) | extra
 
     def to_rgb(prefix, cin, up):
-        return {f"{prefix}.bias": (1, 3, 1, 1)} | ({f"{prefix}.upsample.kernel": (4, 4)} if up else {}) | modconv(
-            f"{prefix}.conv", cin, 3, 1)
+        return (
+            {f"{prefix}.bias": (1, 3, 1, 1)}
+            | ({f"{prefix}.upsample.kernel": (4, 4)} if up else {})
+            | modconv(f"{prefix}.conv", cin, 3, 1)
+        )
 
     shapes |= styled("conv1", 512, 512, False) | to_rgb("to_rgb1", 512, False)
     rgbs = {}

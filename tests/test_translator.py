@@ -13,15 +13,25 @@ import torch
 import yaml
 from PIL import Image
 
+from helpers import PLANTED
 from interfacegan import translator as tr
 from interfacegan.artifacts import CheckpointError, provenance
 from interfacegan.cli import main
 from interfacegan.generators import build_generator
 from interfacegan.images import psnr, to_uint8
 from interfacegan.layout import Layout
-from interfacegan.translator import (MultiscaleDiscriminator, Translator, interpolate, load_pair, load_translator, pairs, run,
-                                     save_translator, train_translator, translate)
-from helpers import PLANTED
+from interfacegan.translator import (
+    MultiscaleDiscriminator,
+    Translator,
+    interpolate,
+    load_pair,
+    load_translator,
+    pairs,
+    run,
+    save_translator,
+    train_translator,
+    translate,
+)
 
 torch.set_num_threads(1)  # tiny networks: threads cost more than they give
 
@@ -41,7 +51,9 @@ def planted():
 def models(planted):
     """(identity model, its report, boundary model of attribute a, its report)."""
     identity, identity_report = train_translator(planted, None, 0.0, steps=300, seed=1, **FAST)
-    boundary, boundary_report = train_translator(planted, planted.normals[0].numpy(), ALPHA, steps=300, seed=2, init=identity.state_dict(), **FAST)
+    boundary, boundary_report = train_translator(
+        planted, planted.normals[0].numpy(), ALPHA, steps=300, seed=2, init=identity.state_dict(), **FAST
+    )
     return identity, identity_report, boundary, boundary_report
 
 
@@ -66,7 +78,9 @@ def test_pairs_are_deterministic_lazy_and_independent_of_the_batch_size(planted)
     assert torch.equal(shifted[0], first[1][0])
     # the target is the latent edit's image
     z = torch.from_numpy(tr.latents.standard_normal(5, 0, 4, 16))
-    assert torch.equal(first[0][0], planted.synthesize(z)) and torch.equal(first[0][1], planted.synthesize(z + ALPHA * torch.from_numpy(normal)))
+    assert torch.equal(first[0][0], planted.synthesize(z)) and torch.equal(
+        first[0][1], planted.synthesize(z + ALPHA * torch.from_numpy(normal))
+    )
     # lazy: the first batch of 10^9 pairs (or of an endless stream) comes at once
     began = time.perf_counter()
     huge = pairs(planted, normal, ALPHA, "z", seed=5, batch_size=4, count=10**9)
@@ -108,8 +122,20 @@ def test_the_networks_have_pix2pixhd_shapes():
     out = critic(x, y)
     assert len(out) == 2 and all(len(scale) == 5 for scale in out)  # 4 feature layers + the predictions per scale
     # 4x4 convs, padding 2: 64 -> 33 -> 17 -> 9 (stride 2), 10, 11 (stride 1); the second scale sees 32x32
-    assert [tuple(f.shape) for f in out[0]] == [(2, 8, 33, 33), (2, 16, 17, 17), (2, 32, 9, 9), (2, 64, 10, 10), (2, 1, 11, 11)]
-    assert [tuple(f.shape) for f in out[1]] == [(2, 8, 17, 17), (2, 16, 9, 9), (2, 32, 5, 5), (2, 64, 6, 6), (2, 1, 7, 7)]
+    assert [tuple(f.shape) for f in out[0]] == [
+        (2, 8, 33, 33),
+        (2, 16, 17, 17),
+        (2, 32, 9, 9),
+        (2, 64, 10, 10),
+        (2, 1, 11, 11),
+    ]
+    assert [tuple(f.shape) for f in out[1]] == [
+        (2, 8, 17, 17),
+        (2, 16, 9, 9),
+        (2, 32, 5, 5),
+        (2, 64, 6, 6),
+        (2, 1, 7, 7),
+    ]
     assert critic.scales[0].blocks[0][0].in_channels == 6  # conditional: source and image together
 
 
@@ -176,12 +202,16 @@ INFO = {"boundary": "a", "alpha": ALPHA, "space": "z", "generator": "planted", "
 
 def test_save_load_round_trip_and_translate(planted, models, tmp_path):
     identity, identity_report, boundary, report = models
-    ident = save_translator(identity, tmp_path / "m" / "identity", INFO | {"boundary": "identity", "alpha": 0.0, "report": identity_report})
+    ident = save_translator(
+        identity, tmp_path / "m" / "identity", INFO | {"boundary": "identity", "alpha": 0.0, "report": identity_report}
+    )
     edit = save_translator(boundary, tmp_path / "m" / "a", INFO | {"report": report}, identity=ident)
     assert edit == tmp_path / "m" / "a.pt" and not list(tmp_path.glob("m/*.tmp.*"))
     meta = json.loads((tmp_path / "m" / "a.json").read_text())
     assert meta["identity"]["file"] == "identity.pt" and meta["identity"]["sha256"] == tr.sha256(ident)
-    assert meta["architecture"] == TINY and meta["resolution"] == 16 and meta["boundary"] == "a" and meta["alpha"] == ALPHA
+    assert (
+        meta["architecture"] == TINY and meta["resolution"] == 16 and meta["boundary"] == "a" and meta["alpha"] == ALPHA
+    )
     assert meta["report"]["held_out"] == report["held_out"]
     assert json.loads((tmp_path / "m" / "identity.json").read_text())["identity"] is None
     loaded = load_translator(edit, planted)
@@ -189,7 +219,9 @@ def test_save_load_round_trip_and_translate(planted, models, tmp_path):
     for key, value in boundary.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value)
     images = next(pairs(planted, None, 0.0, seed=12, batch_size=5))[0]
-    assert torch.equal(translate(edit, planted, images, 1.0, batch_size=2), run(boundary, images, 2))  # same batches, same arithmetic
+    assert torch.equal(
+        translate(edit, planted, images, 1.0, batch_size=2), run(boundary, images, 2)
+    )  # same batches, same arithmetic
     assert torch.equal(translate(edit, planted, images, 0.0, batch_size=3), run(identity, images, 3))
     assert torch.equal(translate(ident, planted, images, 0.7), run(identity, images))  # an identity model alone: itself
     pair = load_pair(edit, planted)
@@ -226,7 +258,9 @@ def test_each_bad_checkpoint_is_one_clear_error(planted, models, tmp_path):
         "its identity model": variant("noidentity", lambda m: m["identity"].update(file="gone.pt")),
         "has sha256": variant("swapped", lambda m: m["identity"].update(file="elsewhere/identity.pt")),
         "architecture": variant("noarch", lambda m: m.pop("architecture")),
-        "format: 'interfacegan-translator/2' was expected": variant("oldformat", lambda m: m.update(format="interfacegan-translator/1")),
+        "format: 'interfacegan-translator/2' was expected": variant(
+            "oldformat", lambda m: m.update(format="interfacegan-translator/1")
+        ),
     }
     for message, path in cases.items():
         with pytest.raises(CheckpointError, match=message) as err:
@@ -245,8 +279,11 @@ def write_boundary(config: dict, root, name: str, normal: np.ndarray) -> None:
     from interfacegan.artifacts import write_h5
 
     view = pipeline.view(config, "boundary")
-    write_h5(Layout(config["run"], root).boundary(name, "z"), {"normal": normal.astype(np.float32), "intercept": np.float32(0)},
-             provenance(view, "boundary") | {"attribute": name, "space": "z", "boundary": name})
+    write_h5(
+        Layout(config["run"], root).boundary(name, "z"),
+        {"normal": normal.astype(np.float32), "intercept": np.float32(0)},
+        provenance(view, "boundary") | {"attribute": name, "space": "z", "boundary": name},
+    )
 
 
 def test_the_command_line_trains_and_translates(planted_config, tmp_path, capsys):
@@ -255,18 +292,55 @@ def test_the_command_line_trains_and_translates(planted_config, tmp_path, capsys
     generator = build_generator(PLANTED["generator"])
     results = tmp_path / "results"
     write_boundary(planted_config, results, "smile", generator.normals[1].numpy())
-    tiny = ["--channels", "8", "--downsamples", "0", "--blocks", "1", "--batch-size", "4", "--lr", "2e-3", "--perceptual", "0", "--held-out", "8"]
+    tiny = [
+        "--channels",
+        "8",
+        "--downsamples",
+        "0",
+        "--blocks",
+        "1",
+        "--batch-size",
+        "4",
+        "--lr",
+        "2e-3",
+        "--perceptual",
+        "0",
+        "--held-out",
+        "8",
+    ]
     base = ["train-translator", "--config", str(config), "--results", str(results)] + tiny
     assert main(base + ["--boundary", "identity", "--out", str(tmp_path / "models" / "identity"), "--steps", "20"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["checkpoint"] == str(tmp_path / "models" / "identity.pt") and printed["steps"] == 20
-    assert main(base + ["--boundary", "smile", "--identity", str(tmp_path / "models" / "identity"), "--alpha", "2",
-                        "--out", str(tmp_path / "models" / "smile"), "--steps", "10"]) == 0
+    assert (
+        main(
+            base
+            + [
+                "--boundary",
+                "smile",
+                "--identity",
+                str(tmp_path / "models" / "identity"),
+                "--alpha",
+                "2",
+                "--out",
+                str(tmp_path / "models" / "smile"),
+                "--steps",
+                "10",
+            ]
+        )
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     meta = json.loads((tmp_path / "models" / "smile.json").read_text())
     assert meta["boundary"] == "smile" and meta["alpha"] == 2.0 and meta["identity"]["file"] == "identity.pt"
     assert meta["generator_config"]["latent_dim"] == 32 and meta["report"]["held_out"] == printed["held_out"]
-    assert main(base + ["--boundary", "smile", "--identity", str(tmp_path / "models" / "smile.pt"), "--out", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            base
+            + ["--boundary", "smile", "--identity", str(tmp_path / "models" / "smile.pt"), "--out", str(tmp_path / "x")]
+        )
+        == 2
+    )
     assert "is a boundary model (smile), not an identity model" in capsys.readouterr().err
     faces = tmp_path / "faces"
     faces.mkdir()
@@ -274,8 +348,19 @@ def test_the_command_line_trains_and_translates(planted_config, tmp_path, capsys
     for i, image in enumerate(to_uint8(generator.synthesize(z))):
         Image.fromarray(image).save(faces / f"face{i}.png")
     out = tmp_path / "edited"
-    argv = ["translate", "--config", str(config), "--translator", str(tmp_path / "models" / "smile.pt"), "--images", str(faces),
-            "--strength", "0.5", "--out", str(out)]
+    argv = [
+        "translate",
+        "--config",
+        str(config),
+        "--translator",
+        str(tmp_path / "models" / "smile.pt"),
+        "--images",
+        str(faces),
+        "--strength",
+        "0.5",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     assert sorted(p.name for p in out.iterdir()) == ["face0.png", "face1.png", "face2.png"]
     with Image.open(out / "face1.png") as image:
@@ -296,11 +381,24 @@ def test_the_command_line_trains_and_translates(planted_config, tmp_path, capsys
 def test_command_line_errors_are_one_line(planted_config, tmp_path, capsys):
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(PLANTED))
-    base = ["train-translator", "--config", str(config), "--results", str(tmp_path / "results"), "--steps", "1", "--perceptual", "0"]
+    base = [
+        "train-translator",
+        "--config",
+        str(config),
+        "--results",
+        str(tmp_path / "results"),
+        "--steps",
+        "1",
+        "--perceptual",
+        "0",
+    ]
     cases = [
         (["--boundary", "smile", "--out", str(tmp_path / "t")], "--identity"),
         (["--boundary", "identity", "--identity", str(tmp_path / "i.pt"), "--out", str(tmp_path / "t")], "--identity"),
-        (["--boundary", "smile", "--identity", str(tmp_path / "i.pt"), "--out", str(tmp_path / "t")], "translator checkpoint not found"),
+        (
+            ["--boundary", "smile", "--identity", str(tmp_path / "i.pt"), "--out", str(tmp_path / "t")],
+            "translator checkpoint not found",
+        ),
         (["--boundary", "identity", "--out", str(tmp_path / "t"), "--seed", "7"], "seed"),
         (["--boundary", "identity", "--out", str(tmp_path / "t"), "--steps", "0"], "--steps"),
     ]
@@ -311,7 +409,17 @@ def test_command_line_errors_are_one_line(planted_config, tmp_path, capsys):
     faces = tmp_path / "faces"
     faces.mkdir()
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(faces / "x.png")
-    argv = ["translate", "--config", str(config), "--translator", str(tmp_path / "none.pt"), "--images", str(faces), "--out", str(tmp_path / "o")]
+    argv = [
+        "translate",
+        "--config",
+        str(config),
+        "--translator",
+        str(tmp_path / "none.pt"),
+        "--images",
+        str(faces),
+        "--out",
+        str(tmp_path / "o"),
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "translator checkpoint not found" in err
@@ -334,7 +442,10 @@ SHIPPED_IDENTITY_DB = 60
 SHIPPED_CHANGE = {"pose": 0.25, "smile": 2.5, "age": 1.1, "gender": 2.0, "eyeglasses": 2.2}
 
 
-@pytest.mark.skipif(importlib.util.find_spec("gan_face_generate") is None, reason="the DCGAN weights (gan-face-generate) are not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("gan_face_generate") is None,
+    reason="the DCGAN weights (gan-face-generate) are not installed",
+)
 def test_the_shipped_translators_belong_to_their_config_and_edit_the_default_faces():
     from interfacegan import config as configuration
     from interfacegan import pipeline
@@ -352,9 +463,15 @@ def test_the_shipped_translators_belong_to_their_config_and_edit_the_default_fac
     assert identity["config_digest"] == pipeline.content_digest(config, "train_identity_translator")
     for column, boundary in enumerate(config["translator"]["boundaries"]):
         meta = json.loads((shipped / f"{boundary}.json").read_text())
-        assert meta["config_digest"] == pipeline.content_digest(config, "train_translator")  # rebuilt by the README's command
+        assert meta["config_digest"] == pipeline.content_digest(
+            config, "train_translator"
+        )  # rebuilt by the README's command
         assert meta["alpha"] == translator_alpha(config, boundary) and meta["boundary"] == boundary
-        unchanged = translate(shipped / f"{boundary}.pt", models.generator, faces, 0.0)  # the identity model, its sha256 checked
+        unchanged = translate(
+            shipped / f"{boundary}.pt", models.generator, faces, 0.0
+        )  # the identity model, its sha256 checked
         assert psnr(unchanged, faces).min() > SHIPPED_IDENTITY_DB
-        change = models.scorer.score_images(translate(shipped / f"{boundary}.pt", models.generator, faces, 1.0)) - before
+        change = (
+            models.scorer.score_images(translate(shipped / f"{boundary}.pt", models.generator, faces, 1.0)) - before
+        )
         assert change[:, column].mean() > SHIPPED_CHANGE[boundary], boundary

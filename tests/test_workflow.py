@@ -13,17 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 import torch
 import yaml
-
 from PIL import Image
 
+from helpers import PLANTED, planted_photos, run_chain
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
 from interfacegan.layout import Layout
-from helpers import PLANTED, planted_photos, run_chain
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
@@ -58,9 +56,21 @@ def test_the_venvs_snakemake_runs_jobs_without_the_venv_activated(tmp_path):
     config = copy.deepcopy(PLANTED)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     target = f"results/{config['run']}/latents/shard_00000.h5"
-    command = [str(Path(sys.executable).parent / "snakemake"), target, "--snakefile", str(ROOT / "Snakefile"), "--cores", "1",
-               "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=os.environ | {"PATH": "/usr/bin:/bin"})
+    command = [
+        str(Path(sys.executable).parent / "snakemake"),
+        target,
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--cores",
+        "1",
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env=os.environ | {"PATH": "/usr/bin:/bin"}
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / target).is_file()
 
@@ -71,7 +81,13 @@ def test_make_takes_a_photo_folder_of_any_name(tmp_path):
     folder.mkdir()
     for photo in (ROOT / "data" / "real_faces").glob("*.*g"):
         shutil.copy(photo, folder)
-    done = subprocess.run(["make", "--old-file=.venv/.installed", "dry-run", f"PHOTOS={folder}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["make", "--old-file=.venv/.installed", "dry-run", f"PHOTOS={folder}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     photos = sorted(p.name for p in folder.iterdir())
     assert f"input: {', '.join(str(folder / p) for p in photos)}" in done.stdout
@@ -89,8 +105,16 @@ def test_the_workflow_gives_what_the_stages_give(tmp_path):
     (tmp_path / "photos").mkdir()
     planted_photos(tmp_path / "photos", 3)
     real = {"images": str(tmp_path / "photos"), "align": False, "steps": 30, "shard_size": 2}
-    translator = {"boundaries": ["smile", "eyeglasses_c_age"], "identity_steps": 4, "steps": 3, "batch_size": 4, "perceptual": 0.0,
-                  "architecture": {"channels": 8, "downsamples": 1, "blocks": 1}, "faces": 3, "strengths": [0, 1]}
+    translator = {
+        "boundaries": ["smile", "eyeglasses_c_age"],
+        "identity_steps": 4,
+        "steps": 3,
+        "batch_size": 4,
+        "perceptual": 0.0,
+        "architecture": {"channels": 8, "downsamples": 1, "blocks": 1},
+        "faces": 3,
+        "strengths": [0, 1],
+    }
     config = copy.deepcopy(PLANTED) | {"n_samples": 4000, "real_images": real, "translator": translator}
     done = snakemake(config, tmp_path, "--cores", "2")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -99,13 +123,20 @@ def test_the_workflow_gives_what_the_stages_give(tmp_path):
     assert (run / "tables" / "separability.csv").read_text() == expected.table("separability").read_text()
     for attribute in config["attributes"]:
         np.testing.assert_array_equal(
-            read_h5(run / "boundaries" / "z" / f"{attribute}.h5")["normal"], read_h5(expected.boundary(attribute, "z"))["normal"]
+            read_h5(run / "boundaries" / "z" / f"{attribute}.h5")["normal"],
+            read_h5(expected.boundary(attribute, "z"))["normal"],
         )
         assert (run / "logs" / "boundary" / f"{attribute}_z.log").exists()
         assert (run / "benchmarks" / "boundary" / f"{attribute}_z.tsv").exists()
     assert (run / "planted_truth.h5").exists()
-    assert len(pd.read_csv(run / "tables" / "real_reconstruction.csv")) == 3 and (run / "real" / "codes" / "shard_00001.h5").exists()
-    assert len(pd.read_csv(run / "tables" / "translation.csv")) == 2 * 2 * 2 and (run / "translators" / "eyeglasses_c_age.json").exists()
+    assert (
+        len(pd.read_csv(run / "tables" / "real_reconstruction.csv")) == 3
+        and (run / "real" / "codes" / "shard_00001.h5").exists()
+    )
+    assert (
+        len(pd.read_csv(run / "tables" / "translation.csv")) == 2 * 2 * 2
+        and (run / "translators" / "eyeglasses_c_age.json").exists()
+    )
     again = snakemake(config, tmp_path, "--cores", "2", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
     check_the_usage_lines(run)
@@ -132,13 +163,19 @@ def check_the_report(config: dict, workdir: Path) -> None:
     page = (workdir / "report.html").read_text()
     layout = Layout(config["run"], workdir / "results")
     validated = configuration.validate(config)
-    items = [Path(p) for stage in pipeline.STAGES.values() if stage.category and stage.when(validated)
-             for p in stage.outputs(validated, layout)]
+    items = [
+        Path(p)
+        for stage in pipeline.STAGES.values()
+        if stage.category and stage.when(validated)
+        for p in stage.outputs(validated, layout)
+    ]
     grids = len(pipeline.boundary_names(validated))
     # separability, cosine, correlation, rescoring, linearity, the edit grids; real faces: 3 tables, the grids;
     # translator: its table and a grid per boundary
     translated = len(validated["translator"]["boundaries"]) if validated["translator"] else 0
-    assert len(items) == 3 + 2 + 2 + 2 + 2 + grids + (3 + grids) * bool(validated["real_images"]) + (1 + translated) * bool(translated)
+    assert len(items) == 3 + 2 + 2 + 2 + 2 + grids + (3 + grids) * bool(validated["real_images"]) + (
+        1 + translated
+    ) * bool(translated)
     for item in items:
         assert item.name in page, item
     stages = [stage.name for stage in pipeline.STAGES.values() if stage.category and stage.when(validated)]
@@ -151,10 +188,24 @@ def check_the_report(config: dict, workdir: Path) -> None:
 def screenshot(page: Path, workdir: Path) -> np.ndarray:
     shot = workdir / "shot.png"
     subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", f"--user-data-dir={workdir / 'profile'}", "--window-size=1200,900",
-         "--virtual-time-budget=10000", f"--screenshot={shot}", page.resolve().as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={workdir / 'profile'}",
+            "--window-size=1200,900",
+            "--virtual-time-budget=10000",
+            f"--screenshot={shot}",
+            page.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     return np.asarray(Image.open(shot).convert("RGB")).astype(float)
 
@@ -187,12 +238,21 @@ def test_only_what_changes_a_result_reruns_and_a_new_checkpoint_does(tmp_path):
     def new_predictor(seed: int) -> None:
         torch.manual_seed(seed)
         outputs = {a: "logit" for a in PLANTED["attributes"]}
-        meta = {"architecture": {"widths": [8], "blocks": [1]}, "attributes": list(outputs), "outputs": outputs,
-                "input_size": 16, "mean": [0.5] * 3, "std": [0.25] * 3}
+        meta = {
+            "architecture": {"widths": [8], "blocks": [1]},
+            "attributes": list(outputs),
+            "outputs": outputs,
+            "input_size": 16,
+            "mean": [0.5] * 3,
+            "std": [0.25] * 3,
+        }
         save_checkpoint(tmp_path / "predictor.pt", MultiHeadNet(len(outputs), widths=(8,), blocks=(1,)), meta)
 
     new_predictor(0)
-    config = copy.deepcopy(PLANTED) | {"n_samples": 4000, "predictor": {"name": "multihead", "checkpoint": str(tmp_path / "predictor.pt")}}
+    config = copy.deepcopy(PLANTED) | {
+        "n_samples": 4000,
+        "predictor": {"name": "multihead", "checkpoint": str(tmp_path / "predictor.pt")},
+    }
     target = f"results/{config['run']}/scores.h5"
     assert snakemake(config, tmp_path, "--cores", "2", target).returncode == 0
 

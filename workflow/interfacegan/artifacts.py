@@ -33,10 +33,14 @@ def packaged_file(distribution: str, pin: str, name: str, what: str, install: st
     try:
         dist = metadata.distribution(distribution)
     except metadata.PackageNotFoundError as err:
-        raise CheckpointError(f"{what} come from the package {distribution}=={pin}, which is not installed; install it with `{install}`") from err
+        raise CheckpointError(
+            f"{what} come from the package {distribution}=={pin}, which is not installed; install it with `{install}`"
+        ) from err
     path = Path(str(dist.locate_file(name)))
     if not path.is_file():
-        raise CheckpointError(f"the installed package {distribution} ({dist.version}) lacks {path}; reinstall it with `{install} --force-reinstall`")
+        raise CheckpointError(
+            f"the installed package {distribution} ({dist.version}) lacks {path}; reinstall it with `{install} --force-reinstall`"
+        )
     return path
 
 
@@ -45,7 +49,11 @@ def provenance(view: dict, stage: str) -> dict:
     (and their digest), the digest of the files from outside the run it rests on, the seed and
     networks among them, and the software."""
     content = pipeline.pick(view, pipeline.content_keys(stage))
-    attrs = {"stage": stage, "config_digest": digest(content), "config": json.dumps(content, sort_keys=True)} | software()
+    attrs = {
+        "stage": stage,
+        "config_digest": digest(content),
+        "config": json.dumps(content, sort_keys=True),
+    } | software()
     if "files" in view:
         attrs["files_digest"] = view["files"]
     if "seed" in content:
@@ -124,9 +132,19 @@ def check_out(path: str, inputs: dict, kind: str = "file") -> None:
     for flag, value in inputs.items():
         for given in [] if value is None else [value] if isinstance(value, (str, Path)) else value:
             source = Path(given).resolve()
-            relation = "is" if source == target else "lies inside" if source in target.parents else "holds" if target in source.parents else None
+            relation = (
+                "is"
+                if source == target
+                else "lies inside"
+                if source in target.parents
+                else "holds"
+                if target in source.parents
+                else None
+            )
             if relation:
-                raise ArtifactError(f"--out {path} {relation} the input {flag} {given}; inputs are never written over, choose another --out")
+                raise ArtifactError(
+                    f"--out {path} {relation} the input {flag} {given}; inputs are never written over, choose another --out"
+                )
 
 
 def stem_outputs(stem: str, *suffixes: str) -> list[str]:
@@ -182,7 +200,9 @@ def open_h5(path: str | Path):
     try:
         f = h5py.File(path, "r")
     except OSError as err:
-        raise ArtifactError(f"artifact {path} is unreadable (truncated or not HDF5: {err}); delete it and re-run") from err
+        raise ArtifactError(
+            f"artifact {path} is unreadable (truncated or not HDF5: {err}); delete it and re-run"
+        ) from err
     with f:
         yield f
 
@@ -226,15 +246,20 @@ def check_belongs(path: Path, f: h5py.File, view: dict, expected: dict) -> None:
     except KeyError as err:
         raise ArtifactError(f"{path} was made by stage {stage}, which this stage does not read") from err
     if attrs.get("config_digest") != digest(wanted):
-        raise ArtifactError(f"{path} does not belong to this run: {differences(wanted, attrs.get('config'))}; delete it and re-run")
+        raise ArtifactError(
+            f"{path} does not belong to this run: {differences(wanted, attrs.get('config'))}; delete it and re-run"
+        )
     for key, value in expected.items():
         if attrs.get(key) != value:
-            raise ArtifactError(f"{path} does not belong here: its {key} is {attrs.get(key)!r}, expected {value!r}; delete it and re-run")
+            raise ArtifactError(
+                f"{path} does not belong here: its {key} is {attrs.get(key)!r}, expected {value!r}; delete it and re-run"
+            )
     if "start" in attrs and "stop" in attrs:
         for name in ROW_DATASETS:
             if name in f and len(f[name]) != attrs["stop"] - attrs["start"]:
                 raise ArtifactError(
-                    f"{path} is incomplete: '{name}' has {len(f[name])} rows for rows {attrs['start']}..{attrs['stop']}; delete it and re-run"
+                    f"{path} is incomplete: '{name}' has {len(f[name])} rows for rows "
+                    f"{attrs['start']}..{attrs['stop']}; delete it and re-run"
                 )
 
 
@@ -246,7 +271,9 @@ def differences(wanted: dict, stored: str | None) -> str:
         return "it records no config of its own"
     mine = flat(wanted)
     keys = [k for k in sorted(mine.keys() | found.keys()) if mine.get(k) != found.get(k)]
-    shown = "; ".join(f"{k} is {json.dumps(mine.get(k))} here but {json.dumps(found.get(k))} in the file" for k in keys[:3])
+    shown = "; ".join(
+        f"{k} is {json.dumps(mine.get(k))} here but {json.dumps(found.get(k))} in the file" for k in keys[:3]
+    )
     return shown + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "") if keys else "other software made it"
 
 

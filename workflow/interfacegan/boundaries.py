@@ -95,8 +95,13 @@ def conditioned(primal_path: str, condition_paths: list[str], out: str) -> dict:
     primal, conditions = read_boundary(primal_path), [read_boundary(p) for p in condition_paths]
     normal = condition(primal, conditions)
     residual = np.stack([c.normal for c in conditions]) @ normal
-    attrs = {"stage": "condition", "primal": str(primal.path), "conditions": ",".join(str(c.path) for c in conditions),
-             "cosine_to_primal": float(normal @ primal.normal), "max_abs_residual": float(np.abs(residual).max())}
+    attrs = {
+        "stage": "condition",
+        "primal": str(primal.path),
+        "conditions": ",".join(str(c.path) for c in conditions),
+        "cosine_to_primal": float(normal @ primal.normal),
+        "max_abs_residual": float(np.abs(residual).max()),
+    }
     attrs |= {"space": primal.space, "generator": primal.generator} if primal.space else {}
     write_boundary(out, normal, attrs)
     return attrs
@@ -130,7 +135,9 @@ def export_boundaries(run_dir: str, out: str) -> dict:
     boundaries.json's content."""
     boundaries = [read_boundary(path) for path in sorted(Path(run_dir).glob("boundaries/*/*.h5"))]
     if not boundaries:
-        raise ArtifactError(f"{run_dir} holds no boundaries (boundaries/<space>/<name>.h5): name a run's folder, results/<run>, after its boundary stage")
+        raise ArtifactError(
+            f"{run_dir} holds no boundaries (boundaries/<space>/<name>.h5): name a run's folder, results/<run>, after its boundary stage"
+        )
     files = {official_name(b): {"source": str(b.path.relative_to(run_dir))} | json_attrs(b.attrs) for b in boundaries}
     record = {"run": Path(run_dir).resolve().name, "boundaries": files, "exported_with": software()}
     with all_or_nothing():
@@ -143,5 +150,9 @@ def export_boundaries(run_dir: str, out: str) -> dict:
 
 def json_attrs(attrs: dict) -> dict:
     """HDF5 attributes as JSON values (NaN as null), without the recorded config (its digest stays)."""
-    plain = {key: value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value for key, value in attrs.items() if key != "config"}
+    plain = {
+        key: value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
+        for key, value in attrs.items()
+        if key != "config"
+    }
     return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in plain.items()}

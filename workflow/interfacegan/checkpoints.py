@@ -53,9 +53,7 @@ def check_fits(state: dict, model: torch.nn.Module, path: Path) -> None:
         if keys:
             problems.append(f"{label}: {', '.join(keys[:3])}" + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else ""))
     if problems:
-        raise CheckpointError(
-            f"checkpoint {path} does not fit {type(model).__name__}: " + "; ".join(problems)
-        )
+        raise CheckpointError(f"checkpoint {path} does not fit {type(model).__name__}: " + "; ".join(problems))
 
 
 def shape_of(value) -> tuple | str:
@@ -111,7 +109,9 @@ def read_sidecar(checkpoint: str | Path, schema: dict, what: str) -> dict:
             raise ValueError(f"{meta_path.stat().st_size:,} bytes, more than {MAX_METADATA_BYTES:,}")
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError, RecursionError) as err:
-        raise CheckpointError(f"{what} metadata {meta_path} cannot be read as JSON ({' '.join(str(err).split())})") from err
+        raise CheckpointError(
+            f"{what} metadata {meta_path} cannot be read as JSON ({' '.join(str(err).split())})"
+        ) from err
     error = schema_error(schema, meta)
     if error is not None:
         where = ".".join(str(part) for part in error.absolute_path) or "top level"

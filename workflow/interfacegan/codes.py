@@ -68,7 +68,10 @@ def inverted_codes(path: str, models, space: str) -> np.ndarray:
     content = read_h5(path, "codes")
     made = (content["attrs"].get("space"), content["attrs"].get("generator"))
     if made != (space, models.generator.name):
-        raise ArtifactError(f"latents {path} are {made[0]} codes of {made[1]}, not {space} codes of {models.generator.name} (--space, the config's generator)")
+        raise ArtifactError(
+            f"latents {path} are {made[0]} codes of {made[1]}, not {space} codes of "
+            f"{models.generator.name} (--space, the config's generator)"
+        )
     codes = np.asarray(content["codes"])
     if codes.dtype.kind not in "fiu":
         raise ArtifactError(f"latents {path} hold {codes.dtype} values; latents are real numbers")

@@ -39,7 +39,9 @@ def load(path: str | Path) -> dict:
         raise ConfigError(f"config file not found: {path}")
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"config: {path} is {path.stat().st_size:,} bytes; a config file has at most {MAX_FILE_BYTES:,}")
+            raise ConfigError(
+                f"config: {path} is {path.stat().st_size:,} bytes; a config file has at most {MAX_FILE_BYTES:,}"
+            )
         config = yaml.safe_load(path.read_text())  # aliases stay shared objects: check_values counts each use
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"config: {path} cannot be read ({err})") from err
@@ -63,11 +65,20 @@ def schema_error(the_schema: dict, config: dict):
     import jsonschema
 
     draft = jsonschema.Draft202012Validator
-    checker = draft.TYPE_CHECKER.redefine_many({"integer": lambda _, value: isinstance(value, int) and not isinstance(value, bool),
-                                                "number": lambda _, value: is_number(value)})
+    checker = draft.TYPE_CHECKER.redefine_many(
+        {
+            "integer": lambda _, value: isinstance(value, int) and not isinstance(value, bool),
+            "number": lambda _, value: is_number(value),
+        }
+    )
     validator = jsonschema.validators.extend(draft, type_checker=checker)
     error = jsonschema.exceptions.best_match(validator(the_schema).iter_errors(config))
-    if error is not None and error.validator == "type" and isinstance(error.instance, float) and not math.isfinite(error.instance):
+    if (
+        error is not None
+        and error.validator == "type"
+        and isinstance(error.instance, float)
+        and not math.isfinite(error.instance)
+    ):
         error.message = f"{error.instance} is not a finite number"
     elif error is not None and error.validator in SIZES:  # not jsonschema's repr of the whole value
         error.message = f"{len(error.instance):,} {SIZES[error.validator]}, more than {error.validator_value:,}"
@@ -117,8 +128,10 @@ def check_values(config: dict) -> None:
             continue
         count += len(value)
         if count > MAX_VALUES or (value and len(where) >= MAX_DEPTH):
-            raise ConfigError(f"config: {where[0] if where else '(top level)'}: too large or too deep (at most {MAX_VALUES:,} values "
-                              f"nested {MAX_DEPTH} deep, a value shared by YAML aliases counted at each use)")
+            raise ConfigError(
+                f"config: {where[0] if where else '(top level)'}: too large or too deep (at most {MAX_VALUES:,} values "
+                f"nested {MAX_DEPTH} deep, a value shared by YAML aliases counted at each use)"
+            )
         items = value.items() if isinstance(value, dict) else enumerate(value)
         stack.extend(((*where, key), item) for key, item in items)
 
@@ -155,7 +168,9 @@ def check_consistency(config: dict) -> None:
         raise ConfigError("config: edit.wp_layers: W+ edits use the w boundaries; add w to spaces")
     check_selection(config)
     if config["edit"]["start"] == config["edit"]["end"]:
-        raise ConfigError(f"config: edit.end: {config['edit']['end']:g} is edit.start too; edits and linearity curves need two distances")
+        raise ConfigError(
+            f"config: edit.end: {config['edit']['end']:g} is edit.start too; edits and linearity curves need two distances"
+        )
     check_real_images(config)
     check_translator(config)
 
@@ -169,9 +184,13 @@ def check_translator(config: dict) -> None:
     names = boundary_names(config)
     for name in options["boundaries"]:
         if name not in names:
-            raise ConfigError(f"config: translator.boundaries: '{name}' is not one of the run's boundaries ({', '.join(names)})")
+            raise ConfigError(
+                f"config: translator.boundaries: '{name}' is not one of the run's boundaries ({', '.join(names)})"
+            )
         if name == "identity":
-            raise ConfigError("config: translator.boundaries: 'identity' is the identity model's name; a boundary named so cannot have a translator")
+            raise ConfigError(
+                "config: translator.boundaries: 'identity' is the identity model's name; a boundary named so cannot have a translator"
+            )
     low, high = options["strength_range"]
     if low > high:
         raise ConfigError(f"config: translator.strength_range: [{low:g}, {high:g}] is empty; write [low, high]")
@@ -179,9 +198,14 @@ def check_translator(config: dict) -> None:
         check_strength(config, t, "translator.strengths")
     alpha = options["alpha"]
     if isinstance(alpha, dict) and alpha.keys() != set(options["boundaries"]):
-        missing, extra = sorted(set(options["boundaries"]) - alpha.keys()), sorted(alpha.keys() - set(options["boundaries"]))
-        raise ConfigError(f"config: translator.alpha: the mapping must name exactly translator.boundaries"
-                          f"{'; missing ' + ', '.join(missing) if missing else ''}{'; not a translator boundary: ' + ', '.join(extra) if extra else ''}")
+        missing, extra = (
+            sorted(set(options["boundaries"]) - alpha.keys()),
+            sorted(alpha.keys() - set(options["boundaries"])),
+        )
+        raise ConfigError(
+            f"config: translator.alpha: the mapping must name exactly translator.boundaries"
+            f"{'; missing ' + ', '.join(missing) if missing else ''}{'; not a translator boundary: ' + ', '.join(extra) if extra else ''}"
+        )
     if boundary_space(options["space"]) not in config["spaces"]:
         raise ConfigError(
             f"config: translator.space: {options['space']} codes are edited along the {boundary_space(options['space'])} "
@@ -198,7 +222,9 @@ def check_strength(config: dict, t: float, where: str) -> None:
     """One ConfigError line unless the translator strength t lies in translator.strength_range
     (the schema's default range where the config has no translator section)."""
     options = config["translator"] or {}
-    low, high = options.get("strength_range") or schema()["properties"]["translator"]["properties"]["strength_range"]["default"]
+    low, high = (
+        options.get("strength_range") or schema()["properties"]["translator"]["properties"]["strength_range"]["default"]
+    )
     if not low <= t <= high:
         raise ConfigError(f"config: {where}: strength {t:g} is outside translator.strength_range [{low:g}, {high:g}]")
 
@@ -230,8 +256,12 @@ def translator_defaults(config: dict, boundary: str) -> dict:
     the schema's; alpha None where a translator.alpha mapping does not name `boundary`."""
     options = section_defaults(config, "translator")
     alpha = options["alpha"].get(boundary) if isinstance(options["alpha"], dict) else options["alpha"]
-    return ({"steps": options["identity_steps" if boundary == "identity" else "steps"], "alpha": alpha} | options["architecture"]
-            | {key: options[key] for key in ("space", "batch_size", "lr", "perceptual", "pixel")} | {"seed": translator_seed(config)})
+    return (
+        {"steps": options["identity_steps" if boundary == "identity" else "steps"], "alpha": alpha}
+        | options["architecture"]
+        | {key: options[key] for key in ("space", "batch_size", "lr", "perceptual", "pixel")}
+        | {"seed": translator_seed(config)}
+    )
 
 
 def photo_defaults(config: dict, *keys: str) -> dict:
@@ -257,7 +287,9 @@ def check_real_images(config: dict) -> None:
     stems = [p.stem for p in photos(real, "real_images")]
     twins = sorted({stem for stem in stems if stems.count(stem) > 1})
     if twins:
-        raise ConfigError(f"config: real_images.images: photos named {twins[0]}.* more than once (their crops would share {twins[0]}.png)")
+        raise ConfigError(
+            f"config: real_images.images: photos named {twins[0]}.* more than once (their crops would share {twins[0]}.png)"
+        )
 
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -285,7 +317,9 @@ def image_paths(paths: list[str]) -> list[Path]:
     for path in map(Path, paths):
         found += folder_photos(path) if path.is_dir() else [path]
     if not found:
-        raise ConfigError(f"--images {' '.join(paths)}: no images found (a folder's are its {'/'.join(PHOTO_SUFFIXES)} files)")
+        raise ConfigError(
+            f"--images {' '.join(paths)}: no images found (a folder's are its {'/'.join(PHOTO_SUFFIXES)} files)"
+        )
     return found
 
 
@@ -326,7 +360,9 @@ def check_conditions(config: dict) -> None:
         same_name = by_name.setdefault(name, index)
         same_set = by_set.setdefault((primal, frozenset(conditions)), index)
         if same_name != index:
-            raise ConfigError(f"config: conditions.{index}: its boundary name '{name}' is also that of conditions.{same_name}")
+            raise ConfigError(
+                f"config: conditions.{index}: its boundary name '{name}' is also that of conditions.{same_name}"
+            )
         if same_set != index:
             raise ConfigError(
                 f"config: conditions.{index}: the same boundary as conditions.{same_set} (the conditions in another order)"

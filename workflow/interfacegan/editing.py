@@ -40,15 +40,29 @@ def parse_layers(text: str, count: int) -> list[int]:
     for item in text.split(","):
         first, dash, last = item.strip().partition("-")
         if not first.isdigit() or (dash and not last.isdigit()) or (dash and int(last) < int(first)):
-            raise ConfigError(f"--layers {text}: give layer numbers and rising ranges, e.g. 0-7,12 (not {item.strip()!r})")
+            raise ConfigError(
+                f"--layers {text}: give layer numbers and rising ranges, e.g. 0-7,12 (not {item.strip()!r})"
+            )
         layers.update(range(int(first), int(last if dash else first) + 1))
     if max(layers) >= count:
-        raise ConfigError(f"--layers {text}: layer {max(layers)} does not exist; these W+ codes have {count} layers (0-{count - 1})")
+        raise ConfigError(
+            f"--layers {text}: layer {max(layers)} does not exist; these W+ codes have {count} layers (0-{count - 1})"
+        )
     return sorted(layers)
 
 
-def edit(models, boundary_path: str, latents_path: str, space: str, out: str,
-         start: float, end: float, steps: int, mode: str, layers: str | None = None) -> dict:
+def edit(
+    models,
+    boundary_path: str,
+    latents_path: str,
+    space: str,
+    out: str,
+    start: float,
+    end: float,
+    steps: int,
+    mode: str,
+    layers: str | None = None,
+) -> dict:
     """Write folder `out`: codes.npy (n, steps, *code shape) float32, the edited codes that are
     rendered (`manipulation.interpolate`); NNN_KKK.png, sample NNN at step KKK; grid_NNN.png, the
     original (framed) then the steps; edit.json, the provenance (returned)."""
@@ -64,10 +78,21 @@ def edit(models, boundary_path: str, latents_path: str, space: str, out: str,
     checked = check_fits(boundary, codes, space, generator)
     chosen = parse_layers(layers, codes.shape[1]) if layers is not None else None
     edited = interpolate(codes, boundary.normal, start, end, steps, mode, chosen)
-    record = {"boundary": str(boundary_path), "boundary_space": boundary.space, "boundary_generator": boundary.generator,
-              "boundary_check": checked, "latents": str(latents_path), "space": space, "generator": generator,
-              "samples": len(codes), "start": start, "end": end, "steps": steps, "mode": mode,
-              "layers": (chosen or "all") if space == "wp" else None} | software()
+    record = {
+        "boundary": str(boundary_path),
+        "boundary_space": boundary.space,
+        "boundary_generator": boundary.generator,
+        "boundary_check": checked,
+        "latents": str(latents_path),
+        "space": space,
+        "generator": generator,
+        "samples": len(codes),
+        "start": start,
+        "end": end,
+        "steps": steps,
+        "mode": mode,
+        "layers": (chosen or "all") if space == "wp" else None,
+    } | software()
     out = Path(out)
     per_batch = max(1, models.view["batch_size"] // (steps + 1))  # samples whose originals and steps fill a batch
     with all_or_nothing():
@@ -85,8 +110,17 @@ def edit(models, boundary_path: str, latents_path: str, space: str, out: str,
     return record
 
 
-REPLAY_KEYS = {"config": str, "latents": str, "boundary": str, "space": str, "start": float, "end": float, "steps": int,
-               "mode": str, "layers": (str, type(None))}
+REPLAY_KEYS = {
+    "config": str,
+    "latents": str,
+    "boundary": str,
+    "space": str,
+    "start": float,
+    "end": float,
+    "steps": int,
+    "mode": str,
+    "layers": (str, type(None)),
+}
 
 
 def read_replay(path: str) -> dict:
@@ -104,7 +138,9 @@ def read_replay(path: str) -> dict:
         value = options[key]
         value = float(value) if kind is float and isinstance(value, int) and not isinstance(value, bool) else value
         if not isinstance(value, kind) or isinstance(value, bool) or (kind is float and not np.isfinite(value)):
-            raise ConfigError(f"--replay {path}: {key} is {options[key]!r}, not a finite {getattr(kind, '__name__', 'text')}")
+            raise ConfigError(
+                f"--replay {path}: {key} is {options[key]!r}, not a finite {getattr(kind, '__name__', 'text')}"
+            )
         options[key] = value
     for key in ("config", "latents", "boundary"):
         options[key] = str(path.parent / options[key])  # an absolute path stays as it is

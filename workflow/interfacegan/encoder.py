@@ -35,7 +35,6 @@ from .generators import Generator
 from .images import psnr
 from .predictors.multihead import BLOCKS, WIDTHS, BasicBlock
 
-
 FORMAT = "interfacegan-encoder/1"
 HELD_OUT_SEED = 2_000_000_011  # the held-out draws' seed; training draws come from the caller's seed
 STATS_SAMPLES = 2048  # draws (of the training seed) that set the codes' mean and spread
@@ -54,7 +53,12 @@ METADATA_SCHEMA = {
             "additionalProperties": False,
         },
         "space": {"enum": ["z", "w", "wp"]},
-        "code_shape": {"type": "array", "minItems": 1, "maxItems": 4, "items": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
+        "code_shape": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 4,
+            "items": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+        },
         "resolution": {"type": "integer", "minimum": 1, "maximum": 8192},
         "generator": {"type": "string", "maxLength": 200},
     },
@@ -73,13 +77,19 @@ class Encoder(nn.Module):
 
     channels_last = True  # plain convolutions (see runtime.for_inference)
 
-    def __init__(self, resolution: int, code_shape, widths=(32, 64, 128, 256), blocks=(1, 1, 1, 1), stem_stride: int = 2):
+    def __init__(
+        self, resolution: int, code_shape, widths=(32, 64, 128, 256), blocks=(1, 1, 1, 1), stem_stride: int = 2
+    ):
         super().__init__()
         if len(widths) != len(blocks):
             raise ValueError(f"widths {list(widths)} and blocks {list(blocks)} differ in length")
         self.resolution, self.code_shape = resolution, tuple(code_shape)
         self.architecture = {"widths": list(widths), "blocks": list(blocks), "stem_stride": stem_stride}
-        layers: list[nn.Module] = [nn.Conv2d(3, widths[0], 3, stem_stride, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(3, widths[0], 3, stem_stride, 1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+        ]
         size, cin = math.ceil(resolution / stem_stride), widths[0]
         for stage, (width, count) in enumerate(zip(widths, blocks)):
             for index in range(count):
@@ -94,7 +104,9 @@ class Encoder(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.shape[1:] != (3, self.resolution, self.resolution):
-            raise ValueError(f"encoder takes images (N, 3, {self.resolution}, {self.resolution}), not {tuple(images.shape)}")
+            raise ValueError(
+                f"encoder takes images (N, 3, {self.resolution}, {self.resolution}), not {tuple(images.shape)}"
+            )
         out = self.head(self.trunk(images)).view(len(images), *self.code_shape)
         return self.code_mean + self.code_scale * out
 
@@ -120,7 +132,9 @@ def encode(encoder: Encoder, images: torch.Tensor, batch_size: int = 64) -> torc
     encoder.eval()
     try:
         images = torch.as_tensor(images, dtype=torch.float32)
-        return torch.cat([encoder(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)])
+        return torch.cat(
+            [encoder(images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
+        )
     finally:
         encoder.train(was_training)
 
@@ -139,8 +153,13 @@ def evaluate(encoder: Encoder, generator: Generator, space: str, n: int = 256, b
         db.append(psnr(generator.synthesize(guess, space).float(), images))
     sq, rel, db = (torch.cat(parts).cpu().numpy().astype(np.float64) for parts in (sq, rel, db))
     return {
-        "n": n, "seed": HELD_OUT_SEED, "code_mse": float(sq.mean()), "relative_error": float(rel.mean()),
-        "psnr_mean": float(db.mean()), "psnr_median": float(np.median(db)), "psnr_min": float(db.min()),
+        "n": n,
+        "seed": HELD_OUT_SEED,
+        "code_mse": float(sq.mean()),
+        "relative_error": float(rel.mean()),
+        "psnr_mean": float(db.mean()),
+        "psnr_median": float(np.median(db)),
+        "psnr_min": float(db.min()),
     }
 
 
@@ -173,7 +192,9 @@ def train_encoder(
     Deterministic given `seed` (same device and thread count: bit-identical weights).
     """
     if steps < 1 or batch_size < 1 or not lr > 0 or image_weight < 0:
-        raise ValueError(f"train-encoder: steps and batch size must be >= 1, lr > 0, image weight >= 0 (got {steps}, {batch_size}, {lr}, {image_weight})")
+        raise ValueError(
+            f"train-encoder: steps and batch size must be >= 1, lr > 0, image weight >= 0 (got {steps}, {batch_size}, {lr}, {image_weight})"
+        )
     device = runtime.device_of(generator)
     shape = code_shape(generator, space)
     blocks = tuple(blocks or (1,) * len(widths))
@@ -192,7 +213,10 @@ def train_encoder(
     scale = encoder.code_scale
     losses, window = [], []
     encoder.train()
-    with torch.enable_grad(), tqdm(total=steps, desc=f"train-encoder {space}", unit="step", file=sys.stderr, mininterval=5) as bar:
+    with (
+        torch.enable_grad(),
+        tqdm(total=steps, desc=f"train-encoder {space}", unit="step", file=sys.stderr, mininterval=5) as bar,
+    ):
         for step in range(steps):
             for group in adam.param_groups:
                 group["lr"] = lr * learning_rate(step, steps)
@@ -221,8 +245,16 @@ def train_encoder(
     encoder.eval()
     report = {
         "training": {
-            "space": space, "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "image_weight": image_weight,
-            "image_rows": image_rows, "weight_decay": weight_decay, "threads": torch.get_num_threads(), "device": str(device),
+            "space": space,
+            "steps": steps,
+            "batch_size": batch_size,
+            "lr": lr,
+            "seed": seed,
+            "image_weight": image_weight,
+            "image_rows": image_rows,
+            "weight_decay": weight_decay,
+            "threads": torch.get_num_threads(),
+            "device": str(device),
         },
         "losses": losses,
         "untrained": untrained,
@@ -236,8 +268,12 @@ def save_encoder(encoder: Encoder, stem: str | Path, info: dict) -> Path:
     shape, resolution and `info`: generator, generator_config, training, report), each
     atomically; return STEM.pt."""
     meta = {
-        "format": FORMAT, "architecture": encoder.architecture, "space": info["space"], "code_shape": list(encoder.code_shape),
-        "resolution": encoder.resolution, **{k: v for k, v in info.items() if k != "space"},
+        "format": FORMAT,
+        "architecture": encoder.architecture,
+        "space": info["space"],
+        "code_shape": list(encoder.code_shape),
+        "resolution": encoder.resolution,
+        **{k: v for k, v in info.items() if k != "space"},
     }
     return save_with_metadata(encoder, stem, meta)
 
@@ -257,6 +293,8 @@ def load_encoder(path: str | Path, generator: Generator, space: str) -> Encoder:
     except ValueError as err:
         raise CheckpointError(f"encoder {checkpoint}: {err}") from err
     if tuple(meta["code_shape"]) != shape:
-        raise CheckpointError(f"encoder {checkpoint} makes codes {tuple(meta['code_shape'])}; {generator.name}'s {space} codes are {shape}")
+        raise CheckpointError(
+            f"encoder {checkpoint} makes codes {tuple(meta['code_shape'])}; {generator.name}'s {space} codes are {shape}"
+        )
     encoder = build_checked(lambda: Encoder(meta["resolution"], shape, **meta["architecture"]), checkpoint)
     return encoder.to(runtime.device_of(generator)).eval()

@@ -28,12 +28,24 @@ def heatmap(frame, title: str, path) -> None:
     the cells. The figure is sized for its labels, so the longest ones fit on the canvas."""
     matrix = frame.to_numpy(dtype=float)
     limit = np.nanmax(np.abs(matrix)) or 1.0
-    figure, axes = plt.subplots(figsize=heatmap_size(list(frame.index), list(frame.columns), title), layout="constrained")
+    figure, axes = plt.subplots(
+        figsize=heatmap_size(list(frame.index), list(frame.columns), title), layout="constrained"
+    )
     image = axes.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    axes.set_xticks(range(len(frame.columns)), frame.columns, rotation=LABEL_ROTATION, ha="right", rotation_mode="anchor")
+    axes.set_xticks(
+        range(len(frame.columns)), frame.columns, rotation=LABEL_ROTATION, ha="right", rotation_mode="anchor"
+    )
     axes.set_yticks(range(len(frame.index)), frame.index)
     for (i, j), value in np.ndenumerate(matrix):
-        axes.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color="white" if abs(value) > 0.6 * limit else "black")
+        axes.text(
+            j,
+            i,
+            f"{value:.2f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if abs(value) > 0.6 * limit else "black",
+        )
     figure.suptitle(title)  # centred on the figure, which is sized to hold it
     figure.colorbar(image, ax=axes, shrink=0.8)
     save(figure, path)
@@ -64,12 +76,14 @@ def curves(series: dict[str, tuple[np.ndarray, np.ndarray]], xlabel: str, ylabel
     save(figure, path)
 
 
-def image_grid(images: np.ndarray, path, marked_column: int | None = None, cell: int = 96, title: str | None = None) -> None:
+def image_grid(
+    images: np.ndarray, path, marked_column: int | None = None, cell: int = 96, title: str | None = None
+) -> None:
     """uint8 images (rows, columns, H, W, 3) as one PNG; a red frame marks one column; a title line on top."""
     rows, columns = images.shape[:2]
     gap, top_margin = 4, TITLE_HEIGHT * (title is not None)
     canvas = np.full((top_margin + rows * (cell + gap) + gap, columns * (cell + gap) + gap, 3), 255, np.uint8)
-    for (i, j) in np.ndindex(rows, columns):
+    for i, j in np.ndindex(rows, columns):
         source = Image.fromarray(images[i, j])
         resample = Image.Resampling.NEAREST if source.width < cell else Image.Resampling.LANCZOS
         tile = np.asarray(source.resize((cell, cell), resample))
@@ -79,7 +93,9 @@ def image_grid(images: np.ndarray, path, marked_column: int | None = None, cell:
         canvas[top : top + cell, left : left + cell] = tile
     picture = Image.fromarray(canvas)
     if title is not None:
-        ImageDraw.Draw(picture).text((gap, gap), title, fill=(0, 0, 0), font=ImageFont.load_default(size=TITLE_HEIGHT - 2 * gap))
+        ImageDraw.Draw(picture).text(
+            (gap, gap), title, fill=(0, 0, 0), font=ImageFont.load_default(size=TITLE_HEIGHT - 2 * gap)
+        )
     save_png(np.asarray(picture), path)
 
 

@@ -31,7 +31,9 @@ def read_image(path: Path) -> Image.Image:
     except Image.DecompressionBombError as err:  # PIL refuses to open it: far over MAX_PIXELS
         raise ArtifactError(too_large(path, "declared larger than PIL opens")) from err
     except Exception as err:  # PIL's decoders raise many kinds (OSError, ValueError, SyntaxError, struct.error...)
-        raise ArtifactError(f"image {path} cannot be read ({' '.join(str(err).split()) or type(err).__name__})") from err
+        raise ArtifactError(
+            f"image {path} cannot be read ({' '.join(str(err).split()) or type(err).__name__})"
+        ) from err
     raise ArtifactError(too_large(path, f"{width}x{height} pixels"))
 
 

@@ -9,7 +9,8 @@ with a half cosine over the last 25 %, as StyleGAN2's projector.
 """
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -59,7 +60,7 @@ def invert(
     for rows in runtime.batches(len(images), batch_size, f"invert {space}"):
         target, code = images[rows].to(device), start[rows].to(device)
 
-        def objective(code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        def objective(code: torch.Tensor, target: torch.Tensor = target) -> tuple[torch.Tensor, torch.Tensor]:
             x = generator.synthesize(code, space)
             mse = F.mse_loss(x, target, reduction="none").mean((1, 2, 3))
             loss = mse + (perceptual(x, target) if perceptual else 0) + prior_weight * prior(code)
@@ -72,7 +73,9 @@ def invert(
     return Inversion(codes.cpu().numpy(), psnr_of_mse(mse).cpu().numpy(), loss.cpu().numpy())
 
 
-def optimise(objective, code: torch.Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None = None) -> tuple[torch.Tensor, ...]:
+def optimise(
+    objective, code: torch.Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None = None
+) -> tuple[torch.Tensor, ...]:
     """Adam on `code` under the ramped schedule; the final code, its MSE and its loss."""
     code = code.clone().requires_grad_(True)
     adam = torch.optim.Adam([code], lr=lr)

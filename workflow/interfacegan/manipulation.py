@@ -23,7 +23,13 @@ def project(primal: np.ndarray, conditions: np.ndarray) -> np.ndarray:
 
 
 def interpolate(
-    codes: np.ndarray, normal: np.ndarray, start: float, end: float, steps: int, mode: str, layers: list[int] | None = None
+    codes: np.ndarray,
+    normal: np.ndarray,
+    start: float,
+    end: float,
+    steps: int,
+    mode: str,
+    layers: list[int] | None = None,
 ) -> np.ndarray:
     """Edited copies of each code, shape (n, steps, *code_shape).
 
@@ -42,7 +48,9 @@ def interpolate(
         raise ValueError(f"unknown interpolation mode {mode!r}")
     if layers is not None:
         if codes.ndim != 3 or max(layers) >= codes.shape[1]:
-            raise ValueError(f"layers {layers} need W+ codes with more than {max(layers)} layers, not shape {codes.shape[1:]}")
+            raise ValueError(
+                f"layers {layers} need W+ codes with more than {max(layers)} layers, not shape {codes.shape[1:]}"
+            )
         normal = np.zeros((codes.shape[1], 1), np.float32) + normal
         normal[np.setdiff1d(np.arange(codes.shape[1]), layers)] = 0
     return codes[:, None] + np.broadcast_to(amounts, shape[:2]).reshape(shape) * normal

@@ -30,7 +30,7 @@ class Models:
         """Scores (..., m) float32 of the images of codes (..., d) of `space`, or (..., layers, d) of wp;
         images never leave the device."""
         lead = codes.shape[: codes.ndim - (2 if space == "wp" else 1)]
-        flat = torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32).reshape(-1, *codes.shape[len(lead):]))
+        flat = torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32).reshape(-1, *codes.shape[len(lead) :]))
         return self.scorer.scores(len(flat), lambda rows: self.synthesize(flat[rows], space), label).reshape(*lead, -1)
 
     def images(self, codes: np.ndarray, space: str = "z") -> np.ndarray:
@@ -47,7 +47,12 @@ class Models:
         """Float images (n, 3, R, R) in [-1, 1] of codes (n, d) or W+ codes (n, layers, d), on the CPU."""
         codes = torch.from_numpy(np.asarray(codes, dtype=np.float32))
         with torch.inference_mode():
-            return torch.cat([self.synthesize(codes[rows], space).cpu() for rows in runtime.batches(len(codes), self.view["batch_size"], "generate")])
+            return torch.cat(
+                [
+                    self.synthesize(codes[rows], space).cpu()
+                    for rows in runtime.batches(len(codes), self.view["batch_size"], "generate")
+                ]
+            )
 
 
 class Scorer:

@@ -36,7 +36,9 @@ class Stage:
     outputs: Callable[..., list]  # (config, layout, **wildcards) -> files it writes (wildcards may be "{patterns}")
     wildcards: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # config sections it builds networks from (their checkpoints are inputs)
-    files: Callable[[dict], list] = field(default=lambda config: [])  # files from outside the run it reads, beside its checkpoints
+    files: Callable[[dict], list] = field(
+        default=lambda config: []
+    )  # files from outside the run it reads, beside its checkpoints
     when: Callable[[dict], bool] = field(default=lambda config: True)  # whether the run has this stage
     category: str | None = None  # its section of Snakemake's report (captioned by workflow/report/<name>.rst)
     threaded: bool = False  # takes the config's threads though it builds no network (BLAS-heavy)
@@ -52,13 +54,22 @@ class Wildcard:
 
 
 WILDCARDS = {
-    "shard": Wildcard(int, lambda c: list(range(shard_count(c["n_samples"], c["shard_size"]))), "shard number (sample, score)"),
+    "shard": Wildcard(
+        int, lambda c: list(range(shard_count(c["n_samples"], c["shard_size"]))), "shard number (sample, score)"
+    ),
     "attribute": Wildcard(str, lambda c: list(c["attributes"]), "attribute name (select, boundary)"),
     "space": Wildcard(str, lambda c: list(c["spaces"]), "latent space (boundary, conditional_boundary)"),
-    "boundary": Wildcard(str, lambda c: boundary_names(c)[len(c["attributes"]) :],
-                         "conditional boundary name, e.g. age_c_gender (conditional_boundary)"),
-    "photo_shard": Wildcard(int, lambda c: list(range(photo_shards(c))), "shard number of the real photos (invert_real)"),
-    "translator_boundary": Wildcard(str, lambda c: translator_boundaries(c), "the boundary of a translator (train_translator)"),
+    "boundary": Wildcard(
+        str,
+        lambda c: boundary_names(c)[len(c["attributes"]) :],
+        "conditional boundary name, e.g. age_c_gender (conditional_boundary)",
+    ),
+    "photo_shard": Wildcard(
+        int, lambda c: list(range(photo_shards(c))), "shard number of the real photos (invert_real)"
+    ),
+    "translator_boundary": Wildcard(
+        str, lambda c: translator_boundaries(c), "the boundary of a translator (train_translator)"
+    ),
 }
 
 
@@ -122,178 +133,348 @@ def translator_files(layout: Layout, name: str) -> list:
 
 
 # What determines the identity translator: its pairs (seed, space, generator) and its training.
-TRANSLATOR_TRAINING = tuple(f"translator.{key}" for key in ("seed", "space", "identity_steps", "batch_size", "lr", "perceptual", "pixel", "architecture"))
+TRANSLATOR_TRAINING = tuple(
+    f"translator.{key}"
+    for key in ("seed", "space", "identity_steps", "batch_size", "lr", "perceptual", "pixel", "architecture")
+)
 
 
 # The stages whose tables and figures the summary page shows.
-SUMMARIZED = ("separability_table", "cosine_table", "correlation_table", "rescoring_table", "linearity_table", "edit_grids",
-              "layerwise_table", "layerwise_edit_grids", "correlation_real_table", "real_reconstruction_table", "real_edits",
-              "translation_table")
+SUMMARIZED = (
+    "separability_table",
+    "cosine_table",
+    "correlation_table",
+    "rescoring_table",
+    "linearity_table",
+    "edit_grids",
+    "layerwise_table",
+    "layerwise_edit_grids",
+    "correlation_real_table",
+    "real_reconstruction_table",
+    "real_edits",
+    "translation_table",
+)
 
 
 STAGES = {
     stage.name: stage
     for stage in [
         Stage(
-            "sample", "sample:run", ("seed", "n_samples", "shard_size", "spaces", "generator", *IMAGES), (),
-            inputs=lambda c, lay, shard: [], outputs=lambda c, lay, shard: [lay.latents(shard)],
-            wildcards=("shard",), models=("generator",), mem_mb=4000, runtime=30,
+            "sample",
+            "sample:run",
+            ("seed", "n_samples", "shard_size", "spaces", "generator", *IMAGES),
+            (),
+            inputs=lambda c, lay, shard: [],
+            outputs=lambda c, lay, shard: [lay.latents(shard)],
+            wildcards=("shard",),
+            models=("generator",),
+            mem_mb=4000,
+            runtime=30,
         ),
         Stage(
-            "score", "score:run", ("attributes", "predictor"), ("sample",),
-            inputs=lambda c, lay, shard: [lay.latents(shard)], outputs=lambda c, lay, shard: [lay.scores(shard)],
-            wildcards=("shard",), models=("generator", "predictor"), mem_mb=4000, runtime=120,
+            "score",
+            "score:run",
+            ("attributes", "predictor"),
+            ("sample",),
+            inputs=lambda c, lay, shard: [lay.latents(shard)],
+            outputs=lambda c, lay, shard: [lay.scores(shard)],
+            wildcards=("shard",),
+            models=("generator", "predictor"),
+            mem_mb=4000,
+            runtime=120,
         ),
         Stage(
-            "merge_scores", "score:merge", (), ("score",),
+            "merge_scores",
+            "score:merge",
+            (),
+            ("score",),
             inputs=lambda c, lay: [lay.scores(k) for k in range(shard_count(c["n_samples"], c["shard_size"]))],
             outputs=lambda c, lay: [lay.merged_scores],
         ),
         Stage(
-            "select", "select:run", ("selection",), ("merge_scores",),
-            inputs=lambda c, lay, attribute: [lay.merged_scores], outputs=lambda c, lay, attribute: [lay.selection(attribute)],
+            "select",
+            "select:run",
+            ("selection",),
+            ("merge_scores",),
+            inputs=lambda c, lay, attribute: [lay.merged_scores],
+            outputs=lambda c, lay, attribute: [lay.selection(attribute)],
             wildcards=("attribute",),
         ),
         Stage(
-            "boundary", "boundary:run", ("boundary", "analysis.distance_bins"), ("select", "sample"),
+            "boundary",
+            "boundary:run",
+            ("boundary", "analysis.distance_bins"),
+            ("select", "sample"),
             inputs=lambda c, lay, attribute, space: [lay.selection(attribute), *latent_files(c, lay)],
             outputs=lambda c, lay, attribute, space: [lay.boundary(attribute, space)],
-            wildcards=("attribute", "space"), threaded=True, mem_mb=4000, runtime=60,
+            wildcards=("attribute", "space"),
+            threaded=True,
+            mem_mb=4000,
+            runtime=60,
         ),
         Stage(
-            "conditional_boundary", "conditional:run", ("conditions",), ("boundary",),
+            "conditional_boundary",
+            "conditional:run",
+            ("conditions",),
+            ("boundary",),
             inputs=lambda c, lay, boundary, space: [lay.boundary(b, space) for b in conditions_of(c, boundary)],
             outputs=lambda c, lay, boundary, space: [lay.boundary(boundary, space)],
             wildcards=("boundary", "space"),
         ),
         Stage(
-            "separability_table", "separability:run", (), ("boundary",),
+            "separability_table",
+            "separability:run",
+            (),
+            ("boundary",),
             inputs=lambda c, lay: boundary_files(c, lay, plain_only=True),
-            outputs=lambda c, lay: [lay.table("separability"), lay.table("separability_by_distance"), lay.figure("separability_by_distance")],
+            outputs=lambda c, lay: [
+                lay.table("separability"),
+                lay.table("separability_by_distance"),
+                lay.figure("separability_by_distance"),
+            ],
             category="Separability",
         ),
         Stage(
-            "planted_truth", "truth:run", ("generator",), (),
-            inputs=lambda c, lay: [], outputs=lambda c, lay: [lay.planted_truth],
+            "planted_truth",
+            "truth:run",
+            ("generator",),
+            (),
+            inputs=lambda c, lay: [],
+            outputs=lambda c, lay: [lay.planted_truth],
             when=lambda c: c["generator"]["name"] == "planted",
         ),
         Stage(
-            "cosine_table", "analysis:cosine", (), ("boundary", "conditional_boundary"),
+            "cosine_table",
+            "analysis:cosine",
+            (),
+            ("boundary", "conditional_boundary"),
             inputs=lambda c, lay: boundary_files(c, lay),
             outputs=lambda c, lay: [lay.table("cosine"), *(lay.figure(f"cosine_{s}") for s in c["spaces"])],
             category="Boundaries",
         ),
         Stage(
-            "correlation_table", "analysis:correlation_synthesized", (), ("merge_scores",),
+            "correlation_table",
+            "analysis:correlation_synthesized",
+            (),
+            ("merge_scores",),
             inputs=lambda c, lay: [lay.merged_scores],
             outputs=lambda c, lay: [lay.table("correlation_synthesized"), lay.figure("correlation_synthesized")],
             category="Scores",
         ),
         Stage(
-            "real_scores", "scored_photos:run", ("attributes", "predictor", "scored_photos", *IMAGES), (),
-            inputs=lambda c, lay: [], outputs=lambda c, lay: [lay.real_scores],
-            models=("predictor",), files=lambda c: photos(c["scored_photos"], "scored_photos"), when=lambda c: bool(c["scored_photos"]), mem_mb=4000, runtime=120,
+            "real_scores",
+            "scored_photos:run",
+            ("attributes", "predictor", "scored_photos", *IMAGES),
+            (),
+            inputs=lambda c, lay: [],
+            outputs=lambda c, lay: [lay.real_scores],
+            models=("predictor",),
+            files=lambda c: photos(c["scored_photos"], "scored_photos"),
+            when=lambda c: bool(c["scored_photos"]),
+            mem_mb=4000,
+            runtime=120,
         ),
         Stage(
-            "correlation_real_table", "analysis:correlation_real", (), ("real_scores",),
+            "correlation_real_table",
+            "analysis:correlation_real",
+            (),
+            ("real_scores",),
             inputs=lambda c, lay: [lay.real_scores],
             outputs=lambda c, lay: [lay.table("correlation_real"), lay.figure("correlation_real")],
-            when=lambda c: bool(c["scored_photos"]), category="Scores",
+            when=lambda c: bool(c["scored_photos"]),
+            category="Scores",
         ),
         Stage(
-            "rescoring_table", "edits:rescoring", ("analysis.rescoring_samples", "analysis.rescoring_step"),
+            "rescoring_table",
+            "edits:rescoring",
+            ("analysis.rescoring_samples", "analysis.rescoring_step"),
             ("merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [lay.merged_scores, *boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.table("rescoring"), *(lay.figure(f"rescoring_{s}") for s in c["spaces"])],
-            models=("generator", "predictor"), category="Editing", mem_mb=4000, runtime=120,
+            models=("generator", "predictor"),
+            category="Editing",
+            mem_mb=4000,
+            runtime=120,
         ),
         Stage(
-            "linearity_table", "edits:linearity",
-            ("edit.start", "edit.end", "analysis.linearity_samples", "analysis.linearity_steps", "predictor"), ("boundary",),
+            "linearity_table",
+            "edits:linearity",
+            ("edit.start", "edit.end", "analysis.linearity_samples", "analysis.linearity_steps", "predictor"),
+            ("boundary",),
             inputs=lambda c, lay: [*boundary_files(c, lay, plain_only=True), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.table("linearity"), lay.figure("linearity")],
-            models=("generator", "predictor"), category="Editing", mem_mb=4000, runtime=60,
+            models=("generator", "predictor"),
+            category="Editing",
+            mem_mb=4000,
+            runtime=60,
         ),
         Stage(
-            "edit_grids", "edits:edit_grids", ("edit",), ("boundary", "conditional_boundary"),
+            "edit_grids",
+            "edits:edit_grids",
+            ("edit",),
+            ("boundary", "conditional_boundary"),
             inputs=lambda c, lay: [*boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.edit_grid(b, s) for s in grid_spaces(c) for b in boundary_names(c)],
-            models=("generator",), category="Edit grids", mem_mb=4000, runtime=60,
+            models=("generator",),
+            category="Edit grids",
+            mem_mb=4000,
+            runtime=60,
         ),
         Stage(
-            "layerwise_table", "layerwise:run", ("analysis.layerwise_samples", "analysis.layerwise_step"),
+            "layerwise_table",
+            "layerwise:run",
+            ("analysis.layerwise_samples", "analysis.layerwise_step"),
             ("merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [lay.merged_scores, *boundary_files(c, lay), *latent_files(c, lay)],
-            outputs=lambda c, lay: [lay.layerwise, lay.table("layerwise"), lay.table("layerwise_layers"),
-                                    *(lay.figure(f"layerwise_{b}") for b in boundary_names(c))],
-            models=("generator", "predictor"), when=has_layers, category="Layers", mem_mb=4000, runtime=120,
+            outputs=lambda c, lay: [
+                lay.layerwise,
+                lay.table("layerwise"),
+                lay.table("layerwise_layers"),
+                *(lay.figure(f"layerwise_{b}") for b in boundary_names(c)),
+            ],
+            models=("generator", "predictor"),
+            when=has_layers,
+            category="Layers",
+            mem_mb=4000,
+            runtime=120,
         ),
         Stage(
-            "layerwise_edit_grids", "layerwise:edit_grids", ("edit",), ("layerwise_table",),
+            "layerwise_edit_grids",
+            "layerwise:edit_grids",
+            ("edit",),
+            ("layerwise_table",),
             inputs=lambda c, lay: [lay.layerwise, *boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.edit_grid(b, "wp") for b in boundary_names(c)],
-            models=("generator",), when=lambda c: c["edit"]["wp_layers"] == "auto", category="Edit grids",
-            mem_mb=4000, runtime=60,
+            models=("generator",),
+            when=lambda c: c["edit"]["wp_layers"] == "auto",
+            category="Edit grids",
+            mem_mb=4000,
+            runtime=60,
         ),
         Stage(
-            "align_real", "real_images:align",
-            ("real_images.images", "real_images.limit", "real_images.align", "generator", *IMAGES), (),
+            "align_real",
+            "real_images:align",
+            ("real_images.images", "real_images.limit", "real_images.align", "generator", *IMAGES),
+            (),
             inputs=lambda c, lay: photos(c["real_images"], "real_images"),
-            outputs=lambda c, lay: [lay.aligned, *(lay.aligned_face(p.name) for p in photos(c["real_images"], "real_images"))],
-            models=("generator",), files=lambda c: photos(c["real_images"], "real_images"), when=has_real_images,
+            outputs=lambda c, lay: [
+                lay.aligned,
+                *(lay.aligned_face(p.name) for p in photos(c["real_images"], "real_images")),
+            ],
+            models=("generator",),
+            files=lambda c: photos(c["real_images"], "real_images"),
+            when=has_real_images,
         ),
         Stage(
-            "invert_real", "real_images:invert_shard", ("seed", "real_images"), ("align_real",),
+            "invert_real",
+            "real_images:invert_shard",
+            ("seed", "real_images"),
+            ("align_real",),
             inputs=lambda c, lay, photo_shard: [lay.aligned, *encoder_files(c)],
             outputs=lambda c, lay, photo_shard: [lay.real_codes(photo_shard)],
-            wildcards=("photo_shard",), models=("generator",), files=encoder_files, when=has_real_images,
-            mem_mb=4000, runtime=120,
+            wildcards=("photo_shard",),
+            models=("generator",),
+            files=encoder_files,
+            when=has_real_images,
+            mem_mb=4000,
+            runtime=120,
         ),
         Stage(
-            "real_reconstruction_table", "real_images:reconstruction", (), ("invert_real",),
-            inputs=lambda c, lay: [lay.aligned, *real_code_files(c, lay)], outputs=lambda c, lay: [lay.table("real_reconstruction")],
-            models=("generator",), when=has_real_images, category="Real faces",
+            "real_reconstruction_table",
+            "real_images:reconstruction",
+            (),
+            ("invert_real",),
+            inputs=lambda c, lay: [lay.aligned, *real_code_files(c, lay)],
+            outputs=lambda c, lay: [lay.table("real_reconstruction")],
+            models=("generator",),
+            when=has_real_images,
+            category="Real faces",
         ),
         Stage(
-            "real_edits", "real_images:edits", ("edit.start", "edit.end", "edit.steps", "edit.mode"),
+            "real_edits",
+            "real_images:edits",
+            ("edit.start", "edit.end", "edit.steps", "edit.mode"),
             ("invert_real", "merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [
-                lay.aligned, *real_code_files(c, lay), lay.merged_scores,
+                lay.aligned,
+                *real_code_files(c, lay),
+                lay.merged_scores,
                 *(lay.boundary(name, boundary_space(c["real_images"]["space"])) for name in boundary_names(c)),
             ],
-            outputs=lambda c, lay: [lay.table("real_identity"), lay.table("real_rescoring"),
-                                    *(lay.real_edit_grid(name) for name in boundary_names(c))],
-            models=("generator", "predictor"), when=has_real_images, category="Real faces", mem_mb=4000,
+            outputs=lambda c, lay: [
+                lay.table("real_identity"),
+                lay.table("real_rescoring"),
+                *(lay.real_edit_grid(name) for name in boundary_names(c)),
+            ],
+            models=("generator", "predictor"),
+            when=has_real_images,
+            category="Real faces",
+            mem_mb=4000,
         ),
         Stage(
-            "train_identity_translator", "translation:train_identity", ("seed", "generator", "device", *TRANSLATOR_TRAINING), (),
-            inputs=lambda c, lay: [], outputs=lambda c, lay: translator_files(lay, "identity"),
-            models=("generator",), when=has_translator, mem_mb=4000, runtime=240,
+            "train_identity_translator",
+            "translation:train_identity",
+            ("seed", "generator", "device", *TRANSLATOR_TRAINING),
+            (),
+            inputs=lambda c, lay: [],
+            outputs=lambda c, lay: translator_files(lay, "identity"),
+            models=("generator",),
+            when=has_translator,
+            mem_mb=4000,
+            runtime=240,
         ),
         Stage(
-            "train_translator", "translation:train_boundary", ("translator.alpha", "translator.steps"),
+            "train_translator",
+            "translation:train_boundary",
+            ("translator.alpha", "translator.steps"),
             ("train_identity_translator", "boundary", "conditional_boundary"),
             inputs=lambda c, lay, translator_boundary: [
-                *translator_files(lay, "identity"), lay.boundary(translator_boundary, boundary_space(c["translator"]["space"]))],
+                *translator_files(lay, "identity"),
+                lay.boundary(translator_boundary, boundary_space(c["translator"]["space"])),
+            ],
             outputs=lambda c, lay, translator_boundary: translator_files(lay, translator_boundary),
-            wildcards=("translator_boundary",), models=("generator",), when=has_translator, mem_mb=4000, runtime=240,
+            wildcards=("translator_boundary",),
+            models=("generator",),
+            when=has_translator,
+            mem_mb=4000,
+            runtime=240,
         ),
         Stage(
-            "translation_table", "translation:table",
+            "translation_table",
+            "translation:table",
             ("translator.boundaries", "translator.strengths", "translator.faces", "attributes", "predictor", *IMAGES),
             ("train_translator", "merge_scores", "sample", "align_real"),
             inputs=lambda c, lay: [
-                *(path for name in ["identity", *c["translator"]["boundaries"]] for path in translator_files(lay, name)),
-                *(lay.boundary(name, boundary_space(c["translator"]["space"])) for name in c["translator"]["boundaries"]),
-                lay.merged_scores, *latent_files(c, lay), *([lay.aligned] if has_real_images(c) else []),
+                *(
+                    path
+                    for name in ["identity", *c["translator"]["boundaries"]]
+                    for path in translator_files(lay, name)
+                ),
+                *(
+                    lay.boundary(name, boundary_space(c["translator"]["space"]))
+                    for name in c["translator"]["boundaries"]
+                ),
+                lay.merged_scores,
+                *latent_files(c, lay),
+                *([lay.aligned] if has_real_images(c) else []),
             ],
-            outputs=lambda c, lay: [lay.table("translation"), *(lay.translation_grid(name) for name in c["translator"]["boundaries"])],
-            models=("generator", "predictor"), when=has_translator, category="Translator", mem_mb=4000,
+            outputs=lambda c, lay: [
+                lay.table("translation"),
+                *(lay.translation_grid(name) for name in c["translator"]["boundaries"]),
+            ],
+            models=("generator", "predictor"),
+            when=has_translator,
+            category="Translator",
+            mem_mb=4000,
         ),
         Stage(
-            "summary", "report:run", ("edit", "scored_photos"),
+            "summary",
+            "report:run",
+            ("edit", "scored_photos"),
             SUMMARIZED,
-            inputs=lambda c, lay: [path for name in SUMMARIZED if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)],
+            inputs=lambda c, lay: [
+                path for name in SUMMARIZED if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)
+            ],
             outputs=lambda c, lay: [lay.summary],
         ),
     ]
@@ -337,8 +518,14 @@ def view(config: dict, stage: str) -> dict:
 
 def outside_files(config: dict, stage: str) -> list[str]:
     """The checkpoints, sidecars, photos and images that `stage` and its upstream stages read."""
-    return sorted({str(path) for name in upstream(stage) if STAGES[name].when(config)
-                   for path in [*checkpoint_files(config, name), *STAGES[name].files(config)]})
+    return sorted(
+        {
+            str(path)
+            for name in upstream(stage)
+            if STAGES[name].when(config)
+            for path in [*checkpoint_files(config, name), *STAGES[name].files(config)]
+        }
+    )
 
 
 def files_digest(paths: list[str]) -> str:
@@ -352,7 +539,7 @@ def stat_key(path: str) -> tuple:
     return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def file_digest(path: str, *key) -> str:
     """SHA-256 of a file's content (remembered per path and stat key: each file is read once a process)."""
     sha = hashlib.sha256()
@@ -401,7 +588,9 @@ def jobs(config: dict) -> Iterator[tuple[str, dict]]:
 def checkpoint_files(config: dict, stage: str) -> list[str]:
     """The checkpoint files of the networks a stage builds, with the JSON metadata beside
     one where there is such a file (the multihead format): inputs of its jobs."""
-    paths = [Path(config[section]["checkpoint"]) for section in STAGES[stage].models if config[section].get("checkpoint")]
+    paths = [
+        Path(config[section]["checkpoint"]) for section in STAGES[stage].models if config[section].get("checkpoint")
+    ]
     return [str(p) for path in paths for p in (path, path.with_suffix(".json")) if p == path or p.is_file()]
 
 
@@ -426,8 +615,16 @@ def outputs(config: dict, layout: Layout, stage: str, report: Callable | None = 
     if report is None or STAGES[stage].category is None:
         return paths
     caption = str(REPORT / f"{stage}.rst")
-    return [report(p, caption=caption, category=STAGES[stage].category, subcategory=space_of(Path(p), config), labels={"file": Path(p).stem})
-            for p in paths]
+    return [
+        report(
+            p,
+            caption=caption,
+            category=STAGES[stage].category,
+            subcategory=space_of(Path(p), config),
+            labels={"file": Path(p).stem},
+        )
+        for p in paths
+    ]
 
 
 def space_of(path: Path, config: dict) -> str:
@@ -467,8 +664,10 @@ def resources(config: dict, stage: str) -> dict:
 
 def wildcard_patterns(config: dict, stage: str) -> dict:
     """The regex of each of a stage's wildcards: five digits for a shard, else one of the run's values."""
-    return {name: r"\d{5}" if WILDCARDS[name].type is int else "|".join(wildcard_values(config, name)) or "(?!)"
-            for name in STAGES[stage].wildcards}
+    return {
+        name: r"\d{5}" if WILDCARDS[name].type is int else "|".join(wildcard_values(config, name)) or "(?!)"
+        for name in STAGES[stage].wildcards
+    }
 
 
 def view_json(config: dict, stage: str) -> str:
@@ -484,4 +683,9 @@ def command(stage: str) -> str:
 
 def targets(config: dict, layout: Layout) -> list:
     """What a run makes in the end: the summary page (and the planted truth, in that world)."""
-    return [path for name in ("summary", "planted_truth") if STAGES[name].when(config) for path in outputs(config, layout, name)]
+    return [
+        path
+        for name in ("summary", "planted_truth")
+        if STAGES[name].when(config)
+        for path in outputs(config, layout, name)
+    ]

@@ -30,7 +30,9 @@ class Registry:
         cls = self.imported(name) if ":" in name else self._classes.get(name)
         if cls is None:
             known = ", ".join(sorted(self._classes))
-            raise ConfigError(f"config: {self.kind}.name: unknown {self.kind} '{name}' (known: {known}; or give module:Class)")
+            raise ConfigError(
+                f"config: {self.kind}.name: unknown {self.kind} '{name}' (known: {known}; or give module:Class)"
+            )
         if not (isinstance(cls, type) and issubclass(cls, self.base)):
             raise ConfigError(f"config: {self.kind}.name: '{name}' is not a {self.base.__name__} class")
         return cls
@@ -68,4 +70,3 @@ class Registry:
             inspect.signature(cls).bind(**options)
         except TypeError as err:
             raise ConfigError(f"config: {self.kind}: {name}: {err}") from err
-

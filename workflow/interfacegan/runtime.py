@@ -47,8 +47,10 @@ def keep_freed_memory() -> bool:
         mallopt, _ = libc.mallopt, libc.gnu_get_libc_version
     except (OSError, AttributeError, TypeError):
         return False
-    return all(mallopt(option, value) == 1 for option, value in
-               ((M_MMAP_THRESHOLD, 1 << 30), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20)))
+    return all(
+        mallopt(option, value) == 1
+        for option, value in ((M_MMAP_THRESHOLD, 1 << 30), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20))
+    )
 
 
 def for_inference(net: nn.Module) -> nn.Module:
@@ -71,7 +73,11 @@ def fold_batchnorm(module: nn.Module) -> None:
     if isinstance(module, nn.Sequential):
         for i in range(len(module) - 1):
             conv, norm = module[i], module[i + 1]
-            if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(norm, nn.BatchNorm2d) and not norm.training:
+            if (
+                isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d))
+                and isinstance(norm, nn.BatchNorm2d)
+                and not norm.training
+            ):
                 module[i] = fuse_conv_bn_eval(conv, norm, transpose=isinstance(conv, nn.ConvTranspose2d))
                 module[i + 1] = nn.Identity()
 
@@ -80,11 +86,20 @@ def replace_transposed_convolutions(module: nn.Module) -> None:
     if isinstance(module, torch.jit.ScriptModule):
         return
     for name, child in module.named_children():
-        plain = (isinstance(child, nn.ConvTranspose2d) and child.groups == 1 and child.dilation == (1, 1)
-                 and child.output_padding == (0, 0) and child.padding_mode == "zeros")
+        plain = (
+            isinstance(child, nn.ConvTranspose2d)
+            and child.groups == 1
+            and child.dilation == (1, 1)
+            and child.output_padding == (0, 0)
+            and child.padding_mode == "zeros"
+        )
         if plain and child.padding == (0, 0):
             setattr(module, name, PointTransposedConv(child))
-        elif plain and (child.kernel_size, child.stride, child.padding) == ((4, 4), (2, 2), (1, 1)) and child.out_channels <= 4:
+        elif (
+            plain
+            and (child.kernel_size, child.stride, child.padding) == ((4, 4), (2, 2), (1, 1))
+            and child.out_channels <= 4
+        ):
             setattr(module, name, SubpixelTransposedConv(child))
         else:
             replace_transposed_convolutions(child)
@@ -98,7 +113,11 @@ class PointTransposedConv(nn.Module):
         super().__init__()
         self.conv = conv
         self.register_buffer("kernel", conv.weight.detach().flatten(1), persistent=False)  # (in, out * kh * kw)
-        bias = None if conv.bias is None else conv.bias.detach().repeat_interleave(conv.kernel_size[0] * conv.kernel_size[1])
+        bias = (
+            None
+            if conv.bias is None
+            else conv.bias.detach().repeat_interleave(conv.kernel_size[0] * conv.kernel_size[1])
+        )
         self.register_buffer("bias", bias, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -123,7 +142,9 @@ class SubpixelTransposedConv(nn.Module):
             if 0 <= row < 4 and 0 <= col < 4:
                 phases[:, a, b, :, di + 1, dj + 1] = weight[:, :, row, col].T
         self.register_buffer("weight", phases.flatten(0, 2), persistent=False)  # channel = out * 4 + a * 2 + b
-        self.register_buffer("bias", None if conv.bias is None else conv.bias.detach().repeat_interleave(4), persistent=False)
+        self.register_buffer(
+            "bias", None if conv.bias is None else conv.bias.detach().repeat_interleave(4), persistent=False
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.pixel_shuffle(F.conv2d(x, self.weight, self.bias, padding=1), 2)
@@ -160,4 +181,9 @@ def batches(total: int, size: int, label: str) -> Iterator[slice]:
             bar.update(stop - start)
             first = first or (stop, time.perf_counter())
     if first and first[0] < total:
-        log.info("%s: %d rows, %.1f rows/s after the first batch", label, total, (total - first[0]) / (time.perf_counter() - first[1]))
+        log.info(
+            "%s: %d rows, %.1f rows/s after the first batch",
+            label,
+            total,
+            (total - first[0]) / (time.perf_counter() - first[1]),
+        )

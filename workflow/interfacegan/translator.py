@@ -65,7 +65,10 @@ METADATA_SCHEMA = {
         "architecture": {
             "type": "object",
             "required": list(DEFAULT_ARCHITECTURE),
-            "properties": {key: {"type": "integer", "minimum": low, "maximum": high} for key, (low, high) in ARCHITECTURE_BOUNDS.items()},
+            "properties": {
+                key: {"type": "integer", "minimum": low, "maximum": high}
+                for key, (low, high) in ARCHITECTURE_BOUNDS.items()
+            },
             "additionalProperties": False,
         },
         "boundary": {"type": "string", "maxLength": 300},
@@ -76,8 +79,15 @@ METADATA_SCHEMA = {
         "identity": {
             "oneOf": [
                 {"type": "null"},
-                {"type": "object", "maxProperties": 8, "required": ["file", "sha256"],
-                 "properties": {"file": {"type": "string", "maxLength": 4096}, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "maxLength": 64}}},
+                {
+                    "type": "object",
+                    "maxProperties": 8,
+                    "required": ["file", "sha256"],
+                    "properties": {
+                        "file": {"type": "string", "maxLength": 4096},
+                        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "maxLength": 64},
+                    },
+                },
             ]
         },
     },
@@ -102,8 +112,16 @@ def edit_direction(generator: Generator, normal, space: str, device) -> torch.Te
 
 
 @torch.no_grad()
-def pairs(generator: Generator, normal, alpha: float, space: str = "z", seed: int = 0, batch_size: int = 8,
-          count: int | None = None, offset: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def pairs(
+    generator: Generator,
+    normal,
+    alpha: float,
+    space: str = "z",
+    seed: int = 0,
+    batch_size: int = 8,
+    count: int | None = None,
+    offset: int = 0,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(source, target) image batches, source = G(c), target = G(c + alpha n), made lazily.
 
     Batch k holds the codes of rows offset + k * batch_size ... of `standard_normal(seed)`
@@ -118,7 +136,9 @@ def pairs(generator: Generator, normal, alpha: float, space: str = "z", seed: in
     start, stop = offset, None if count is None else offset + count
     while stop is None or start < stop:
         end = start + batch_size if stop is None else min(start + batch_size, stop)
-        z = generator.prepare_z(torch.from_numpy(latents.standard_normal(seed, start, end, generator.latent_dim)).to(device))
+        z = generator.prepare_z(
+            torch.from_numpy(latents.standard_normal(seed, start, end, generator.latent_dim)).to(device)
+        )
         codes = space_codes(generator, z, space)
         source = generator.synthesize(codes, space).float()
         target = source if direction is None else generator.synthesize(codes + alpha * direction, space).float()
@@ -132,7 +152,12 @@ def pairs(generator: Generator, normal, alpha: float, space: str = "z", seed: in
 
 def conv_norm_relu(cin: int, cout: int, kernel: int, stride: int = 1, reflect: int = 0) -> list[nn.Module]:
     pad = [nn.ReflectionPad2d(reflect)] if reflect else []
-    return [*pad, nn.Conv2d(cin, cout, kernel, stride, padding=0 if reflect else kernel // 2), nn.InstanceNorm2d(cout), nn.ReLU(True)]
+    return [
+        *pad,
+        nn.Conv2d(cin, cout, kernel, stride, padding=0 if reflect else kernel // 2),
+        nn.InstanceNorm2d(cout),
+        nn.ReLU(True),
+    ]
 
 
 class ResidualBlock(nn.Module):
@@ -140,7 +165,9 @@ class ResidualBlock(nn.Module):
         super().__init__()
         self.body = nn.Sequential(
             *conv_norm_relu(width, width, 3, reflect=1),
-            nn.ReflectionPad2d(1), nn.Conv2d(width, width, 3), nn.InstanceNorm2d(width),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(width, width, 3),
+            nn.InstanceNorm2d(width),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -159,25 +186,41 @@ class Translator(nn.Module):
     details pass through (measured in bench/RESULTS.md, translator).
     """
 
-    def __init__(self, resolution: int, channels: int = 32, downsamples: int = 2, blocks: int = 4, max_channels: int = 256):
+    def __init__(
+        self, resolution: int, channels: int = 32, downsamples: int = 2, blocks: int = 4, max_channels: int = 256
+    ):
         super().__init__()
         if resolution % 2**downsamples or resolution // 2**downsamples < 2:
-            raise ValueError(f"a translator with {downsamples} downsamples needs a resolution divisible by {2**downsamples} and >= {2**(downsamples + 1)}, not {resolution}")
+            raise ValueError(
+                f"a translator with {downsamples} downsamples needs a resolution divisible by "
+                f"{2**downsamples} and >= {2 ** (downsamples + 1)}, not {resolution}"
+            )
         self.resolution = resolution
-        self.architecture = {"channels": channels, "downsamples": downsamples, "blocks": blocks, "max_channels": max_channels}
+        self.architecture = {
+            "channels": channels,
+            "downsamples": downsamples,
+            "blocks": blocks,
+            "max_channels": max_channels,
+        }
         width = lambda level: min(channels * 2**level, max_channels)  # noqa: E731
         layers = conv_norm_relu(3, width(0), 7, reflect=3)
         for level in range(downsamples):
             layers += conv_norm_relu(width(level), width(level + 1), 3, stride=2)
         layers += [ResidualBlock(width(downsamples)) for _ in range(blocks)]
         for level in reversed(range(downsamples)):
-            layers += [nn.ConvTranspose2d(width(level + 1), width(level), 3, 2, padding=1, output_padding=1), nn.InstanceNorm2d(width(level)), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(width(level + 1), width(level), 3, 2, padding=1, output_padding=1),
+                nn.InstanceNorm2d(width(level)),
+                nn.ReLU(True),
+            ]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(width(0), 3, 7)]
         self.net = nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.shape[1:] != (3, self.resolution, self.resolution):
-            raise ValueError(f"translator takes images (N, 3, {self.resolution}, {self.resolution}), not {tuple(images.shape)}")
+            raise ValueError(
+                f"translator takes images (N, 3, {self.resolution}, {self.resolution}), not {tuple(images.shape)}"
+            )
         return images + self.net(images)
 
 
@@ -192,7 +235,13 @@ class PatchDiscriminator(nn.Module):
         blocks = [nn.Sequential(nn.Conv2d(in_channels, widths[0], 4, 2, 2), nn.LeakyReLU(0.2, True))]
         for i in range(1, layers + 1):
             stride = 2 if i < layers else 1
-            blocks.append(nn.Sequential(nn.Conv2d(widths[i - 1], widths[i], 4, stride, 2), nn.InstanceNorm2d(widths[i]), nn.LeakyReLU(0.2, True)))
+            blocks.append(
+                nn.Sequential(
+                    nn.Conv2d(widths[i - 1], widths[i], 4, stride, 2),
+                    nn.InstanceNorm2d(widths[i]),
+                    nn.LeakyReLU(0.2, True),
+                )
+            )
         blocks.append(nn.Sequential(nn.Conv2d(widths[-1], 1, 4, 1, 2)))
         self.blocks = nn.ModuleList(blocks)
 
@@ -258,7 +307,9 @@ def feature_matching(fake: list[list[torch.Tensor]], real: list[list[torch.Tenso
 
 
 @torch.no_grad()
-def evaluate(translator: Translator, generator: Generator, normal, alpha: float, space: str, n: int = 64, batch_size: int = 16) -> dict:
+def evaluate(
+    translator: Translator, generator: Generator, normal, alpha: float, space: str, n: int = 64, batch_size: int = 16
+) -> dict:
     """Held-out PSNR (dB) of the translator's output against the latent edit's image, on `n`
     pairs of HELD_OUT_SEED, beside the PSNR of the unedited source against it."""
     was_training = translator.training
@@ -272,8 +323,14 @@ def evaluate(translator: Translator, generator: Generator, normal, alpha: float,
         translator.train(was_training)
     db, base = (torch.cat(parts).cpu().double().numpy() for parts in (out, unedited))
     finite = lambda value: float(value) if np.isfinite(value) else None  # noqa: E731  None: an exact copy (infinite PSNR)
-    return {"n": n, "seed": HELD_OUT_SEED, "psnr_mean": finite(db.mean()), "psnr_median": finite(np.median(db)), "psnr_min": finite(db.min()),
-            "unedited_psnr_mean": finite(np.mean(base))}  # None: identity pairs
+    return {
+        "n": n,
+        "seed": HELD_OUT_SEED,
+        "psnr_mean": finite(db.mean()),
+        "psnr_median": finite(np.median(db)),
+        "psnr_min": finite(db.min()),
+        "unedited_psnr_mean": finite(np.mean(base)),
+    }  # None: identity pairs
 
 
 def train_translator(
@@ -303,8 +360,10 @@ def train_translator(
     Deterministic given `seed` (same device and thread count: bit-identical weights).
     """
     if steps < 1 or batch_size < 1 or not lr > 0 or perceptual < 0 or pixel < 0 or held_out < 1:
-        raise ValueError(f"train-translator: steps, batch size and held-out pairs must be >= 1, lr > 0, weights >= 0 "
-                         f"(got {steps}, {batch_size}, {held_out}, {lr}, {perceptual}, {pixel})")
+        raise ValueError(
+            f"train-translator: steps, batch size and held-out pairs must be >= 1, lr > 0, weights >= 0 "
+            f"(got {steps}, {batch_size}, {held_out}, {lr}, {perceptual}, {pixel})"
+        )
     if seed == HELD_OUT_SEED:
         raise ValueError(f"train-translator: seed {seed} is the held-out pairs' seed")
     if normal is None:
@@ -335,7 +394,10 @@ def train_translator(
     losses, window = [], []
     began = time.perf_counter()
     stream = pairs(generator, normal, alpha, space, seed, batch_size)
-    with torch.enable_grad(), tqdm(total=steps, desc=f"train-translator {alpha:+g}", unit="step", file=sys.stderr, mininterval=5) as bar:
+    with (
+        torch.enable_grad(),
+        tqdm(total=steps, desc=f"train-translator {alpha:+g}", unit="step", file=sys.stderr, mininterval=5) as bar,
+    ):
         for step in range(steps):
             source, target = next(stream)
             fake = translator(source)
@@ -367,9 +429,20 @@ def train_translator(
     translator.eval()
     report = {
         "training": {
-            "alpha": alpha, "space": space, "steps": steps, "batch_size": batch_size, "lr": lr, "betas": [0.5, 0.999], "seed": seed,
-            "perceptual": perceptual, "pixel": pixel, "feature_matching": FEATURE_MATCHING, "fine_tuned": init is not None,
-            "discriminator": discriminator or {}, "threads": torch.get_num_threads(), "device": str(device),
+            "alpha": alpha,
+            "space": space,
+            "steps": steps,
+            "batch_size": batch_size,
+            "lr": lr,
+            "betas": [0.5, 0.999],
+            "seed": seed,
+            "perceptual": perceptual,
+            "pixel": pixel,
+            "feature_matching": FEATURE_MATCHING,
+            "fine_tuned": init is not None,
+            "discriminator": discriminator or {},
+            "threads": torch.get_num_threads(),
+            "device": str(device),
         },
         "steps": steps,
         "seconds": seconds,
@@ -382,9 +455,20 @@ def train_translator(
     return translator, report
 
 
-def train_and_save(generator: Generator, out: str | Path, describe: Callable[[dict], dict], steps: int, options: dict, seed: int, where: str,
-                   held_out: int = 64, identity: Translator | None = None, identity_file: str | Path | None = None,
-                   normal=None, alpha: float = 0.0) -> tuple[Path, dict]:
+def train_and_save(
+    generator: Generator,
+    out: str | Path,
+    describe: Callable[[dict], dict],
+    steps: int,
+    options: dict,
+    seed: int,
+    where: str,
+    held_out: int = 64,
+    identity: Translator | None = None,
+    identity_file: str | Path | None = None,
+    normal=None,
+    alpha: float = 0.0,
+) -> tuple[Path, dict]:
     """Train a translator with `options` (space, batch_size, lr, perceptual, pixel, architecture) on
     the pairs of `seed` and save it at `out`, its metadata `describe(report)`: STEM.pt and the report.
     The identity model (no `identity`) starts afresh on pairs (x, x); a boundary's model starts from
@@ -396,10 +480,23 @@ def train_and_save(generator: Generator, out: str | Path, describe: Callable[[di
         init = {key: value.detach().clone() for key, value in identity.state_dict().items()}
     try:
         translator, report = train_translator(
-            generator, normal, alpha, options["space"], steps, options["batch_size"], options["lr"], seed, init=init,
-            perceptual=options["perceptual"], pixel=options["pixel"], architecture=architecture, held_out=held_out,
+            generator,
+            normal,
+            alpha,
+            options["space"],
+            steps,
+            options["batch_size"],
+            options["lr"],
+            seed,
+            init=init,
+            perceptual=options["perceptual"],
+            pixel=options["pixel"],
+            architecture=architecture,
+            held_out=held_out,
         )
-    except ValueError as err:  # a space the generator lacks, a resolution the architecture cannot halve, the held-out seed
+    except (
+        ValueError
+    ) as err:  # a space the generator lacks, a resolution the architecture cannot halve, the held-out seed
         raise ConfigError(f"{where}: {' '.join(str(err).split())}") from err
     return save_translator(translator, out, describe(report), identity=identity_file), report
 
@@ -420,10 +517,14 @@ def interpolate(identity_state: dict, boundary_state: dict, t: float) -> dict:
     for key, a in identity_state.items():
         b = boundary_state[key]
         if a.shape != b.shape or a.dtype != b.dtype:
-            raise ValueError(f"the two translators' weights differ at {key}: {tuple(a.shape)} {a.dtype} and {tuple(b.shape)} {b.dtype}")
+            raise ValueError(
+                f"the two translators' weights differ at {key}: {tuple(a.shape)} {a.dtype} and {tuple(b.shape)} {b.dtype}"
+            )
         if not a.is_floating_point():
             if not torch.equal(a, b):
-                raise ValueError(f"the two translators' weights differ at {key}, which is not a float tensor and cannot be interpolated")
+                raise ValueError(
+                    f"the two translators' weights differ at {key}, which is not a float tensor and cannot be interpolated"
+                )
             out[key] = a
         elif t == 0:
             out[key] = a
@@ -457,7 +558,13 @@ def save_translator(translator: Translator, stem: str | Path, info: dict, identi
             raise CheckpointError(f"identity translator not found: {identity_pt}")
         meta_dir = stem_paths(stem)[1].absolute().parent
         reference = {"file": os.path.relpath(identity_pt.absolute(), meta_dir), "sha256": sha256(identity_pt)}
-    meta = {"format": FORMAT, "architecture": translator.architecture, "resolution": translator.resolution, **info, "identity": reference}
+    meta = {
+        "format": FORMAT,
+        "architecture": translator.architecture,
+        "resolution": translator.resolution,
+        **info,
+        "identity": reference,
+    }
     return save_with_metadata(translator, stem, meta)
 
 
@@ -485,7 +592,10 @@ def identity_path(meta: dict, meta_path: Path) -> Path:
         raise CheckpointError(f"translator {meta_path}: its identity model {path} is missing")
     found = sha256(path)
     if found != reference["sha256"]:
-        raise CheckpointError(f"translator {meta_path}: its identity model {path} has sha256 {found[:12]}..., not the recorded {reference['sha256'][:12]}... (it was replaced)")
+        raise CheckpointError(
+            f"translator {meta_path}: its identity model {path} has sha256 {found[:12]}..., not the "
+            f"recorded {reference['sha256'][:12]}... (it was replaced)"
+        )
     return path
 
 
@@ -507,18 +617,24 @@ def load_pair(path: str | Path, generator: Generator) -> tuple[Translator, Trans
         return translator, translator
     identity, identity_meta, _ = load_one(identity_path(meta, meta_path), generator)
     if identity_meta["architecture"] != meta["architecture"]:
-        raise CheckpointError(f"translator {meta_path}: its identity model has architecture {identity_meta['architecture']}, not {meta['architecture']}")
+        raise CheckpointError(
+            f"translator {meta_path}: its identity model has architecture {identity_meta['architecture']}, not {meta['architecture']}"
+        )
     return identity, translator
 
 
-def translate(translator_path: str | Path, generator: Generator, images: torch.Tensor, strength: float = 1.0, batch_size: int = 16) -> torch.Tensor:
+def translate(
+    translator_path: str | Path, generator: Generator, images: torch.Tensor, strength: float = 1.0, batch_size: int = 16
+) -> torch.Tensor:
     """`images` (N, 3, R, R) in [-1, 1] edited at `strength` (0: the identity model, 1: the
     boundary model, between or beyond: their interpolated weights), on the CPU."""
     return translate_with(load_pair(translator_path, generator), images, strength, batch_size)
 
 
 @torch.inference_mode()
-def translate_with(pair: tuple[Translator, Translator], images: torch.Tensor, strength: float = 1.0, batch_size: int = 16) -> torch.Tensor:
+def translate_with(
+    pair: tuple[Translator, Translator], images: torch.Tensor, strength: float = 1.0, batch_size: int = 16
+) -> torch.Tensor:
     """`translate` with a loaded (identity model, boundary model) pair."""
     return run(at_strength(pair, strength), images, batch_size)
 
@@ -541,4 +657,9 @@ def run(translator: Translator, images: torch.Tensor, batch_size: int = 16) -> t
     images = torch.as_tensor(images, dtype=torch.float32)
     if not len(images):
         return images.clone()
-    return torch.cat([translator(images[i:i + batch_size].to(device)).clamp(-1, 1).float().cpu() for i in range(0, len(images), batch_size)])
+    return torch.cat(
+        [
+            translator(images[i : i + batch_size].to(device)).clamp(-1, 1).float().cpu()
+            for i in range(0, len(images), batch_size)
+        ]
+    )

@@ -37,20 +37,35 @@ TORGB_SCALE = 0.3  # random toRGB weights give images of std ~2; scaled, most pi
 
 FIXTURES = {
     # conditional, conv_clamp at the released configs' 256
-    "orig": dict(z_dim=32, c_dim=3, w_dim=32, img_resolution=32, img_channels=3,
-                 mapping_kwargs=dict(num_layers=2),
-                 synthesis_kwargs=dict(channel_base=512, channel_max=32, num_fp16_res=4, conv_clamp=256,
-                                       architecture="orig")),
+    "orig": dict(
+        z_dim=32,
+        c_dim=3,
+        w_dim=32,
+        img_resolution=32,
+        img_channels=3,
+        mapping_kwargs=dict(num_layers=2),
+        synthesis_kwargs=dict(channel_base=512, channel_max=32, num_fp16_res=4, conv_clamp=256, architecture="orig"),
+    ),
     # the default architecture; z_dim != w_dim so a transposed mapping weight cannot pass
-    "skip": dict(z_dim=48, c_dim=0, w_dim=32, img_resolution=32, img_channels=3,
-                 mapping_kwargs=dict(num_layers=2),
-                 synthesis_kwargs=dict(channel_base=512, channel_max=32, num_fp16_res=4, conv_clamp=None,
-                                       architecture="skip")),
+    "skip": dict(
+        z_dim=48,
+        c_dim=0,
+        w_dim=32,
+        img_resolution=32,
+        img_channels=3,
+        mapping_kwargs=dict(num_layers=2),
+        synthesis_kwargs=dict(channel_base=512, channel_max=32, num_fp16_res=4, conv_clamp=None, architecture="skip"),
+    ),
     # a tiny conv_clamp, so that the clamping bites in every layer and in toRGB
-    "resnet": dict(z_dim=32, c_dim=0, w_dim=32, img_resolution=32, img_channels=3,
-                   mapping_kwargs=dict(num_layers=2),
-                   synthesis_kwargs=dict(channel_base=512, channel_max=32, num_fp16_res=4, conv_clamp=0.5,
-                                         architecture="resnet")),
+    "resnet": dict(
+        z_dim=32,
+        c_dim=0,
+        w_dim=32,
+        img_resolution=32,
+        img_channels=3,
+        mapping_kwargs=dict(num_layers=2),
+        synthesis_kwargs=dict(channel_base=512, channel_max=32, num_fp16_res=4, conv_clamp=0.5, architecture="resnet"),
+    ),
 }
 
 
@@ -105,13 +120,23 @@ def make(name: str, init_kwargs: dict, seed: int, out: Path) -> None:
 
     arrays = {"init_kwargs": np.array(json.dumps(init_kwargs))}
     arrays |= {f"state/{k}": v.float().numpy() for k, v in G.state_dict().items()}
-    arrays |= dict(z=z.numpy(), c=c.numpy(), ws_z=ws_z.numpy(), img_z_float=img_z.numpy(), img_z=to_uint8(img_z),
-                   ws=ws.numpy(), img_ws_float=img_ws.numpy(), img_ws=to_uint8(img_ws))
+    arrays |= dict(
+        z=z.numpy(),
+        c=c.numpy(),
+        ws_z=ws_z.numpy(),
+        img_z_float=img_z.numpy(),
+        img_z=to_uint8(img_z),
+        ws=ws.numpy(),
+        img_ws_float=img_ws.numpy(),
+        img_ws=to_uint8(img_ws),
+    )
     path = out / f"stylegan2_ada_{name}.npz"
     np.savez(path, **arrays)
-    print(f"{path}: {path.stat().st_size / 1e3:.0f} kB, num_ws {G.num_ws}, image std {img_z.std():.3f}, "
-          f"|image| > 1: {(img_z.abs() > 1).float().mean():.3%}, "
-          f"max |image change| without the clamp {clamp_effect:.3g}")
+    print(
+        f"{path}: {path.stat().st_size / 1e3:.0f} kB, num_ws {G.num_ws}, image std {img_z.std():.3f}, "
+        f"|image| > 1: {(img_z.abs() > 1).float().mean():.3%}, "
+        f"max |image change| without the clamp {clamp_effect:.3g}"
+    )
 
 
 def main() -> None:

@@ -34,8 +34,18 @@ N = 8
 PSI = 0.7
 LRMUL = 0.01
 # z_dim != w_dim != hidden width, so that no transposed or mis-sized mapping weight can pass
-STATIC_KWARGS = dict(num_channels=3, resolution=32, label_size=0, latent_size=48, dlatent_size=32, mapping_layers=2,
-                     mapping_fmaps=40, fmap_base=256, fmap_max=32, architecture="skip")
+STATIC_KWARGS = dict(
+    num_channels=3,
+    resolution=32,
+    label_size=0,
+    latent_size=48,
+    dlatent_size=32,
+    mapping_layers=2,
+    mapping_fmaps=40,
+    fmap_base=256,
+    fmap_max=32,
+    architecture="skip",
+)
 
 
 def nf(stage: int) -> int:
@@ -75,14 +85,26 @@ def generator_variables(rng: np.random.Generator) -> dict[str, dict]:
 
 def discriminator(networks) -> Network:
     """A TF D whose variables fit the PyTorch Discriminator legacy.py builds (it converts D too)."""
-    D = networks.Discriminator(c_dim=0, img_resolution=STATIC_KWARGS["resolution"], img_channels=3,
-                               channel_base=2 * STATIC_KWARGS["fmap_base"], channel_max=STATIC_KWARGS["fmap_max"])
+    D = networks.Discriminator(
+        c_dim=0,
+        img_resolution=STATIC_KWARGS["resolution"],
+        img_channels=3,
+        channel_base=2 * STATIC_KWARGS["fmap_base"],
+        channel_max=STATIC_KWARGS["fmap_max"],
+    )
     variables = {}
     for key, value in D.named_parameters():
         block, layer, param = key.split(".")
         r = block[1:]
-        scope = {"fromrgb": "FromRGB", "conv0": "Conv0", "conv1": "Conv1_down", "skip": "Skip", "conv": "Conv",
-                 "fc": "Dense0", "out": "Output"}[layer]
+        scope = {
+            "fromrgb": "FromRGB",
+            "conv0": "Conv0",
+            "conv1": "Conv1_down",
+            "skip": "Skip",
+            "conv": "Conv",
+            "fc": "Dense0",
+            "out": "Output",
+        }[layer]
         scope = scope if layer == "out" else f"{r}x{r}/{scope}"
         array = value.detach().numpy()
         variables[f"{scope}/{param}"] = array.transpose(2, 3, 1, 0) if array.ndim == 4 else array.T
@@ -134,12 +156,20 @@ def main() -> None:
     arrays = {"static_kwargs": np.array(json.dumps(STATIC_KWARGS))}
     for component, named in variables.items():
         arrays |= {f"var/{component or 'Gs'}/{name}": np.asarray(value) for name, value in named.items()}
-    arrays |= dict(z=z.numpy(), img_z_float=img_z.numpy(), img_z=to_uint8(img_z), ws=ws.numpy(),
-                   img_ws_float=img_ws.numpy(), img_ws=to_uint8(img_ws))
+    arrays |= dict(
+        z=z.numpy(),
+        img_z_float=img_z.numpy(),
+        img_z=to_uint8(img_z),
+        ws=ws.numpy(),
+        img_ws_float=img_ws.numpy(),
+        img_ws=to_uint8(img_ws),
+    )
     out = args.out / "stylegan2_tf.npz"
     np.savez(out, **arrays)
-    print(f"{out}: {out.stat().st_size / 1e3:.0f} kB, num_ws {G.num_ws}, image std {img_z.std():.3f}, "
-          f"|image| > 1: {(img_z.abs() > 1).float().mean():.3%}")
+    print(
+        f"{out}: {out.stat().st_size / 1e3:.0f} kB, num_ws {G.num_ws}, image std {img_z.std():.3f}, "
+        f"|image| > 1: {(img_z.abs() > 1).float().mean():.3%}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,12 +32,34 @@ BATCH = 8
 PSI = 0.7
 
 CONFIGS = {  # small versions of NVIDIA's stylegan3-t and stylegan3-r at 64 x 64 (R: 1x1 convs, radial filters)
-    "t": dict(z_dim=32, w_dim=32, mapping_kwargs=dict(num_layers=2), channel_base=1024, channel_max=32,
-              num_fp16_res=4, conv_clamp=256, magnitude_ema_beta=0.5 ** (32 / 20e3),
-              c_dim=0, img_resolution=64, img_channels=3),
-    "r": dict(z_dim=32, w_dim=32, mapping_kwargs=dict(num_layers=2), channel_base=2048, channel_max=64,
-              num_fp16_res=4, conv_clamp=256, magnitude_ema_beta=0.5 ** (32 / 20e3), conv_kernel=1,
-              use_radial_filters=True, c_dim=3, img_resolution=64, img_channels=3),
+    "t": dict(
+        z_dim=32,
+        w_dim=32,
+        mapping_kwargs=dict(num_layers=2),
+        channel_base=1024,
+        channel_max=32,
+        num_fp16_res=4,
+        conv_clamp=256,
+        magnitude_ema_beta=0.5 ** (32 / 20e3),
+        c_dim=0,
+        img_resolution=64,
+        img_channels=3,
+    ),
+    "r": dict(
+        z_dim=32,
+        w_dim=32,
+        mapping_kwargs=dict(num_layers=2),
+        channel_base=2048,
+        channel_max=64,
+        num_fp16_res=4,
+        conv_clamp=256,
+        magnitude_ema_beta=0.5 ** (32 / 20e3),
+        conv_kernel=1,
+        use_radial_filters=True,
+        c_dim=3,
+        img_resolution=64,
+        img_channels=3,
+    ),
 }
 
 
@@ -66,8 +88,10 @@ def randomise(G: torch.nn.Module, gen: torch.Generator) -> None:
             if name == "input":
                 randn(module.affine.bias, 0.3, torch.tensor([1.0, 0, 0, 0]))
                 angle, shift = 0.4, (0.07, -0.12)  # a user's transform: rotate, then translate
-                m = torch.tensor([[np.cos(angle), -np.sin(angle), shift[0]],
-                                  [np.sin(angle), np.cos(angle), shift[1]], [0, 0, 1]], dtype=torch.float64)
+                m = torch.tensor(
+                    [[np.cos(angle), -np.sin(angle), shift[0]], [np.sin(angle), np.cos(angle), shift[1]], [0, 0, 1]],
+                    dtype=torch.float64,
+                )
                 module.transform.copy_(torch.linalg.inv(m).float())
             else:
                 randn(module.affine.bias, 0.3, 1.0)
@@ -75,7 +99,7 @@ def randomise(G: torch.nn.Module, gen: torch.Generator) -> None:
                 module.magnitude_ema.copy_(torch.rand([], generator=gen) * 1.5 + 0.5)
         mapping = G.mapping
         randn(mapping.w_avg, 0.5)
-        for name, layer in mapping.named_children():
+        for layer in mapping.children():
             randn(layer.bias, 0.2 / layer.bias_gain)  # stored divided by lr_multiplier
 
 
@@ -108,12 +132,21 @@ def make(net_module, name: str, kwargs: dict, seed: int) -> dict:
         mix = torch.arange(G.num_ws)[None, :, None] >= cuts[:, None, None]
         ws = torch.where(mix, ws2, ws)
         img_ws = G.synthesis(ws)
-    out.update(z=z.numpy(), ws_z=ws_z.numpy(), img_z=to_uint8(img_z), img_z_float=img_z.numpy(),
-               ws=ws.numpy(), img_ws=to_uint8(img_ws), img_ws_float=img_ws.numpy())
+    out.update(
+        z=z.numpy(),
+        ws_z=ws_z.numpy(),
+        img_z=to_uint8(img_z),
+        img_z_float=img_z.numpy(),
+        ws=ws.numpy(),
+        img_ws=to_uint8(img_ws),
+        img_ws_float=img_ws.numpy(),
+    )
     for key in ("img_z_float", "img_ws_float"):
         v = out[key]
-        print(f"{name} {key}: mean {v.mean():.3f} std {v.std():.3f} min {v.min():.3f} max {v.max():.3f} "
-              f"clipped {np.mean(np.abs(v * 127.5 + 128 - 127.5) > 128):.3%}")
+        print(
+            f"{name} {key}: mean {v.mean():.3f} std {v.std():.3f} min {v.min():.3f} max {v.max():.3f} "
+            f"clipped {np.mean(np.abs(v * 127.5 + 128 - 127.5) > 128):.3%}"
+        )
     return out
 
 

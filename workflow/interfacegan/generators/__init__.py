@@ -1,7 +1,7 @@
 """Generators, registered by name (see `interfacegan.registry`)."""
 
+from . import dcgan, nvidia, pggan, planted, stylegan, stylegan2  # noqa: F401  (register the built-ins)
 from .base import Generator, registry
-from . import dcgan, nvidia, planted, stylegan2, pggan, stylegan  # noqa: F401  (register the built-ins)
 
 
 def build_generator(section: dict, device: str = "cpu") -> Generator:

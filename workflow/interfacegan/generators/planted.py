@@ -73,7 +73,9 @@ class PlantedGenerator(Generator):
             self.register_buffer("normals", normals @ self.rotation)  # n . (R z) = (n R) . z
             self.register_buffer("layer_weights", layer_weights(self.attributes, layers, attribute_layers or {}))
         # The noise e_j = sqrt(2) sin(3 u_j.z + phase_j): unit variance, uncorrelated with any n.z.
-        self.register_buffer("noise_dirs", torch.from_numpy(rng.standard_normal((m, latent_dim)).astype(np.float32)) / latent_dim**0.5)
+        self.register_buffer(
+            "noise_dirs", torch.from_numpy(rng.standard_normal((m, latent_dim)).astype(np.float32)) / latent_dim**0.5
+        )
         self.register_buffer("noise_phase", torch.from_numpy(rng.uniform(0, 2 * np.pi, m).astype(np.float32)))
         texture = rng.standard_normal((3 * image_size * image_size, latent_dim)).astype(np.float32)
         self.register_buffer("texture", torch.from_numpy(texture) / latent_dim**0.5)
@@ -120,6 +122,8 @@ def layer_weights(attributes: list[str], layers: int, chosen: dict[str, list[int
     for j, name in enumerate(attributes):
         picked = sorted(set(chosen.get(name, range(layers))))
         if not picked or picked[0] < 0 or picked[-1] >= layers:
-            raise ValueError(f"attribute_layers.{name}: {chosen.get(name)} must be a non-empty list of layers in 0..{layers - 1}")
+            raise ValueError(
+                f"attribute_layers.{name}: {chosen.get(name)} must be a non-empty list of layers in 0..{layers - 1}"
+            )
         weights[j, picked] = 1 / len(picked)
     return weights

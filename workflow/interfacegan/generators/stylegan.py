@@ -28,7 +28,15 @@ from ..checkpoints import CheckpointError, check_fits, load_state_dict
 from .base import Generator, registry
 from .nvidia.pickles import read_generator
 from .pggan import (
-    WScale, blocks_to_run, channels, check_codes, check_lod, check_resolution, pixel_norm, prepare_z, upsample,
+    WScale,
+    blocks_to_run,
+    channels,
+    check_codes,
+    check_lod,
+    check_resolution,
+    pixel_norm,
+    prepare_z,
+    upsample,
 )
 
 FUSED_MIN_RES = 128  # the official "auto" fused-scale rule
@@ -179,8 +187,10 @@ def read_pickle(path: Path, resolution: int) -> dict[str, torch.Tensor]:
     if family != "stylegan":
         raise CheckpointError(f"network pickle {path} is a {family} network, not StyleGAN (v1): use name: nvidia")
     if init_kwargs["resolution"] != resolution:
-        raise CheckpointError(f"network pickle {path} is {init_kwargs['resolution']}x{init_kwargs['resolution']}, "
-                              f"not the resolution {resolution} asked for")
+        raise CheckpointError(
+            f"network pickle {path} is {init_kwargs['resolution']}x{init_kwargs['resolution']}, "
+            f"not the resolution {resolution} asked for"
+        )
     return state
 
 

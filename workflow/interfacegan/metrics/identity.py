@@ -54,13 +54,13 @@ def uint8_faces(images) -> np.ndarray:
     (3, H, W) tensors (`images.to_uint8`); ValueError for anything else."""
     if isinstance(images, torch.Tensor):
         if images.dim() not in (3, 4) or images.shape[-3] != 3:
-            raise ValueError(f"face tensors must be RGB (N, 3, H, W) or (3, H, W) in [-1, 1], got {tuple(images.shape)}")
+            raise ValueError(
+                f"face tensors must be RGB (N, 3, H, W) or (3, H, W) in [-1, 1], got {tuple(images.shape)}"
+            )
         images = to_uint8(images)
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim not in (3, 4) or images.shape[-1] != 3:
-        raise ValueError(
-            f"face arrays must be uint8 RGB (N, H, W, 3) or (H, W, 3), got {images.dtype} {images.shape}"
-        )
+        raise ValueError(f"face arrays must be uint8 RGB (N, H, W, 3) or (H, W, 3), got {images.dtype} {images.shape}")
     return images.reshape((-1, *images.shape[-3:]))
 
 

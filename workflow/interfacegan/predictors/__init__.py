@@ -1,7 +1,7 @@
 """Attribute predictors, registered by name (see `interfacegan.registry`)."""
 
+from . import multihead, planted  # noqa: F401  (register the built-ins)
 from .base import Predictor, registry
-from . import planted, multihead  # noqa: F401  (register the built-ins)
 
 
 def build_predictor(section: dict, device: str = "cpu") -> Predictor:

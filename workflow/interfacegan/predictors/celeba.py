@@ -26,8 +26,18 @@ from ..artifacts import ArtifactError
 from ..images import load_face
 
 ATTR_FILE = "list_attr_celeba.txt"
-LANDMARKS = ("lefteye_x", "lefteye_y", "righteye_x", "righteye_y", "nose_x", "nose_y",
-             "leftmouth_x", "leftmouth_y", "rightmouth_x", "rightmouth_y")
+LANDMARKS = (
+    "lefteye_x",
+    "lefteye_y",
+    "righteye_x",
+    "righteye_y",
+    "nose_x",
+    "nose_y",
+    "leftmouth_x",
+    "leftmouth_y",
+    "rightmouth_x",
+    "rightmouth_y",
+)
 YAW = "yaw"
 FRAMINGS = ("centre", "ffhq")
 SPLITS = ("train", "val", "test")
@@ -132,7 +142,9 @@ class CelebALabels:
             raise DataError(f"framing must be {' or '.join(FRAMINGS)}, not {framing!r}")
         mapping = attribute_map or {}
         if set(mapping) - set(attributes):
-            raise DataError(f"attribute_map names {', '.join(sorted(set(mapping) - set(attributes)))}, not among the attributes")
+            raise DataError(
+                f"attribute_map names {', '.join(sorted(set(mapping) - set(attributes)))}, not among the attributes"
+            )
         self.attributes = tuple(attributes)
         signs = [-1 if mapping.get(a, a).startswith("-") else 1 for a in attributes]
         sources = [mapping.get(a, a).removeprefix("-") for a in attributes]
@@ -140,10 +152,14 @@ class CelebALabels:
         columns, self.files, values = read_table(path)
         unknown = [s for s in sources if s not in columns and s != YAW]
         if unknown:
-            raise DataError(f"{path} has no attribute {', '.join(unknown)} (it has {', '.join(columns)}; and {YAW} from landmarks)")
+            raise DataError(
+                f"{path} has no attribute {', '.join(unknown)} (it has {', '.join(columns)}; and {YAW} from landmarks)"
+            )
         if not np.isin(values, (-1, 0, 1)).all():
             row = int(np.flatnonzero(~np.isin(values, (-1, 0, 1)).all(axis=1))[0])
-            raise DataError(f"{path}: values must be 1, -1 or 0 (unknown); {self.files[row]} has {values[row].tolist()}")
+            raise DataError(
+                f"{path}: values must be 1, -1 or 0 (unknown); {self.files[row]} has {values[row].tolist()}"
+            )
         self.outputs = {a: "regression" if s == YAW else "logit" for a, s in zip(attributes, sources)}
         self.targets = np.full((len(self.files), len(sources)), np.nan, dtype=np.float32)
         for j, (source, sign) in enumerate(zip(sources, signs)):
@@ -160,9 +176,14 @@ class CelebALabels:
         if framing == "ffhq":
             missing = [f for f in self.files if f not in landmarks]
             if missing:
-                raise DataError(f"{self.image_dir / landmarks_file} lacks {len(missing)} image(s) of the attribute table, e.g. {missing[0]} (framing ffhq needs each one's landmarks)")
+                raise DataError(
+                    f"{self.image_dir / landmarks_file} lacks {len(missing)} image(s) of the attribute table, e.g. "
+                    f"{missing[0]} (framing ffhq needs each one's landmarks)"
+                )
             self.boxes = ffhq_boxes(points)
-        self.partition = self.read_partition(self.image_dir / partition_file) if partition_file else self.seeded_partition(seed)
+        self.partition = (
+            self.read_partition(self.image_dir / partition_file) if partition_file else self.seeded_partition(seed)
+        )
 
     def read_landmarks(self, landmarks_file: str | Path | None, user: str) -> dict[str, np.ndarray]:
         """Filename -> its LANDMARKS values, from the table that `user` needs."""
@@ -200,7 +221,9 @@ class CelebALabels:
         rows = np.flatnonzero(self.partition == SPLITS.index(split))
         missing = [self.files[i] for i in rows if not (self.image_dir / self.files[i]).is_file()]
         if missing:
-            raise DataError(f"{len(missing)} image(s) of the {split} split not found in {self.image_dir}, e.g. {missing[0]}")
+            raise DataError(
+                f"{len(missing)} image(s) of the {split} split not found in {self.image_dir}, e.g. {missing[0]}"
+            )
         boxes = None if self.boxes is None else self.boxes[rows]
         return CelebADataset([self.image_dir / self.files[i] for i in rows], self.targets[rows], input_size, boxes)
 

@@ -25,7 +25,12 @@ FORMAT = "interfacegan-predictor/1"
 
 def counts(largest: int) -> dict:
     """A schema: 1 to 8 whole numbers (one per stage), each in 1..largest."""
-    return {"type": "array", "minItems": 1, "maxItems": 8, "items": {"type": "integer", "minimum": 1, "maximum": largest}}
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 8,
+        "items": {"type": "integer", "minimum": 1, "maximum": largest},
+    }
 
 
 WIDTHS, BLOCKS = counts(4096), counts(64)  # channels of a stage, blocks of a stage (shared with the encoder)
@@ -42,7 +47,13 @@ METADATA_SCHEMA = {
             "properties": {"widths": WIDTHS, "blocks": BLOCKS},
             "additionalProperties": False,
         },
-        "attributes": {"type": "array", "minItems": 1, "maxItems": 1000, "uniqueItems": True, "items": {"type": "string", "maxLength": 200}},
+        "attributes": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "uniqueItems": True,
+            "items": {"type": "string", "maxLength": 200},
+        },
         "outputs": {"type": "object", "maxProperties": 1000, "additionalProperties": {"enum": ["logit", "regression"]}},
         "input_size": {"type": "integer", "minimum": 1, "maximum": 4096},
         "mean": RGB,
@@ -94,7 +105,11 @@ class MultiHeadNet(nn.Module):
         super().__init__()
         if len(widths) != len(blocks):
             raise ValueError(f"widths {list(widths)} and blocks {list(blocks)} differ in length")
-        layers: list[nn.Module] = [nn.Conv2d(3, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(3, widths[0], 3, 1, 1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+        ]
         cin = widths[0]
         for stage, (width, count) in enumerate(zip(widths, blocks)):
             for index in range(count):
@@ -126,7 +141,9 @@ def read_predictor_metadata(checkpoint: str | Path, architecture: bool = True) -
     schema = {**METADATA_SCHEMA, "required": METADATA_SCHEMA["required"] + ["architecture"] * architecture}
     meta = read_sidecar(checkpoint, schema, "predictor")
     if set(meta["outputs"]) != set(meta["attributes"]):
-        raise CheckpointError(f"predictor metadata {path}: outputs must name each attribute once ({', '.join(meta['attributes'])})")
+        raise CheckpointError(
+            f"predictor metadata {path}: outputs must name each attribute once ({', '.join(meta['attributes'])})"
+        )
     if architecture and len(meta["architecture"]["widths"]) != len(meta["architecture"]["blocks"]):
         raise CheckpointError(f"predictor metadata {path}: architecture: widths and blocks must be equally long")
     return meta
@@ -173,7 +190,9 @@ class TorchScriptPredictor(JsonPredictor):
         try:
             net = torch.jit.load(checkpoint, map_location="cpu")
         except Exception as err:  # torch raises RuntimeError and others for foreign files
-            raise CheckpointError(f"checkpoint {checkpoint} cannot be read as TorchScript ({type(err).__name__}: {err})") from err
+            raise CheckpointError(
+                f"checkpoint {checkpoint} cannot be read as TorchScript ({type(err).__name__}: {err})"
+            ) from err
         super().__init__(meta, net)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -51,7 +51,13 @@ def attribute_report(kind: str, scores: np.ndarray, targets: np.ndarray) -> dict
     if kind == "logit":
         positive = targets > 0.5
         accuracy = float(np.mean((scores > 0) == positive)) if len(targets) else None
-        return {"kind": kind, "n": len(targets), "positives": int(positive.sum()), "accuracy": accuracy, "auc": roc_auc(scores, positive)}
+        return {
+            "kind": kind,
+            "n": len(targets),
+            "positives": int(positive.sum()),
+            "accuracy": accuracy,
+            "auc": roc_auc(scores, positive),
+        }
     signed = targets != 0
     varied = len(targets) > 1 and scores.std() > 0 and targets.std() > 0
     return {
@@ -148,7 +154,9 @@ def train_predictor(
     }
     save_checkpoint(checkpoint, net, meta)
     # Evaluate what was saved, through the registry, as the pipeline will load it.
-    scores = predict(build_predictor({"name": "multihead", "checkpoint": str(checkpoint)}, device), evaluation, batch_size, device)
+    scores = predict(
+        build_predictor({"name": "multihead", "checkpoint": str(checkpoint)}, device), evaluation, batch_size, device
+    )
     report = {
         "checkpoint": str(checkpoint),
         "split": split,
@@ -159,7 +167,8 @@ def train_predictor(
         "framing": framing,
         "train_loss": train_loss,
         "attributes": {
-            a: attribute_report(labels.outputs[a], scores[:, j], evaluation.targets[:, j]) for j, a in enumerate(attributes)
+            a: attribute_report(labels.outputs[a], scores[:, j], evaluation.targets[:, j])
+            for j, a in enumerate(attributes)
         },
     }
     with atomic_path(out_stem.parent / f"{out_stem.name}.report.json") as tmp:

@@ -31,7 +31,12 @@ def correlation_synthesized(view: dict, layout: Layout) -> None:
 
 def correlation_real(view: dict, layout: Layout) -> None:
     """Pearson correlation between the predictor's scores of real images."""
-    correlation_table(read_artifact(layout.real_scores, view, "scores", "attributes", stage="real_scores"), "correlation_real", "real images", layout)
+    correlation_table(
+        read_artifact(layout.real_scores, view, "scores", "attributes", stage="real_scores"),
+        "correlation_real",
+        "real images",
+        layout,
+    )
 
 
 def correlation_table(scores: dict, name: str, what: str, layout: Layout) -> None:

@@ -36,7 +36,11 @@ def run(view: dict, attribute: str, space: str, layout: Layout) -> None:
         }
     datasets = {"normal": plane.normal, "intercept": np.float32(plane.intercept)}
     datasets |= accuracy_by_distance(distance, correct, view["analysis"]["distance_bins"])
-    write_h5(layout.boundary(attribute, space), datasets, provenance(view, "boundary") | metrics | {"boundary": attribute, "space": space})
+    write_h5(
+        layout.boundary(attribute, space),
+        datasets,
+        provenance(view, "boundary") | metrics | {"boundary": attribute, "space": space},
+    )
 
 
 def read_boundary(view: dict, layout: Layout, name: str, space: str, *names: str) -> dict:
@@ -63,4 +67,8 @@ def accuracy_by_distance(distance: np.ndarray, correct: np.ndarray, bins: int) -
     which = np.clip(np.searchsorted(edges, np.abs(distance), side="right") - 1, 0, bins - 1)
     count = np.bincount(which, minlength=bins)
     hits = np.bincount(which, weights=correct, minlength=bins)
-    return {"distance_edges": edges.astype(np.float32), "distance_count": count, "distance_accuracy": hits / np.maximum(count, 1)}
+    return {
+        "distance_edges": edges.astype(np.float32),
+        "distance_count": count,
+        "distance_accuracy": hits / np.maximum(count, 1),
+    }

@@ -74,16 +74,38 @@ def linearity(view: dict, layout: Layout) -> None:
     for space in view["spaces"]:
         codes = editor.first_codes(view["analysis"]["linearity_samples"], space)
         for column, attribute in enumerate(view["attributes"]):
-            placed = interpolate(codes, editor.normal(attribute, space), distances[0], distances[-1], len(distances), "distance")
+            placed = interpolate(
+                codes, editor.normal(attribute, space), distances[0], distances[-1], len(distances), "distance"
+            )
             scores = editor.score(placed, space, f"linearity {attribute}")[..., column]
             mean, spread = np.nanmean(scores, axis=0), np.nanstd(scores, axis=0)
             slope, intercept = np.polyfit(distances, mean, 1)
             r2 = 1 - np.sum((mean - (slope * distances + intercept)) ** 2) / np.sum((mean - mean.mean()) ** 2)
-            frames.append(pd.DataFrame({"space": space, "attribute": attribute, "distance": distances, "mean_score": mean,
-                                      "sd_score": spread, "slope": slope, "r2": r2}))
-            series[f"{attribute} ({space})"] = (distances, (mean - mean.mean()) / (np.abs(slope) * np.ptp(distances) or 1))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "space": space,
+                        "attribute": attribute,
+                        "distance": distances,
+                        "mean_score": mean,
+                        "sd_score": spread,
+                        "slope": slope,
+                        "r2": r2,
+                    }
+                )
+            )
+            series[f"{attribute} ({space})"] = (
+                distances,
+                (mean - mean.mean()) / (np.abs(slope) * np.ptp(distances) or 1),
+            )
     write_csv(layout.table("linearity"), pd.concat(frames, ignore_index=True))
-    figures.curves(series, "signed distance to the boundary", "mean score (centred, scaled by |slope| x range)", "Linearity", layout.figure("linearity"))
+    figures.curves(
+        series,
+        "signed distance to the boundary",
+        "mean score (centred, scaled by |slope| x range)",
+        "Linearity",
+        layout.figure("linearity"),
+    )
 
 
 def edit_grids(view: dict, layout: Layout) -> None:
@@ -103,7 +125,9 @@ def render_grids(editor: Editor, space: str, layers: dict[str, list[int] | None]
     codes = editor.first_codes(options["samples"], space)
     for name, chosen in layers.items():
         if chosen and max(chosen) >= codes.shape[1]:
-            raise ConfigError(f"config: edit.wp_layers: layer {max(chosen)} does not exist; W+ has {codes.shape[1]} layers")
+            raise ConfigError(
+                f"config: edit.wp_layers: layer {max(chosen)} does not exist; W+ has {codes.shape[1]} layers"
+            )
         normal = editor.normal(name, "w" if space == "wp" else space)
         edited = interpolate(codes, normal, options["start"], options["end"], options["steps"], options["mode"], chosen)
         grid = np.concatenate([codes[:, None], edited], axis=1)

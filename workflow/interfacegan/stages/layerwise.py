@@ -28,22 +28,36 @@ AUTO_SHARE = 0.8
 def run(view: dict, layout: Layout) -> None:
     editor = Editor(view, layout)
     if "wp" not in editor.generator.spaces:
-        raise ConfigError(f"config: spaces: layer-wise re-scoring needs a W+ space; generator '{editor.generator.name}' has none")
+        raise ConfigError(
+            f"config: spaces: layer-wise re-scoring needs a W+ space; generator '{editor.generator.name}' has none"
+        )
     names, attributes = boundary_names(view), view["attributes"]
     gains = layer_gains(editor, names, view["analysis"]["layerwise_samples"], view["analysis"]["layerwise_step"])
     gains /= score_spread(view, layout)
     chosen = np.zeros(gains.shape[:2], bool)  # (boundary, layer): the layers `auto` edits
     for i, name in enumerate(names):
         chosen[i, auto_layers(gains[i, :, attributes.index(primal_of(view, name))])] = True
-    write_h5(layout.layerwise, {"gains": gains, "chosen": chosen, "boundaries": names, "attributes": attributes},
-             provenance(view, "layerwise_table"))
-    index = pd.MultiIndex.from_product([names, range(gains.shape[1]), attributes], names=["boundary", "layer", "attribute"])
+    write_h5(
+        layout.layerwise,
+        {"gains": gains, "chosen": chosen, "boundaries": names, "attributes": attributes},
+        provenance(view, "layerwise_table"),
+    )
+    index = pd.MultiIndex.from_product(
+        [names, range(gains.shape[1]), attributes], names=["boundary", "layer", "attribute"]
+    )
     write_csv(layout.table("layerwise"), pd.DataFrame({"score_change": gains.ravel()}, index=index))
     write_csv(layout.table("layerwise_layers"), choice_frame(view, names, gains, chosen))
     step = view["analysis"]["layerwise_step"]
     for i, name in enumerate(names):
-        frame = pd.DataFrame(gains[i].T, index=pd.Index(attributes, name="attribute"), columns=[str(l) for l in range(gains.shape[1])])
-        title = f"{name} (w): score change per +{step:g} on one W+ layer, in score SDs; auto: layers {layer_list(np.flatnonzero(chosen[i]))}"
+        frame = pd.DataFrame(
+            gains[i].T,
+            index=pd.Index(attributes, name="attribute"),
+            columns=[str(layer) for layer in range(gains.shape[1])],
+        )
+        title = (
+            f"{name} (w): score change per +{step:g} on one W+ layer, in score SDs; auto: "
+            f"layers {layer_list(np.flatnonzero(chosen[i]))}"
+        )
         figures.heatmap(frame, title, layout.figure(f"layerwise_{name}"))
 
 
@@ -81,7 +95,14 @@ def choice_frame(view: dict, names: list[str], gains: np.ndarray, chosen: np.nda
         primal = primal_of(view, name)
         positive = np.clip(gains[i, :, view["attributes"].index(primal)], 0, None)
         share = positive[chosen[i]].sum() / positive.sum() if positive.sum() > 0 else np.nan
-        rows.append({"boundary": name, "attribute": primal, "layers": layer_list(np.flatnonzero(chosen[i])), "share_of_gain": share})
+        rows.append(
+            {
+                "boundary": name,
+                "attribute": primal,
+                "layers": layer_list(np.flatnonzero(chosen[i])),
+                "share_of_gain": share,
+            }
+        )
     return pd.DataFrame(rows).set_index("boundary")
 
 

@@ -35,8 +35,13 @@ def align(view: dict, layout: Layout) -> None:
     datasets = {"names": [p.name for p in paths]}
     if view["real_images"]["align"]:
         aligned = align_faces(paths, generator)
-        datasets |= {"images": aligned.images, "landmarks": aligned.landmarks, "transforms": aligned.transforms,
-                     "face_sides": aligned.face_sides, "template": aligned.template}
+        datasets |= {
+            "images": aligned.images,
+            "landmarks": aligned.landmarks,
+            "transforms": aligned.transforms,
+            "face_sides": aligned.face_sides,
+            "template": aligned.template,
+        }
     else:
         datasets["images"] = photo_faces(paths, generator, align=False)
     for path, face in zip(paths, datasets["images"]):
@@ -49,7 +54,9 @@ def read_aligned(view: dict, layout: Layout, start: int = 0, stop: int | None = 
     count = len(photos(view["real_images"], "real_images"))
     with open_artifact(layout.aligned, view, stage="align_real", count=count) as f:
         if len(f["images"]) != count:
-            raise ArtifactError(f"{layout.aligned} is incomplete: {len(f['images'])} faces for {count} photos; delete it and re-run")
+            raise ArtifactError(
+                f"{layout.aligned} is incomplete: {len(f['images'])} faces for {count} photos; delete it and re-run"
+            )
         return [n.decode() for n in f["names"][start:stop]], f["images"][start:stop]
 
 
@@ -62,10 +69,23 @@ def invert_shard(view: dict, photo_shard: int, layout: Layout) -> None:
     models = Models(view, with_predictor=False)
     images = from_uint8(faces)
     init = initial_codes(view, models, images, start, stop)
-    result = invert(models.generator, images, options["space"], options["steps"], options["lr"], perceptual=weighted_lpips(options["perceptual"], models.device),
-                    prior_weight=options["prior_weight"], init=init, batch_size=view["batch_size"])
+    result = invert(
+        models.generator,
+        images,
+        options["space"],
+        options["steps"],
+        options["lr"],
+        perceptual=weighted_lpips(options["perceptual"], models.device),
+        prior_weight=options["prior_weight"],
+        init=init,
+        batch_size=view["batch_size"],
+    )
     datasets = {"codes": result.codes, "psnr": result.psnr, "loss": result.loss}
-    write_h5(layout.real_codes(photo_shard), datasets, provenance(view, "invert_real") | {"start": start, "stop": stop, "space": options["space"]})
+    write_h5(
+        layout.real_codes(photo_shard),
+        datasets,
+        provenance(view, "invert_real") | {"start": start, "stop": stop, "space": options["space"]},
+    )
 
 
 def photo_rows(view: dict, shard: int) -> tuple[int, int]:
@@ -92,7 +112,9 @@ def read_codes(view: dict, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     parts = []
     for shard in range(shard_count(count, view["real_images"]["shard_size"])):
         start, stop = photo_rows(view, shard)
-        parts.append(read_artifact(layout.real_codes(shard), view, "codes", "psnr", stage="invert_real", start=start, stop=stop))
+        parts.append(
+            read_artifact(layout.real_codes(shard), view, "codes", "psnr", stage="invert_real", start=start, stop=stop)
+        )
     return np.concatenate([p["codes"] for p in parts]), np.concatenate([p["psnr"] for p in parts])
 
 
@@ -103,10 +125,20 @@ def reconstruction(view: dict, layout: Layout) -> None:
     codes, optimiser_psnr = read_codes(view, layout)
     models = Models(view, with_predictor=False)
     rebuilt = models.images(codes, view["real_images"]["space"])
-    perceptual_distance = paired_distances(LPIPS().to(models.device), from_uint8(faces), from_uint8(rebuilt), view["batch_size"])
+    perceptual_distance = paired_distances(
+        LPIPS().to(models.device), from_uint8(faces), from_uint8(rebuilt), view["batch_size"]
+    )
     identity = Identity().distance(faces, rebuilt)
-    frame = pd.DataFrame({"image": names, "psnr": psnr_uint8(faces, rebuilt), "optimiser_psnr": optimiser_psnr, "lpips": perceptual_distance,
-                          "identity_distance": identity, "same_person": identity < THRESHOLD})
+    frame = pd.DataFrame(
+        {
+            "image": names,
+            "psnr": psnr_uint8(faces, rebuilt),
+            "optimiser_psnr": optimiser_psnr,
+            "lpips": perceptual_distance,
+            "identity_distance": identity,
+            "same_person": identity < THRESHOLD,
+        }
+    )
     write_csv(layout.table("real_reconstruction"), frame)
 
 
@@ -122,7 +154,10 @@ def edits(view: dict, layout: Layout) -> None:
     amounts = np.linspace(options["start"], options["end"], options["steps"])
     spread = score_spread(view, layout)
     identity, rows, matrix = Identity(), [], []
-    photo_descriptors, rebuilt = identity(faces)[:, None], models.images(codes, space)[:, None]  # once, not per boundary
+    photo_descriptors, rebuilt = (
+        identity(faces)[:, None],
+        models.images(codes, space)[:, None],
+    )  # once, not per boundary
     for name in boundary_names(view):
         normal = read_boundary(view, layout, name, boundary_space(space), "normal")["normal"]
         edited = interpolate(codes, normal, options["start"], options["end"], options["steps"], options["mode"])
@@ -130,9 +165,20 @@ def edits(view: dict, layout: Layout) -> None:
         images = models.images(flat, space).reshape(*edited.shape[:2], *faces.shape[1:])
         grid = np.concatenate([faces[:, None], rebuilt, images], axis=1)
         figures.image_grid(grid, layout.real_edit_grid(name), marked_column=0)
-        distance = np.linalg.norm(identity(images.reshape(-1, *faces.shape[1:])).reshape(*edited.shape[:2], -1) - photo_descriptors, axis=-1).ravel()
-        rows.append(pd.DataFrame({"boundary": name, "image": np.repeat(names, len(amounts)), "step": np.tile(amounts, len(names)),
-                                  "identity_distance": distance, "same_person": distance < THRESHOLD}))
+        distance = np.linalg.norm(
+            identity(images.reshape(-1, *faces.shape[1:])).reshape(*edited.shape[:2], -1) - photo_descriptors, axis=-1
+        ).ravel()
+        rows.append(
+            pd.DataFrame(
+                {
+                    "boundary": name,
+                    "image": np.repeat(names, len(amounts)),
+                    "step": np.tile(amounts, len(names)),
+                    "identity_distance": distance,
+                    "same_person": distance < THRESHOLD,
+                }
+            )
+        )
         scores = models.score(flat, space, f"rescore {name}").reshape(*edited.shape[:2], -1)
         slope = np.polyfit(amounts, np.nanmean(scores, axis=0), 1)[0]
         matrix.append(slope / spread)

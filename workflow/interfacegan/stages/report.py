@@ -48,8 +48,11 @@ def run(view: dict, layout: Layout) -> None:
     body += ["<h2>Edit grids</h2>", f"<p>{html.escape(caption('edit_grids'))}</p>"]
     for space in edit_spaces(view):
         for name in boundary_names(view):
-            body += [f"<h3>{html.escape(name)} ({space})</h3>", image_tag(layout, layout.edit_grid(name, space), name),
-                     f"<p>{html.escape(edit_caption(view, name, space))}</p>"]
+            body += [
+                f"<h3>{html.escape(name)} ({space})</h3>",
+                image_tag(layout, layout.edit_grid(name, space), name),
+                f"<p>{html.escape(edit_caption(view, name, space))}</p>",
+            ]
     if view["real_images"]:
         body += real_faces(view, layout)
     if view["translator"]:
@@ -61,12 +64,18 @@ def run(view: dict, layout: Layout) -> None:
 def layers(view: dict, layout: Layout) -> list[str]:
     """The layer-wise re-scoring: the layers chosen per boundary, then each boundary's heat map and matrix."""
     gains = pd.read_csv(layout.table("layerwise"))
-    body = ["<h2>Where each attribute lives in W+</h2>", f"<p>{html.escape(caption('layerwise_table'))}</p>",
-            table_html(pd.read_csv(layout.table("layerwise_layers"), index_col="boundary").round(3))]
+    body = [
+        "<h2>Where each attribute lives in W+</h2>",
+        f"<p>{html.escape(caption('layerwise_table'))}</p>",
+        table_html(pd.read_csv(layout.table("layerwise_layers"), index_col="boundary").round(3)),
+    ]
     for name in boundary_names(view):
         matrix = gains[gains["boundary"] == name].pivot(index="attribute", columns="layer", values="score_change")
-        body += [f"<h3>{html.escape(name)} (w)</h3>", image_tag(layout, layout.figure(f"layerwise_{name}"), name),
-                 table_html(matrix.loc[view["attributes"]].round(3))]
+        body += [
+            f"<h3>{html.escape(name)} (w)</h3>",
+            image_tag(layout, layout.figure(f"layerwise_{name}"), name),
+            table_html(matrix.loc[view["attributes"]].round(3)),
+        ]
     return body
 
 
@@ -75,11 +84,17 @@ def real_faces(view: dict, layout: Layout) -> list[str]:
     identity = pd.read_csv(layout.table("real_identity"))
     kept = identity.pivot_table(index="boundary", columns="step", values="same_person", aggfunc="mean", sort=False)
     rescoring = pd.read_csv(layout.table("real_rescoring"), index_col=["space", "boundary"])
-    body = ["<h2>Real faces: reconstruction</h2>", f"<p>{html.escape(caption('real_reconstruction_table'))}</p>",
-            table_html(pd.read_csv(layout.table("real_reconstruction"))),
-            "<h2>Real faces: edits</h2>", f"<p>{html.escape(caption('real_edits'))}</p>",
-            "<h3>Fraction of photos still the same person (dlib), by boundary and edit step</h3>", table_html(kept.round(3)),
-            "<h3>Re-scoring of real faces (score SDs per unit of edit)</h3>", table_html(rescoring)]
+    body = [
+        "<h2>Real faces: reconstruction</h2>",
+        f"<p>{html.escape(caption('real_reconstruction_table'))}</p>",
+        table_html(pd.read_csv(layout.table("real_reconstruction"))),
+        "<h2>Real faces: edits</h2>",
+        f"<p>{html.escape(caption('real_edits'))}</p>",
+        "<h3>Fraction of photos still the same person (dlib), by boundary and edit step</h3>",
+        table_html(kept.round(3)),
+        "<h3>Re-scoring of real faces (score SDs per unit of edit)</h3>",
+        table_html(rescoring),
+    ]
     for name in boundary_names(view):
         body += [f"<h3>{html.escape(name)}</h3>", image_tag(layout, layout.real_edit_grid(name), name)]
     return body
@@ -87,8 +102,11 @@ def real_faces(view: dict, layout: Layout) -> list[str]:
 
 def translation(view: dict, layout: Layout) -> list[str]:
     """Feed-forward editing: the translators against the latent edits, and their grids."""
-    body = ["<h2>Feed-forward editing (translator)</h2>", f"<p>{html.escape(caption('translation_table'))}</p>",
-            table_html(pd.read_csv(layout.table("translation")))]
+    body = [
+        "<h2>Feed-forward editing (translator)</h2>",
+        f"<p>{html.escape(caption('translation_table'))}</p>",
+        table_html(pd.read_csv(layout.table("translation"))),
+    ]
     for name in view["translator"]["boundaries"]:
         body += [f"<h3>{html.escape(name)}</h3>", image_tag(layout, layout.translation_grid(name), name)]
     return body
@@ -115,8 +133,13 @@ def edit_caption(view: dict, name: str, space: str) -> str:
     span = f"{options['start']:+g} … {options['end']:+g}".replace("-", "−")
     if space == "wp":
         chosen = options["wp_layers"]
-        layers = ("every layer" if chosen == "all" else "the layers named atop the grid (those that carry the attribute)"
-                  if chosen == "auto" else f"layers {', '.join(map(str, chosen))}")
+        layers = (
+            "every layer"
+            if chosen == "all"
+            else "the layers named atop the grid (those that carry the attribute)"
+            if chosen == "auto"
+            else f"layers {', '.join(map(str, chosen))}"
+        )
         how = f"adding {span} times the unit normal of the w {boundary} to {layers} of each W+ code"
     elif options["mode"] == "distance":
         how = f"placing each at signed distance {span} from the {boundary}"
@@ -124,8 +147,10 @@ def edit_caption(view: dict, name: str, space: str) -> str:
         how = f"adding {span} times the unit normal of the {boundary} to each code"
     direction = "a lower to a higher" if options["start"] < options["end"] else "a higher to a lower"
     stay = f" while {' and '.join(held)} {'stays' if len(held) == 1 else 'stay'}" if held else ""
-    return (f"Rows are the run's first {min(options['samples'], view['n_samples'])} samples; the framed first column is "
-            f"the original; then {options['steps']} steps {how}, i.e. from {direction} {primal} score{stay}.")
+    return (
+        f"Rows are the run's first {min(options['samples'], view['n_samples'])} samples; the framed first column is "
+        f"the original; then {options['steps']} steps {how}, i.e. from {direction} {primal} score{stay}."
+    )
 
 
 def image_tag(layout: Layout, path, alt: str) -> str:

@@ -39,8 +39,10 @@ def read_scores(path, view: dict, stage: str, start: int, stop: int) -> dict:
     found = read_artifact(path, view, "scores", "attributes", stage=stage, start=start, stop=stop)
     expected = (stop - start, len(view["attributes"]))
     if found["scores"].shape != expected or list(found["attributes"]) != view["attributes"]:
-        raise ArtifactError(f"{path} holds scores of shape {found['scores'].shape} for {', '.join(map(str, found['attributes']))}; "
-                            f"this run's are {expected} for {', '.join(view['attributes'])}: delete it and re-run")
+        raise ArtifactError(
+            f"{path} holds scores of shape {found['scores'].shape} for {', '.join(map(str, found['attributes']))}; "
+            f"this run's are {expected} for {', '.join(view['attributes'])}: delete it and re-run"
+        )
     return found
 
 

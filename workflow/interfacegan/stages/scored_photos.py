@@ -29,4 +29,6 @@ def image_scores(view: dict, paths: list[Path]) -> np.ndarray:
     (as its training images were), in batches on the configured device."""
     scorer = Scorer(view, runtime.setup(view))
     size = scorer.predictor.input_size
-    return scorer.scores(len(paths), lambda rows: torch.stack([load_face(p, size) for p in paths[rows]]), "score images")
+    return scorer.scores(
+        len(paths), lambda rows: torch.stack([load_face(p, size) for p in paths[rows]]), "score images"
+    )

@@ -50,7 +50,12 @@ def top_k(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def select(
-    scores: np.ndarray, chosen_num_or_ratio: float, split_ratio: float, invalid_value: float | None, rng: np.random.Generator, name: str = "scores"
+    scores: np.ndarray,
+    chosen_num_or_ratio: float,
+    split_ratio: float,
+    invalid_value: float | None,
+    rng: np.random.Generator,
+    name: str = "scores",
 ) -> Selection:
     scores = np.asarray(scores)
     if not np.issubdtype(scores.dtype, np.floating):

@@ -27,18 +27,29 @@ def run(view: dict, layout: Layout) -> None:
                 series[f"{attribute} ({space})"] = (bins["distance_mid"], bins["accuracy"])
     write_csv(layout.table("separability"), pd.DataFrame(rows))
     # no bins without remaining samples: the table is its header
-    write_csv(layout.table("separability_by_distance"), pd.concat(by_distance, ignore_index=True) if by_distance else pd.DataFrame(columns=DISTANCE_COLUMNS))
-    figures.curves(series, "|distance to the boundary| (bin middle)", "accuracy on remaining samples", "Accuracy by distance", layout.figure("separability_by_distance"))
+    write_csv(
+        layout.table("separability_by_distance"),
+        pd.concat(by_distance, ignore_index=True) if by_distance else pd.DataFrame(columns=DISTANCE_COLUMNS),
+    )
+    figures.curves(
+        series,
+        "|distance to the boundary| (bin middle)",
+        "accuracy on remaining samples",
+        "Accuracy by distance",
+        layout.figure("separability_by_distance"),
+    )
 
 
 def distance_bins(attribute: str, space: str, boundary: dict) -> pd.DataFrame:
     edges = boundary["distance_edges"]
-    return pd.DataFrame({
-        "attribute": attribute,
-        "space": space,
-        "distance_low": edges[:-1],
-        "distance_high": edges[1:],
-        "distance_mid": (edges[:-1] + edges[1:]) / 2,
-        "n": boundary["distance_count"].astype(int),
-        "accuracy": boundary["distance_accuracy"],
-    })
+    return pd.DataFrame(
+        {
+            "attribute": attribute,
+            "space": space,
+            "distance_low": edges[:-1],
+            "distance_high": edges[1:],
+            "distance_mid": (edges[:-1] + edges[1:]) / 2,
+            "n": boundary["distance_count"].astype(int),
+            "accuracy": boundary["distance_accuracy"],
+        }
+    )

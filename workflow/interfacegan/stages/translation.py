@@ -29,12 +29,21 @@ from .boundary import read_boundary
 from .edits import Editor
 from .score import score_spread
 
+
 def train_identity(view: dict, layout: Layout) -> None:
     """The identity model: the translator trained on pairs (x, x) of the translator seed's latents."""
     options = view["translator"]
     generator = Models(view, with_predictor=False).generator
     describe = run_metadata(view, "train_identity_translator", tr.IDENTITY, 0.0, generator)
-    tr.train_and_save(generator, layout.translator(tr.IDENTITY), describe, options["identity_steps"], options, translator_seed(view), "config: translator")
+    tr.train_and_save(
+        generator,
+        layout.translator(tr.IDENTITY),
+        describe,
+        options["identity_steps"],
+        options,
+        translator_seed(view),
+        "config: translator",
+    )
 
 
 def train_boundary(view: dict, translator_boundary: str, layout: Layout) -> None:
@@ -45,20 +54,50 @@ def train_boundary(view: dict, translator_boundary: str, layout: Layout) -> None
     normal = read_boundary(view, layout, translator_boundary, boundary_space(options["space"]), "normal")["normal"]
     alpha = translator_alpha(view, translator_boundary)
     describe = run_metadata(view, "train_translator", translator_boundary, alpha, models.generator)
-    tr.train_and_save(models.generator, layout.translator(translator_boundary), describe, options["steps"], options, translator_seed(view),
-                      "config: translator", identity=identity, identity_file=layout.translator(tr.IDENTITY), normal=normal, alpha=alpha)
+    tr.train_and_save(
+        models.generator,
+        layout.translator(translator_boundary),
+        describe,
+        options["steps"],
+        options,
+        translator_seed(view),
+        "config: translator",
+        identity=identity,
+        identity_file=layout.translator(tr.IDENTITY),
+        normal=normal,
+        alpha=alpha,
+    )
 
 
 def run_metadata(view: dict, stage: str, name: str, alpha: float, generator) -> Callable[[dict], dict]:
     """The metadata of the run's translator `name`, given its training report."""
-    return lambda report: provenance(view, stage) | {
-        "boundary": name, "alpha": alpha, "space": view["translator"]["space"], "generator": generator.name,
-        "generator_config": view["generator"], "pairs_seed": translator_seed(view), "report": report,
-    }
+    return lambda report: (
+        provenance(view, stage)
+        | {
+            "boundary": name,
+            "alpha": alpha,
+            "space": view["translator"]["space"],
+            "generator": generator.name,
+            "generator_config": view["generator"],
+            "pairs_seed": translator_seed(view),
+            "report": report,
+        }
+    )
 
 
-def train_standalone(cfg: dict, results: str, generator, boundary: str, identity_file: str | None, out: str, steps: int,
-                     options: dict, seed: int, alpha: float, held_out: int) -> tuple[Path, dict]:
+def train_standalone(
+    cfg: dict,
+    results: str,
+    generator,
+    boundary: str,
+    identity_file: str | None,
+    out: str,
+    steps: int,
+    options: dict,
+    seed: int,
+    alpha: float,
+    held_out: int,
+) -> tuple[Path, dict]:
     """`interfacegan train-translator`: the identity model (no `identity_file`), or `boundary`'s
     model fine-tuned from the identity model at `identity_file` along the boundary of the run of
     `cfg` under `results`, trained as `tr.train_and_save` and saved at `out` without the
@@ -67,18 +106,40 @@ def train_standalone(cfg: dict, results: str, generator, boundary: str, identity
     if identity_file:
         identity = tr.load_translator(identity_file, generator)
         if identity.meta["identity"] is not None:
-            raise CheckpointError(f"--identity {identity_file} is a boundary model ({identity.meta['boundary']}), not an identity model")
+            raise CheckpointError(
+                f"--identity {identity_file} is a boundary model ({identity.meta['boundary']}), not an identity model"
+            )
         stage = "boundary" if boundary in cfg["attributes"] else "conditional_boundary"
-        normal = read_boundary(pipeline.view(cfg, stage), Layout(cfg["run"], results), boundary, boundary_space(options["space"]), "normal")["normal"]
+        normal = read_boundary(
+            pipeline.view(cfg, stage), Layout(cfg["run"], results), boundary, boundary_space(options["space"]), "normal"
+        )["normal"]
     else:
         alpha = 0.0
 
     def describe(report: dict) -> dict:
-        return {"boundary": boundary, "alpha": alpha, "space": options["space"], "generator": generator.name,
-                "generator_config": cfg["generator"], "report": report} | software()
+        return {
+            "boundary": boundary,
+            "alpha": alpha,
+            "space": options["space"],
+            "generator": generator.name,
+            "generator_config": cfg["generator"],
+            "report": report,
+        } | software()
 
-    return tr.train_and_save(generator, out, describe, steps, options, seed, "train-translator", held_out=held_out,
-                             identity=identity, identity_file=identity_file, normal=normal, alpha=alpha)
+    return tr.train_and_save(
+        generator,
+        out,
+        describe,
+        steps,
+        options,
+        seed,
+        "train-translator",
+        held_out=held_out,
+        identity=identity,
+        identity_file=identity_file,
+        normal=normal,
+        alpha=alpha,
+    )
 
 
 def check_translator(view: dict, meta: dict, meta_path: Path, name: str) -> None:
@@ -86,11 +147,15 @@ def check_translator(view: dict, meta: dict, meta_path: Path, name: str) -> None
     from the same config keys (as `artifacts.check_belongs` does for HDF5 artifacts)."""
     stage = "train_identity_translator" if name == tr.IDENTITY else "train_translator"
     if meta.get("stage") != stage or meta.get("boundary") != name:
-        raise ArtifactError(f"{meta_path} is not this run's {name} translator (stage {meta.get('stage')!r}, boundary "
-                            f"{meta.get('boundary')!r}); delete it and re-run")
+        raise ArtifactError(
+            f"{meta_path} is not this run's {name} translator (stage {meta.get('stage')!r}, boundary "
+            f"{meta.get('boundary')!r}); delete it and re-run"
+        )
     wanted = pipeline.pick(view, pipeline.content_keys(stage))
     if meta.get("config_digest") != pipeline.content_digest(view, stage):
-        raise ArtifactError(f"translator {meta_path} does not belong to this run: {differences(wanted, meta.get('config'))}; delete it and re-run")
+        raise ArtifactError(
+            f"translator {meta_path} does not belong to this run: {differences(wanted, meta.get('config'))}; delete it and re-run"
+        )
 
 
 def load_checked(view: dict, layout: Layout, name: str, models: Models) -> tr.Translator:
@@ -143,18 +208,38 @@ def table(view: dict, layout: Layout) -> None:
                 tiles[name].append(to_uint8(out))
                 change = (editor.scorer.score_images(out) - before[name]) / spread
                 distance = faces_id.distance(to_uint8(images), to_uint8(out))
-                row = {"boundary": boundary, "alpha": alpha, "set": name, "strength": t, "faces": len(images),
-                       "target_change": change[:, target].mean(), "latent_target_change": np.nan, "ratio": np.nan,
-                       "other_change": np.abs(change[:, others]).mean() if others else np.nan, "latent_other_change": np.nan,
-                       "psnr": np.nan, "lpips": np.nan, "psnr_input": psnr(out, images).mean().item(),
-                       "identity_distance": distance.mean(), "same_person": (distance < THRESHOLD).mean(),
-                       "latent_identity_distance": np.nan, "latent_same_person": np.nan, "images_per_second": speed}
+                row = {
+                    "boundary": boundary,
+                    "alpha": alpha,
+                    "set": name,
+                    "strength": t,
+                    "faces": len(images),
+                    "target_change": change[:, target].mean(),
+                    "latent_target_change": np.nan,
+                    "ratio": np.nan,
+                    "other_change": np.abs(change[:, others]).mean() if others else np.nan,
+                    "latent_other_change": np.nan,
+                    "psnr": np.nan,
+                    "lpips": np.nan,
+                    "psnr_input": psnr(out, images).mean().item(),
+                    "identity_distance": distance.mean(),
+                    "same_person": (distance < THRESHOLD).mean(),
+                    "latent_identity_distance": np.nan,
+                    "latent_same_person": np.nan,
+                    "images_per_second": speed,
+                }
                 if name == "generated":
-                    row |= {"latent_target_change": latent_change[:, target].mean(),
-                            "latent_other_change": np.abs(latent_change[:, others]).mean() if others else np.nan,
-                            "psnr": psnr(out, latent).mean().item(), "lpips": float(paired_distances(lpips, out, latent, view["batch_size"]).mean()),
-                            "latent_identity_distance": latent_distance.mean(), "latent_same_person": (latent_distance < THRESHOLD).mean()}
-                    row["ratio"] = row["target_change"] / row["latent_target_change"] if row["latent_target_change"] else np.nan
+                    row |= {
+                        "latent_target_change": latent_change[:, target].mean(),
+                        "latent_other_change": np.abs(latent_change[:, others]).mean() if others else np.nan,
+                        "psnr": psnr(out, latent).mean().item(),
+                        "lpips": float(paired_distances(lpips, out, latent, view["batch_size"]).mean()),
+                        "latent_identity_distance": latent_distance.mean(),
+                        "latent_same_person": (latent_distance < THRESHOLD).mean(),
+                    }
+                    row["ratio"] = (
+                        row["target_change"] / row["latent_target_change"] if row["latent_target_change"] else np.nan
+                    )
                 rows.append(row)
         grid = np.concatenate([np.stack(parts, axis=1) for parts in tiles.values() if parts])
         figures.image_grid(grid, layout.translation_grid(boundary), marked_column=0)

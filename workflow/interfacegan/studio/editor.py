@@ -13,12 +13,12 @@ import yaml
 from PIL import Image
 
 from .. import latents, pipeline
+from ..alignment import photo_faces
 from ..artifacts import ArtifactError
 from ..codes import code_shape
 from ..config import ConfigError, boundary_names, boundary_space, check_strength, load
 from ..editing import parse_layers
 from ..figures import png_bytes
-from ..alignment import photo_faces
 from ..images import from_uint8, read_image, to_uint8
 from ..inversion import invert
 from ..layout import Layout
@@ -63,7 +63,11 @@ class Studio:
         try:
             scores = read_merged(self.view, self.layout)["scores"]
             self.editor = Editor(self.view, self.layout)
-            self.normals = {(name, space): self.editor.normal(name, space) for space in config["spaces"] for name in boundary_names(config)}
+            self.normals = {
+                (name, space): self.editor.normal(name, space)
+                for space in config["spaces"]
+                for name in boundary_names(config)
+            }
         except ArtifactError as err:
             raise ArtifactError(f"the run {self.layout.dir} is not finished ({err}); run it first (make run)") from err
         self.mean, self.spread = np.nanmean(scores, axis=0), np.nanstd(scores, axis=0)
@@ -83,7 +87,9 @@ class Studio:
         """The run's sample `index` (0-based) in every space it was sampled in."""
         if not 0 <= index < self.config["n_samples"]:
             raise ConfigError(f"sample {index} is not one of the run's (0..{self.config['n_samples'] - 1})")
-        codes = {space: latents.gather(self.view, self.layout, np.array([index]), space) for space in self.config["spaces"]}
+        codes = {
+            space: latents.gather(self.view, self.layout, np.array([index]), space) for space in self.config["spaces"]
+        }
         return self.face(self.with_wp(codes), f"sample {index}")
 
     def translators(self) -> list[str]:
@@ -164,8 +170,17 @@ class Studio:
 
             init = encode(load_encoder(options["encoder"], self.generator, options["space"]), images, 1)
         progress.update(done=0, total=self.steps, message="inverting")
-        result = invert(self.generator, images, options["space"], self.steps, options["lr"], self.config["seed"], init=init,
-                        batch_size=1, on_step=lambda step: progress.update(done=step + 1))
+        result = invert(
+            self.generator,
+            images,
+            options["space"],
+            self.steps,
+            options["lr"],
+            self.config["seed"],
+            init=init,
+            batch_size=1,
+            on_step=lambda step: progress.update(done=step + 1),
+        )
         progress.update(message="done")
         return self.inverted(result.codes, options["space"], path.name, face), notes
 
@@ -175,16 +190,29 @@ class Studio:
         buffer = io.BytesIO()
         np.save(buffer, face.codes[settings["space"]])
         boundary = settings["boundary"] or boundary_names(self.config)[0]  # no edit: any boundary, moved by 0
-        replay = {"config": str(self.config_path), "latents": "code.npy", "space": settings["space"],
-                  "boundary": str(self.layout.boundary(boundary, boundary_space(settings["space"])).resolve()),
-                  "start": settings["amount"], "end": settings["amount"], "steps": 1, "mode": "offset",
-                  "layers": layer_list(settings["layers"]) if settings["layers"] else None}
-        text = "# interfacegan edit --replay edit.yaml --out DIR: this edit, as DIR/000_000.png\n" + yaml.safe_dump(replay, sort_keys=False)
+        replay = {
+            "config": str(self.config_path),
+            "latents": "code.npy",
+            "space": settings["space"],
+            "boundary": str(self.layout.boundary(boundary, boundary_space(settings["space"])).resolve()),
+            "start": settings["amount"],
+            "end": settings["amount"],
+            "steps": 1,
+            "mode": "offset",
+            "layers": layer_list(settings["layers"]) if settings["layers"] else None,
+        }
+        text = "# interfacegan edit --replay edit.yaml --out DIR: this edit, as DIR/000_000.png\n" + yaml.safe_dump(
+            replay, sort_keys=False
+        )
         return {"face.png": png_bytes(shown.image), "code.npy": buffer.getvalue(), "edit.yaml": text.encode()}
 
     def inverted(self, code: np.ndarray, space: str, origin: str, photo: np.ndarray | None = None) -> Face:
         """A face from an inverted code of `space` (z, w or wp): its sliders are that space's boundaries."""
-        return self.face({space: np.asarray(code, np.float32).reshape(1, *np.shape(code)[-(2 if space == "wp" else 1):])}, origin, photo)
+        return self.face(
+            {space: np.asarray(code, np.float32).reshape(1, *np.shape(code)[-(2 if space == "wp" else 1) :])},
+            origin,
+            photo,
+        )
 
     def face(self, codes: dict[str, np.ndarray], origin: str, photo: np.ndarray | None = None) -> Face:
         face = Face(codes, origin, photo)
@@ -198,8 +226,14 @@ class Studio:
         space, code = next(iter(face.codes.items()))
         return self.editor.images(code, space)
 
-    def render(self, face: Face, boundary: str | None = None, space: str | None = None, amount: float = 0.0,
-               layers: list[int] | None = None) -> Rendered:
+    def render(
+        self,
+        face: Face,
+        boundary: str | None = None,
+        space: str | None = None,
+        amount: float = 0.0,
+        layers: list[int] | None = None,
+    ) -> Rendered:
         """The face moved by `amount` along `boundary` (one of `space`'s; a w boundary moves wp codes
         on `layers`, all where None), with the predictor's scores."""
         space = space or next(iter(face.codes))
@@ -209,9 +243,13 @@ class Studio:
         if boundary is not None:
             if (boundary, boundary_space(space)) not in self.normals:
                 raise ConfigError(f"the run has no {boundary_space(space)} boundary {boundary!r}")
-            code = interpolate(code, self.normals[boundary, boundary_space(space)], amount, amount, 1, "offset", layers)[:, 0]
+            code = interpolate(
+                code, self.normals[boundary, boundary_space(space)], amount, amount, 1, "offset", layers
+            )[:, 0]
         with torch.inference_mode():
-            images = self.editor.synthesize(torch.from_numpy(np.concatenate([face.codes[space], code])), space)  # as `edit` renders
+            images = self.editor.synthesize(
+                torch.from_numpy(np.concatenate([face.codes[space], code])), space
+            )  # as `edit` renders
             scores = self.editor.scorer.predict(images[1:])[0]
         return Rendered(to_uint8(images[1:])[0], (scores - self.mean) / self.spread)
 
@@ -219,4 +257,3 @@ class Studio:
         """dlib's distance of an image to the face's start (the photo, or the unedited code's image): ~90 ms
         at 64x64 on 2 cores, ten times a render, so the page asks for it when a slider rests."""
         return float(np.linalg.norm(self.identity(image[None])[0] - face.descriptor))
-

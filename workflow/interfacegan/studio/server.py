@@ -113,7 +113,9 @@ class Handler(BaseHTTPRequestHandler):
     def body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_UPLOAD:
-            raise ConfigError(f"the upload is {length / 2**20:.0f} MB; photos of at most {MAX_UPLOAD // 2**20} MB are taken")
+            raise ConfigError(
+                f"the upload is {length / 2**20:.0f} MB; photos of at most {MAX_UPLOAD // 2**20} MB are taken"
+            )
         return self.rfile.read(length)
 
     def reply(self, content: dict, status: HTTPStatus = HTTPStatus.OK) -> None:
@@ -133,16 +135,27 @@ class Handler(BaseHTTPRequestHandler):
 
 def meta(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
     """What the page lays out: attributes, boundaries per space, faces to start from."""
-    return {"run": studio.config["run"], "attributes": studio.config["attributes"], "boundaries": studio.boundaries(),
-            "samples": studio.config["n_samples"], "photos": studio.photos(), "wp_layers": studio.auto_layers, "range": studio.slider_range(),
-            "translators": studio.translators(), "strength_range": (studio.config["translator"] or {}).get("strength_range")}
+    return {
+        "run": studio.config["run"],
+        "attributes": studio.config["attributes"],
+        "boundaries": studio.boundaries(),
+        "samples": studio.config["n_samples"],
+        "photos": studio.photos(),
+        "wp_layers": studio.auto_layers,
+        "range": studio.slider_range(),
+        "translators": studio.translators(),
+        "strength_range": (studio.config["translator"] or {}).get("strength_range"),
+    }
 
 
 def choose(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
     """Start from a sample of the run (index), a fresh seed, or one of the run's inverted photos (index)."""
     request = json.loads(body)
-    kinds = {"sample": lambda: studio.sample(int(request["index"])), "seed": lambda: studio.fresh(int(request["seed"])),
-             "real": lambda: studio.real(int(request["index"]))}
+    kinds = {
+        "sample": lambda: studio.sample(int(request["index"])),
+        "seed": lambda: studio.fresh(int(request["seed"])),
+        "real": lambda: studio.real(int(request["index"])),
+    }
     if request.get("kind") not in kinds:
         raise ConfigError(f"a face is a sample, a seed or a real photo, not {request.get('kind')!r}")
     visitor.face = kinds[request["kind"]]()
@@ -155,8 +168,12 @@ def edit(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
 
 def rendered(studio: Studio, visitor: Visitor, request: dict) -> dict:
     face = face_of(visitor)
-    settings = {"boundary": request.get("boundary"), "space": request.get("space") or next(iter(face.codes)),
-                "amount": float(request.get("amount", 0.0)), "layers": studio.layers(request.get("boundary"), request.get("layers"))}
+    settings = {
+        "boundary": request.get("boundary"),
+        "space": request.get("space") or next(iter(face.codes)),
+        "amount": float(request.get("amount", 0.0)),
+        "layers": studio.layers(request.get("boundary"), request.get("layers")),
+    }
     return shown(visitor, studio.render(face, **settings), settings, face.origin)
 
 
@@ -171,8 +188,13 @@ def translate(studio: Studio, visitor: Visitor, body: bytes, headers) -> dict:
 def shown(visitor: Visitor, result: Rendered, settings: dict, origin: str) -> dict:
     """What the page shows of a result, kept as the visitor's last (for identity and export)."""
     visitor.last, visitor.edit = result, settings
-    return {"image": png_url(result.image), "scores": result.scores.round(4).tolist(), "origin": origin,
-            "spaces": list(visitor.face.codes), "layers": settings.get("layers")}
+    return {
+        "image": png_url(result.image),
+        "scores": result.scores.round(4).tolist(),
+        "origin": origin,
+        "spaces": list(visitor.face.codes),
+        "layers": settings.get("layers"),
+    }
 
 
 def face_of(visitor: Visitor) -> Face:
@@ -215,20 +237,31 @@ def png_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
-ROUTES = {"/api/meta": meta, "/api/choose": choose, "/api/edit": edit, "/api/translate": translate, "/api/identity": identity,
-          "/api/upload": upload, "/api/export": export,
-          "/api/progress": None, "/api/close": None}  # the last two are answered without the networks
-
-
-
+ROUTES = {
+    "/api/meta": meta,
+    "/api/choose": choose,
+    "/api/edit": edit,
+    "/api/translate": translate,
+    "/api/identity": identity,
+    "/api/upload": upload,
+    "/api/export": export,
+    "/api/progress": None,
+    "/api/close": None,
+}  # the last two are answered without the networks
 
 
 def open_studio(config_path: str, results: str, host: str, port: int, steps: int) -> None:
     """`interfacegan studio`: serve until interrupted."""
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"interfacegan: warning: the studio listens on {host}: anyone who can reach this machine can use it", flush=True)
+        print(
+            f"interfacegan: warning: the studio listens on {host}: anyone who can reach this machine can use it",
+            flush=True,
+        )
     server = StudioServer(Studio(config_path, results, steps), (host, port))
-    print(f"InterFaceGAN studio: http://{'127.0.0.1' if host == '0.0.0.0' else host}:{server.server_address[1]}/ (Ctrl-C stops it)", flush=True)
+    print(
+        f"InterFaceGAN studio: http://{'127.0.0.1' if host == '0.0.0.0' else host}:{server.server_address[1]}/ (Ctrl-C stops it)",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

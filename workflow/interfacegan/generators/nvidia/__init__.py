@@ -86,7 +86,9 @@ class NvidiaGenerator(Generator):
         net = self.network
         self.latent_dim, self.resolution, self.num_ws = net.z_dim, net.img_resolution, net.num_ws
         if truncation_cutoff is not None and not 0 <= truncation_cutoff <= self.num_ws:
-            raise ValueError(f"truncation_cutoff must be in 0..{self.num_ws} (the network's W+ layers), not {truncation_cutoff}")
+            raise ValueError(
+                f"truncation_cutoff must be in 0..{self.num_ws} (the network's W+ layers), not {truncation_cutoff}"
+            )
         self.truncation_psi, self.truncation_cutoff, self.noise_mode = truncation_psi, truncation_cutoff, noise_mode
         self.register_buffer("label", self.class_label(class_index, net.c_dim, checkpoint), persistent=False)
 
@@ -98,7 +100,9 @@ class NvidiaGenerator(Generator):
                 raise ValueError(f"class_index is {index}, but {checkpoint} is unconditional (c_dim 0)")
             return None
         if index is None or not 0 <= index < c_dim:
-            raise ValueError(f"{checkpoint} is class-conditional (c_dim {c_dim}): set class_index to one of 0..{c_dim - 1}")
+            raise ValueError(
+                f"{checkpoint} is class-conditional (c_dim {c_dim}): set class_index to one of 0..{c_dim - 1}"
+            )
         return torch.nn.functional.one_hot(torch.tensor([index]), c_dim).float()
 
     def map_codes(self, z: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -71,12 +71,19 @@ class MappingNetwork(nn.Module):
             self.embed = FullyConnectedLayer(c_dim, embed_features)
         widths = [z_dim + embed_features] + [layer_features] * (num_layers - 1) + [w_dim]
         for i in range(num_layers):
-            self.add_module(f"fc{i}", FullyConnectedLayer(widths[i], widths[i + 1], activation=activation,
-                                                          lr_multiplier=lr_multiplier))
+            self.add_module(
+                f"fc{i}",
+                FullyConnectedLayer(widths[i], widths[i + 1], activation=activation, lr_multiplier=lr_multiplier),
+            )
         self.register_buffer("w_avg", torch.zeros(w_dim))
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
-                truncation_cutoff: int | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        truncation_psi: float = 1.0,
+        truncation_cutoff: int | None = None,
+    ) -> torch.Tensor:
         """W codes (N, num_ws, w_dim); the first `truncation_cutoff` (None: all) pulled toward `w_avg`."""
         parts = [normalize_2nd_moment(z.float())] if self.z_dim > 0 else []
         if self.c_dim > 0:
@@ -128,8 +135,14 @@ class StyleGenerator(nn.Module):
     def build_synthesis(self, w_dim: int, img_resolution: int, img_channels: int, options: dict) -> nn.Module:
         raise NotImplementedError
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1,
-                truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        truncation_psi: float = 1,
+        truncation_cutoff: int | None = None,
+        noise_mode: str = "const",
+    ) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise ValueError(f"z must be (N, {self.z_dim}), not {tuple(z.shape)}")
         ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)

@@ -29,7 +29,6 @@ class Refused(pickle.UnpicklingError):
     """The file asks for something a network pickle never needs; it is not run."""
 
 
-
 @dataclass
 class Record:
     """One persistent network object: its class name, init kwargs and module state."""
@@ -65,16 +64,23 @@ def reconstruct_persistent(meta: dict) -> Record:
     if not isinstance(meta, dict) or meta.get("type") != "class" or not isinstance(meta.get("state"), dict):
         raise Refused("a persistent record is not a class record")
     state = meta["state"]
-    return Record(str(meta.get("class_name")), tuple(state.get("_init_args") or ()),
-                  dict(state.get("_init_kwargs") or {}), state)
+    return Record(
+        str(meta.get("class_name")), tuple(state.get("_init_args") or ()), dict(state.get("_init_kwargs") or {}), state
+    )
 
 
 # ---------------------------------------------------------------------------- tensors
 
 STORAGE_DTYPES = {
-    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
-    "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_,
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "HalfStorage": np.float16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
 }
 
 
@@ -95,8 +101,13 @@ class StorageStreamUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid):
         # ('storage', type, key, location, numel, view metadata: None since torch 0.4)
-        if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage" and isinstance(pid[1], StorageType)
-                and pid[5] is None):
+        if not (
+            isinstance(pid, tuple)
+            and len(pid) == 6
+            and pid[0] == "storage"
+            and isinstance(pid[1], StorageType)
+            and pid[5] is None
+        ):
             raise Refused(f"unexpected persistent id in a tensor storage: {pid!r:.80}")
         _, storage_type, key, _location, numel, _ = pid
         return storage_type, str(key), int(numel)
@@ -132,7 +143,7 @@ def rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=Non
     last = int(offset) + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else int(offset) - 1
     if int(offset) < 0 or min(stride, default=0) < 0 or len(size) != len(stride) or last >= len(storage):
         raise Refused(f"a tensor of size {size} and stride {stride} overruns its storage")
-    view = np.lib.stride_tricks.as_strided(storage[int(offset):], size, [s * storage.itemsize for s in stride])
+    view = np.lib.stride_tricks.as_strided(storage[int(offset) :], size, [s * storage.itemsize for s in stride])
     return np.array(view)
 
 
@@ -167,22 +178,25 @@ def latin1_bytes(text: str, encoding: str) -> bytes:
 
 _multiarray = (getattr(np, "_core", None) or np.core).multiarray  # numpy 2 renamed numpy.core to numpy._core
 NUMPY_GLOBALS = {"_reconstruct": _multiarray._reconstruct, "scalar": _multiarray.scalar}
-ALLOWED = {
-    ("torch_utils.persistence", "_reconstruct_persistent_obj"): reconstruct_persistent,
-    ("torch._utils", "_rebuild_tensor_v2"): rebuild_tensor,
-    ("torch._utils", "_rebuild_parameter"): rebuild_parameter,
-    ("torch._utils", "_rebuild_parameter_with_state"): rebuild_parameter,
-    ("torch.storage", "_load_from_bytes"): load_storage,
-    ("collections", "OrderedDict"): OrderedDict,
-    ("dnnlib.util", "EasyDict"): EasyDict,
-    ("dnnlib", "EasyDict"): EasyDict,
-    ("dnnlib.tflib.network", "Network"): TensorflowNetwork,
-    ("builtins", "set"): set,
-    ("_codecs", "encode"): latin1_bytes,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): plain_dtype,
-} | {(f"numpy.{core}.multiarray", name): f for core in ("core", "_core") for name, f in NUMPY_GLOBALS.items()} | {
-    (f"numpy.{core}.numeric", "_frombuffer"): array_from_buffer for core in ("core", "_core")}
+ALLOWED = (
+    {
+        ("torch_utils.persistence", "_reconstruct_persistent_obj"): reconstruct_persistent,
+        ("torch._utils", "_rebuild_tensor_v2"): rebuild_tensor,
+        ("torch._utils", "_rebuild_parameter"): rebuild_parameter,
+        ("torch._utils", "_rebuild_parameter_with_state"): rebuild_parameter,
+        ("torch.storage", "_load_from_bytes"): load_storage,
+        ("collections", "OrderedDict"): OrderedDict,
+        ("dnnlib.util", "EasyDict"): EasyDict,
+        ("dnnlib", "EasyDict"): EasyDict,
+        ("dnnlib.tflib.network", "Network"): TensorflowNetwork,
+        ("builtins", "set"): set,
+        ("_codecs", "encode"): latin1_bytes,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): plain_dtype,
+    }
+    | {(f"numpy.{core}.multiarray", name): f for core in ("core", "_core") for name, f in NUMPY_GLOBALS.items()}
+    | {(f"numpy.{core}.numeric", "_frombuffer"): array_from_buffer for core in ("core", "_core")}
+)
 
 
 class NetworkUnpickler(pickle.Unpickler):
@@ -210,8 +224,10 @@ def read_pickle(path: str | Path):
         raise CheckpointError(f"network pickle {path} cannot be read ({type(err).__name__}: {err})") from err
 
 
-def read_generator(path: str | Path, stylegan1: type[torch.nn.Module] | None = None,
-                   ) -> tuple[str, dict, dict[str, torch.Tensor]]:
+def read_generator(
+    path: str | Path,
+    stylegan1: type[torch.nn.Module] | None = None,
+) -> tuple[str, dict, dict[str, torch.Tensor]]:
     """(family, init kwargs, state dict) of the pickle's `G_ema`; family is "stylegan2_ada" or
     "stylegan3", told from the synthesis network's own state (StyleGAN3's has a Fourier input).
     A TensorFlow-era pickle's Gs gives "stylegan2_ada" (`tensorflow.from_tensorflow`) or, for
@@ -224,20 +240,25 @@ def read_generator(path: str | Path, stylegan1: type[torch.nn.Module] | None = N
         names = ", ".join(network.name for network in tensorflow)
         generator = next((network for network in reversed(tensorflow) if network.name == "Gs"), None)
         if generator is not None and is_stylegan1(generator) and stylegan1 is None:
-            raise CheckpointError(f"network pickle {path} is a StyleGAN (v1) network: load it with "
-                                  f"`generator: {{name: stylegan, checkpoint: {path}}}`, not name: nvidia")
+            raise CheckpointError(
+                f"network pickle {path} is a StyleGAN (v1) network: load it with "
+                f"`generator: {{name: stylegan, checkpoint: {path}}}`, not name: nvidia"
+            )
         try:
             if generator is None:
                 raise CheckpointError("it has no generator Gs")
             return from_stylegan1(generator, stylegan1) if is_stylegan1(generator) else from_tensorflow(generator)
         except CheckpointError as err:
-            raise CheckpointError(f"network pickle {path} is a TensorFlow-era pickle (networks {names}), "
-                                  f"which is not mapped: {err}") from err
+            raise CheckpointError(
+                f"network pickle {path} is a TensorFlow-era pickle (networks {names}), which is not mapped: {err}"
+            ) from err
     if not isinstance(data, dict):
         raise CheckpointError(f"network pickle {path} holds a {type(data).__name__}, not a dict of networks")
     network = data.get("G_ema")
     if not isinstance(network, Record):
-        found = ", ".join(f"{k} ({v.class_name if isinstance(v, Record) else type(v).__name__})" for k, v in data.items())
+        found = ", ".join(
+            f"{k} ({v.class_name if isinstance(v, Record) else type(v).__name__})" for k, v in data.items()
+        )
         raise CheckpointError(f"network pickle {path} has no generator G_ema (it holds {found or 'nothing'})")
     state = network.state_dict()
     family = "stylegan3" if "synthesis.input.freqs" in state else "stylegan2_ada"

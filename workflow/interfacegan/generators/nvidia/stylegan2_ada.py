@@ -201,8 +201,13 @@ class SynthesisBlock(nn.Module):
         super().__init__()
         self.in_channels, self.resolution, self.architecture = in_channels, resolution, architecture
         self.register_buffer("resample_filter", resample_filter_taps(resample_filter))
-        layer = dict(w_dim=w_dim, resolution=resolution, resample_filter=resample_filter, conv_clamp=conv_clamp,
-                     use_noise=use_noise)
+        layer = dict(
+            w_dim=w_dim,
+            resolution=resolution,
+            resample_filter=resample_filter,
+            conv_clamp=conv_clamp,
+            use_noise=use_noise,
+        )
         if in_channels == 0:
             self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
         else:
@@ -215,8 +220,9 @@ class SynthesisBlock(nn.Module):
         if in_channels != 0 and architecture == "resnet":
             self.skip = ResidualSkip(in_channels, out_channels, resample_filter)
 
-    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
-                noise_mode: str = "const") -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor, noise_mode: str = "const"
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Features and image after this block; ws (N, num_conv + num_torgb, w_dim)."""
         if self.in_channels == 0:
             # channels-last from the start: oneDNN's convolutions and depthwise filters run faster in it
@@ -265,9 +271,18 @@ class SynthesisNetwork(nn.Module):
         channels = {res: min(channel_base // res, channel_max) for res in self.block_resolutions}
         self.num_ws = 0
         for res in self.block_resolutions:
-            block = SynthesisBlock(channels[res // 2] if res > 4 else 0, channels[res], w_dim, res, img_channels,
-                                   is_last=res == img_resolution, architecture=architecture,
-                                   resample_filter=resample_filter, conv_clamp=conv_clamp, use_noise=use_noise)
+            block = SynthesisBlock(
+                channels[res // 2] if res > 4 else 0,
+                channels[res],
+                w_dim,
+                res,
+                img_channels,
+                is_last=res == img_resolution,
+                architecture=architecture,
+                resample_filter=resample_filter,
+                conv_clamp=conv_clamp,
+                use_noise=use_noise,
+            )
             setattr(self, f"b{res}", block)
             self.num_ws += block.num_conv  # a toRGB shares its w with the next block's first conv
         self.num_ws += block.num_torgb

@@ -61,8 +61,7 @@ def layer_specs(
     sizes[-2:] = img_resolution
     channels = np.rint(np.minimum((channel_base / 2) / cutoffs, channel_max))
     channels[-1] = img_channels
-    return dict(cutoffs=cutoffs, sampling_rates=sampling_rates, half_widths=half_widths, sizes=sizes,
-                channels=channels)
+    return dict(cutoffs=cutoffs, sampling_rates=sampling_rates, half_widths=half_widths, sizes=sizes, channels=channels)
 
 
 def kaiser_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.ndarray:
@@ -177,9 +176,13 @@ class FilteredLReLU:
         else:  # rows of the 2-D filter run along H
             u, s, vt = np.linalg.svd(fd)
             terms = [(gain * s[j], u[:, j], vt[j]) for j in np.flatnonzero(s > s[0] * 1e-7)]
-        self.down = [(BandedResample(fh * weight, out_size, down, 1, len(fh) - 1, DOWN_TILE_OUTPUTS),
-                      BandedResample(fw, out_size, down, 1, len(fw) - 1, DOWN_TILE_OUTPUTS))
-                     for weight, fh, fw in terms]
+        self.down = [
+            (
+                BandedResample(fh * weight, out_size, down, 1, len(fh) - 1, DOWN_TILE_OUTPUTS),
+                BandedResample(fw, out_size, down, 1, len(fw) - 1, DOWN_TILE_OUTPUTS),
+            )
+            for weight, fh, fw in terms
+        ]
         down_h, down_w = self.down[0]
         tile = UP_TILE_INPUTS * up
         self.up_h = BandedResample(fu, tmp_h, 1, up, len(fu) - 1 - py0, tile, down_h.reach)
@@ -282,10 +285,27 @@ class FilteredLReLU:
 
 WINOGRAD = True  # False: oneDNN's direct convolution (rounding as a plain convolution's; slower, bench/nvidia.py)
 WINOGRAD_TILES = 300  # tiles per band of tile rows: the band's transforms stay in the caches
-_BT = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
-                [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], dtype=np.float64)
-_G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
-               [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+_BT = np.array(
+    [
+        [4, 0, -5, 0, 1, 0],
+        [0, -4, -4, 1, 1, 0],
+        [0, 4, -4, -1, 1, 0],
+        [0, -2, -1, 2, 1, 0],
+        [0, 2, -1, -2, 1, 0],
+        [0, 4, 0, -5, 0, 1],
+    ],
+    dtype=np.float64,
+)
+_G = np.array(
+    [
+        [1 / 4, 0, 0],
+        [-1 / 6, -1 / 6, -1 / 6],
+        [-1 / 6, 1 / 6, -1 / 6],
+        [1 / 24, 1 / 12, 1 / 6],
+        [1 / 24, -1 / 12, 1 / 6],
+        [0, 0, 1],
+    ]
+)
 _AT = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], dtype=np.float64)
 # the 2-D transforms of flattened 6x6 tiles: vec(Bᵀ d B) = (Bᵀ ⊗ Bᵀ) vec(d), and likewise for G and Aᵀ
 WINOGRAD_INPUT = torch.tensor(np.kron(_BT, _BT), dtype=torch.float32)  # (36, 36)
@@ -442,13 +462,24 @@ class SynthesisLayer(nn.Module):
         self._operators = None  # (key, FilteredLReLU), rebuilt when a filter buffer changes
 
     def operators(self) -> FilteredLReLU:
-        key = tuple(None if f is None else (f.data_ptr(), 0 if f.is_inference() else f._version)
-                    for f in (self.up_filter, self.down_filter))
+        key = tuple(
+            None if f is None else (f.data_ptr(), 0 if f.is_inference() else f._version)
+            for f in (self.up_filter, self.down_filter)
+        )
         if self._operators is None or self._operators[0] != key:
             with torch.inference_mode(False):  # built once, used under autograd too
-                ops = FilteredLReLU(self.up_filter, self.down_filter, self.in_size + self.conv_kernel - 1,
-                                    self.up_factor, self.down_factor, self.padding, self.out_size, self.gain,
-                                    self.slope, self.conv_clamp)
+                ops = FilteredLReLU(
+                    self.up_filter,
+                    self.down_filter,
+                    self.in_size + self.conv_kernel - 1,
+                    self.up_factor,
+                    self.down_factor,
+                    self.padding,
+                    self.out_size,
+                    self.gain,
+                    self.slope,
+                    self.conv_clamp,
+                )
             self._operators = (key, ops)
         return self._operators[1]
 
@@ -501,8 +532,18 @@ class SynthesisNetwork(nn.Module):
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
         self.num_ws = num_layers + 2
         self.output_scale = output_scale
-        spec = layer_specs(img_resolution, img_channels, channel_base, channel_max, num_layers, num_critical,
-                           first_cutoff, first_stopband, last_stopband_rel, margin_size)
+        spec = layer_specs(
+            img_resolution,
+            img_channels,
+            channel_base,
+            channel_max,
+            num_layers,
+            num_critical,
+            first_cutoff,
+            first_stopband,
+            last_stopband_rel,
+            margin_size,
+        )
         rates, cutoffs, widths = spec["sampling_rates"], spec["cutoffs"], spec["half_widths"]
         sizes, channels = spec["sizes"].astype(int), spec["channels"].astype(int)
         self.input = SynthesisInput(w_dim, int(channels[0]), int(sizes[0]), rates[0], cutoffs[0])
@@ -510,12 +551,21 @@ class SynthesisNetwork(nn.Module):
         for idx in range(num_layers + 1):
             prev = max(idx - 1, 0)
             layer = SynthesisLayer(
-                w_dim, is_torgb=idx == num_layers, is_critically_sampled=idx >= num_layers - num_critical,
-                in_channels=int(channels[prev]), out_channels=int(channels[idx]),
-                in_size=int(sizes[prev]), out_size=int(sizes[idx]),
-                in_sampling_rate=int(rates[prev]), out_sampling_rate=int(rates[idx]),
-                in_cutoff=cutoffs[prev], out_cutoff=cutoffs[idx],
-                in_half_width=widths[prev], out_half_width=widths[idx], **layer_kwargs)
+                w_dim,
+                is_torgb=idx == num_layers,
+                is_critically_sampled=idx >= num_layers - num_critical,
+                in_channels=int(channels[prev]),
+                out_channels=int(channels[idx]),
+                in_size=int(sizes[prev]),
+                out_size=int(sizes[idx]),
+                in_sampling_rate=int(rates[prev]),
+                out_sampling_rate=int(rates[idx]),
+                in_cutoff=cutoffs[prev],
+                out_cutoff=cutoffs[idx],
+                in_half_width=widths[prev],
+                out_half_width=widths[idx],
+                **layer_kwargs,
+            )
             name = f"L{idx}_{layer.out_size}_{layer.out_channels}"
             self.add_module(name, layer)
             self.layer_names.append(name)
@@ -535,9 +585,22 @@ class SynthesisNetwork(nn.Module):
 # Generator
 
 SYNTHESIS_KWARGS = {  # SynthesisNetwork's and SynthesisLayer's architecture arguments
-    "channel_base", "channel_max", "num_layers", "num_critical", "first_cutoff", "first_stopband",
-    "last_stopband_rel", "margin_size", "output_scale", "num_fp16_res", "conv_kernel", "filter_size",
-    "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta",
+    "channel_base",
+    "channel_max",
+    "num_layers",
+    "num_critical",
+    "first_cutoff",
+    "first_stopband",
+    "last_stopband_rel",
+    "margin_size",
+    "output_scale",
+    "num_fp16_res",
+    "conv_kernel",
+    "filter_size",
+    "lrelu_upsampling",
+    "use_radial_filters",
+    "conv_clamp",
+    "magnitude_ema_beta",
 }
 
 

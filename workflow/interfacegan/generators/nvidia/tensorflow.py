@@ -34,21 +34,47 @@ from .stylegan2_ada import Generator, resample_filter_taps
 SYNTHESIS_FUNCS = ("G_synthesis_stylegan2", "G_synthesis")  # StyleGAN2's, TensorFlow StyleGAN2-ADA's
 # static kwarg -> its TF default, for those mapped onto our init kwargs
 MAPPED = {
-    "latent_size": 512, "label_size": 0, "dlatent_size": 512, "resolution": 1024, "num_channels": 3,
-    "mapping_layers": 8, "mapping_lrmul": 0.01, "fmap_base": 16384, "fmap_max": 512, "architecture": "skip",
-    "resample_kernel": [1, 3, 3, 1], "use_noise": True, "conv_clamp": None, "num_fp16_res": 0,
+    "latent_size": 512,
+    "label_size": 0,
+    "dlatent_size": 512,
+    "resolution": 1024,
+    "num_channels": 3,
+    "mapping_layers": 8,
+    "mapping_lrmul": 0.01,
+    "fmap_base": 16384,
+    "fmap_max": 512,
+    "architecture": "skip",
+    "resample_kernel": [1, 3, 3, 1],
+    "use_noise": True,
+    "conv_clamp": None,
+    "num_fp16_res": 0,
 }
 # static kwargs our network has no switch for: accepted only at the value it implements
 FIXED = {
-    "mapping_nonlinearity": "lrelu", "nonlinearity": "lrelu", "fmap_decay": 1, "fmap_min": 1, "fmap_const": None,
+    "mapping_nonlinearity": "lrelu",
+    "nonlinearity": "lrelu",
+    "fmap_decay": 1,
+    "fmap_min": 1,
+    "fmap_const": None,
     "normalize_latents": True,
 }
 # run-time or training switches; widths read from the variables' shapes and build functions from
 # the components instead (TF's defaults for them differ between StyleGAN2 and StyleGAN2-ADA)
 IGNORED = {
-    "truncation_psi", "truncation_cutoff", "truncation_psi_val", "truncation_cutoff_val", "dlatent_avg_beta",
-    "style_mixing_prob", "randomize_noise", "fused_modconv", "dtype", "structure", "mapping_fmaps", "label_fmaps",
-    "mapping_func", "synthesis_func",
+    "truncation_psi",
+    "truncation_cutoff",
+    "truncation_psi_val",
+    "truncation_cutoff_val",
+    "dlatent_avg_beta",
+    "style_mixing_prob",
+    "randomize_noise",
+    "fused_modconv",
+    "dtype",
+    "structure",
+    "mapping_fmaps",
+    "label_fmaps",
+    "mapping_func",
+    "synthesis_func",
 }
 
 
@@ -89,8 +115,10 @@ def check_build(state: dict, name: str, func: str = "G_main", mapped: dict | Non
     mapped = mapped or {"mapping": ("G_mapping",), "synthesis": SYNTHESIS_FUNCS}
     found = state.get("build_func_name")
     if found != func:
-        raise CheckpointError(f"TensorFlow-era network {name} (build function {found}) is not mapped: "
-                              "only StyleGAN2's G_main and StyleGAN's G_style are")
+        raise CheckpointError(
+            f"TensorFlow-era network {name} (build function {found}) is not mapped: "
+            "only StyleGAN2's G_main and StyleGAN's G_style are"
+        )
     components = state.get("components") or {}
     funcs = {key: getattr(comp, "state", {}).get("build_func_name") for key, comp in components.items()}
     if funcs.keys() != mapped.keys() or any(funcs[key] not in mapped[key] for key in mapped):
@@ -132,9 +160,15 @@ def generator_kwargs(kwargs: dict, variables: dict[str, np.ndarray], name: str) 
         "resample_filter": [int(tap) if float(tap).is_integer() else float(tap) for tap in get("resample_kernel")],
         "use_noise": bool(get("use_noise")),
     }
-    return {"z_dim": int(get("latent_size")), "c_dim": c_dim, "w_dim": int(get("dlatent_size")),
-            "img_resolution": int(get("resolution")), "img_channels": int(get("num_channels")),
-            "mapping_kwargs": mapping, "synthesis_kwargs": synthesis}
+    return {
+        "z_dim": int(get("latent_size")),
+        "c_dim": c_dim,
+        "w_dim": int(get("dlatent_size")),
+        "img_resolution": int(get("resolution")),
+        "img_channels": int(get("num_channels")),
+        "mapping_kwargs": mapping,
+        "synthesis_kwargs": synthesis,
+    }
 
 
 def check_kwargs(kwargs: dict, mapped: dict, fixed: dict, ignored: set, name: str) -> None:
@@ -146,8 +180,9 @@ def check_kwargs(kwargs: dict, mapped: dict, fixed: dict, ignored: set, name: st
     for key, value in fixed.items():
         found = list(kwargs[key]) if isinstance(kwargs.get(key), tuple) else kwargs.get(key, value)
         if found != value:
-            raise CheckpointError(f"TensorFlow-era network {name}: static kwarg {key}={kwargs[key]!r} is not mapped "
-                                  f"(only {value!r} is)")
+            raise CheckpointError(
+                f"TensorFlow-era network {name}: static kwarg {key}={kwargs[key]!r} is not mapped (only {value!r} is)"
+            )
 
 
 def width(variables: dict[str, np.ndarray], key: str) -> int | None:
@@ -209,8 +244,9 @@ def source(key: str) -> tuple[str, Callable[[np.ndarray], np.ndarray] | None]:
     return f"{scope}/{param}", None
 
 
-def convert(template: dict, fixed: dict, source: Callable, variables: dict[str, np.ndarray],
-            name: str) -> dict[str, torch.Tensor]:
+def convert(
+    template: dict, fixed: dict, source: Callable, variables: dict[str, np.ndarray], name: str
+) -> dict[str, torch.Tensor]:
     """Our state dict: `fixed` entries as given, each other one from its TF variable by
     `source(key)` -> (TF name, transform); shapes are checked against `template`'s."""
     unused = dict(variables)
@@ -226,12 +262,15 @@ def convert(template: dict, fixed: dict, source: Callable, variables: dict[str, 
         value = unused.pop(tf_name)
         value = np.array(transform(value) if transform else value, dtype=np.float32, order="C")
         if value.shape != tuple(expected.shape):
-            raise CheckpointError(f"TensorFlow-era network {name}: variable {tf_name} gives {key} of shape "
-                                  f"{value.shape}, not {tuple(expected.shape)}")
+            raise CheckpointError(
+                f"TensorFlow-era network {name}: variable {tf_name} gives {key} of shape "
+                f"{value.shape}, not {tuple(expected.shape)}"
+            )
         state[key] = torch.from_numpy(value)
     if unused:
-        raise CheckpointError(f"TensorFlow-era network {name}: variable {next(iter(unused))} is not mapped "
-                              f"({len(unused)} left over)")
+        raise CheckpointError(
+            f"TensorFlow-era network {name}: variable {next(iter(unused))} is not mapped ({len(unused)} left over)"
+        )
     if missing:
         raise CheckpointError(f"TensorFlow-era network {name} lacks variable {missing[0]} ({len(missing)} missing)")
     return state
@@ -241,16 +280,39 @@ def convert(template: dict, fixed: dict, source: Callable, variables: dict[str, 
 
 # G_style's static kwargs (passed on to G_mapping and G_synthesis) -> the one value our network implements
 STYLEGAN1_FIXED = {
-    "latent_size": 512, "label_size": 0, "dlatent_size": 512, "num_channels": 3, "mapping_layers": 8,
-    "mapping_fmaps": 512, "mapping_lrmul": 0.01, "mapping_nonlinearity": "lrelu", "normalize_latents": True,
-    "use_wscale": True, "fmap_base": 8192, "fmap_decay": 1, "fmap_max": 512, "use_styles": True,
-    "const_input_layer": True, "use_noise": True, "nonlinearity": "lrelu", "use_pixel_norm": False,
-    "use_instance_norm": True, "fused_scale": "auto", "blur_filter": [1, 2, 1],
+    "latent_size": 512,
+    "label_size": 0,
+    "dlatent_size": 512,
+    "num_channels": 3,
+    "mapping_layers": 8,
+    "mapping_fmaps": 512,
+    "mapping_lrmul": 0.01,
+    "mapping_nonlinearity": "lrelu",
+    "normalize_latents": True,
+    "use_wscale": True,
+    "fmap_base": 8192,
+    "fmap_decay": 1,
+    "fmap_max": 512,
+    "use_styles": True,
+    "const_input_layer": True,
+    "use_noise": True,
+    "nonlinearity": "lrelu",
+    "use_pixel_norm": False,
+    "use_instance_norm": True,
+    "fused_scale": "auto",
+    "blur_filter": [1, 2, 1],
 }
 # run-time or training switches (truncation and noise are our generator's own options)
 STYLEGAN1_IGNORED = {
-    "truncation_psi", "truncation_cutoff", "truncation_psi_val", "truncation_cutoff_val", "dlatent_avg_beta",
-    "style_mixing_prob", "randomize_noise", "dtype", "structure",
+    "truncation_psi",
+    "truncation_cutoff",
+    "truncation_psi_val",
+    "truncation_cutoff_val",
+    "dlatent_avg_beta",
+    "style_mixing_prob",
+    "randomize_noise",
+    "dtype",
+    "structure",
 }
 STYLEGAN1_COMPONENTS = {"mapping": ("G_mapping",), "synthesis": ("G_synthesis",)}
 
@@ -259,8 +321,10 @@ def is_stylegan1(network: TensorflowNetwork) -> bool:
     return network.state.get("build_func_name") == "G_style"
 
 
-def from_stylegan1(network: TensorflowNetwork, stylegan1: type[torch.nn.Module],
-                   ) -> tuple[str, dict, dict[str, torch.Tensor]]:
+def from_stylegan1(
+    network: TensorflowNetwork,
+    stylegan1: type[torch.nn.Module],
+) -> tuple[str, dict, dict[str, torch.Tensor]]:
     """("stylegan", {"resolution": R}, the official `.pth` state dict) of a TF StyleGAN Gs (G_style).
     `stylegan1` is our `stylegan` generator's class, passed in by it (it imports this package): built
     on the meta device at the pickle's resolution, its state dict is the template filled here."""
@@ -279,8 +343,11 @@ def from_stylegan1(network: TensorflowNetwork, stylegan1: type[torch.nn.Module],
     blur = torch.outer(torch.tensor([1.0, 2.0, 1.0]), torch.tensor([1.0, 2.0, 1.0])) / 16
     fixed = {key: blur.expand(value.shape).clone() for key, value in template.items() if key.endswith("blur.kernel")}
     log2 = int(math.log2(resolution))
-    return "stylegan", {"resolution": resolution}, convert(template, fixed, lambda key: stylegan1_source(key, log2),
-                                                           variables, name)
+    return (
+        "stylegan",
+        {"resolution": resolution},
+        convert(template, fixed, lambda key: stylegan1_source(key, log2), variables, name),
+    )
 
 
 def check_lods(variables: dict[str, np.ndarray], name: str) -> None:
@@ -288,8 +355,9 @@ def check_lods(variables: dict[str, np.ndarray], name: str) -> None:
     reads the synthesis's. Both are consumed here, and must agree."""
     own, synthesis = variables.pop("lod", None), variables.get("synthesis/lod")
     if own is not None and synthesis is not None and float(own) != float(synthesis):
-        raise CheckpointError(f"TensorFlow-era network {name}: its lod {float(own)} and synthesis/lod "
-                              f"{float(synthesis)} differ")
+        raise CheckpointError(
+            f"TensorFlow-era network {name}: its lod {float(own)} and synthesis/lod {float(synthesis)} differ"
+        )
 
 
 def stylegan1_layer_scope(index: int) -> str:
@@ -300,8 +368,10 @@ def stylegan1_layer_scope(index: int) -> str:
 
 
 STYLEGAN1_EPILOGUE = {
-    "apply_noise.weight": ("Noise/weight", None), "bias": ("bias", None),
-    "style_mod.dense.linear.weight": ("StyleMod/weight", dense), "style_mod.dense.wscale.bias": ("StyleMod/bias", None),
+    "apply_noise.weight": ("Noise/weight", None),
+    "bias": ("bias", None),
+    "style_mod.dense.linear.weight": ("StyleMod/weight", dense),
+    "style_mod.dense.wscale.bias": ("StyleMod/bias", None),
 }
 
 
