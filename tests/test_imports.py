@@ -59,8 +59,6 @@ def test_the_pipeline_imports_no_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-# EXPECTED TO FAIL until `ruff format` and `ruff check --fix` are run over workflow, tests and bench
-# (and the few findings they leave are fixed by hand).
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=" ".join)
 def test_ruff_finds_the_code_clean(command):
     ruff = Path(sys.executable).with_name("ruff")  # the test extra's
