@@ -162,8 +162,8 @@ STAGES = {
         Stage(
             "sample",
             "sample:run",
-            ("seed", "n_samples", "shard_size", "spaces", "generator", *IMAGES),
-            (),
+            keys=("seed", "n_samples", "shard_size", "spaces", "generator", *IMAGES),
+            reads=(),
             inputs=lambda c, lay, shard: [],
             outputs=lambda c, lay, shard: [lay.latents(shard)],
             wildcards=("shard",),
@@ -174,8 +174,8 @@ STAGES = {
         Stage(
             "score",
             "score:run",
-            ("attributes", "predictor"),
-            ("sample",),
+            keys=("attributes", "predictor"),
+            reads=("sample",),
             inputs=lambda c, lay, shard: [lay.latents(shard)],
             outputs=lambda c, lay, shard: [lay.scores(shard)],
             wildcards=("shard",),
@@ -186,16 +186,16 @@ STAGES = {
         Stage(
             "merge_scores",
             "score:merge",
-            (),
-            ("score",),
+            keys=(),
+            reads=("score",),
             inputs=lambda c, lay: [lay.scores(k) for k in range(shard_count(c["n_samples"], c["shard_size"]))],
             outputs=lambda c, lay: [lay.merged_scores],
         ),
         Stage(
             "select",
             "select:run",
-            ("selection",),
-            ("merge_scores",),
+            keys=("selection",),
+            reads=("merge_scores",),
             inputs=lambda c, lay, attribute: [lay.merged_scores],
             outputs=lambda c, lay, attribute: [lay.selection(attribute)],
             wildcards=("attribute",),
@@ -203,8 +203,8 @@ STAGES = {
         Stage(
             "boundary",
             "boundary:run",
-            ("boundary", "analysis.distance_bins"),
-            ("select", "sample"),
+            keys=("boundary", "analysis.distance_bins"),
+            reads=("select", "sample"),
             inputs=lambda c, lay, attribute, space: [lay.selection(attribute), *latent_files(c, lay)],
             outputs=lambda c, lay, attribute, space: [lay.boundary(attribute, space)],
             wildcards=("attribute", "space"),
@@ -215,8 +215,8 @@ STAGES = {
         Stage(
             "conditional_boundary",
             "conditional:run",
-            ("conditions",),
-            ("boundary",),
+            keys=("conditions",),
+            reads=("boundary",),
             inputs=lambda c, lay, boundary, space: [lay.boundary(b, space) for b in conditions_of(c, boundary)],
             outputs=lambda c, lay, boundary, space: [lay.boundary(boundary, space)],
             wildcards=("boundary", "space"),
@@ -224,8 +224,8 @@ STAGES = {
         Stage(
             "separability_table",
             "separability:run",
-            (),
-            ("boundary",),
+            keys=(),
+            reads=("boundary",),
             inputs=lambda c, lay: boundary_files(c, lay, plain_only=True),
             outputs=lambda c, lay: [
                 lay.table("separability"),
@@ -237,8 +237,8 @@ STAGES = {
         Stage(
             "planted_truth",
             "truth:run",
-            ("generator",),
-            (),
+            keys=("generator",),
+            reads=(),
             inputs=lambda c, lay: [],
             outputs=lambda c, lay: [lay.planted_truth],
             when=lambda c: c["generator"]["name"] == "planted",
@@ -246,8 +246,8 @@ STAGES = {
         Stage(
             "cosine_table",
             "analysis:cosine",
-            (),
-            ("boundary", "conditional_boundary"),
+            keys=(),
+            reads=("boundary", "conditional_boundary"),
             inputs=lambda c, lay: boundary_files(c, lay),
             outputs=lambda c, lay: [lay.table("cosine"), *(lay.figure(f"cosine_{s}") for s in c["spaces"])],
             category="Boundaries",
@@ -255,8 +255,8 @@ STAGES = {
         Stage(
             "correlation_table",
             "analysis:correlation_synthesized",
-            (),
-            ("merge_scores",),
+            keys=(),
+            reads=("merge_scores",),
             inputs=lambda c, lay: [lay.merged_scores],
             outputs=lambda c, lay: [lay.table("correlation_synthesized"), lay.figure("correlation_synthesized")],
             category="Scores",
@@ -264,8 +264,8 @@ STAGES = {
         Stage(
             "real_scores",
             "scored_photos:run",
-            ("attributes", "predictor", "scored_photos", *IMAGES),
-            (),
+            keys=("attributes", "predictor", "scored_photos", *IMAGES),
+            reads=(),
             inputs=lambda c, lay: [],
             outputs=lambda c, lay: [lay.real_scores],
             models=("predictor",),
@@ -277,8 +277,8 @@ STAGES = {
         Stage(
             "correlation_real_table",
             "analysis:correlation_real",
-            (),
-            ("real_scores",),
+            keys=(),
+            reads=("real_scores",),
             inputs=lambda c, lay: [lay.real_scores],
             outputs=lambda c, lay: [lay.table("correlation_real"), lay.figure("correlation_real")],
             when=lambda c: bool(c["scored_photos"]),
@@ -287,8 +287,8 @@ STAGES = {
         Stage(
             "rescoring_table",
             "edits:rescoring",
-            ("analysis.rescoring_samples", "analysis.rescoring_step"),
-            ("merge_scores", "boundary", "conditional_boundary"),
+            keys=("analysis.rescoring_samples", "analysis.rescoring_step"),
+            reads=("merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [lay.merged_scores, *boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.table("rescoring"), *(lay.figure(f"rescoring_{s}") for s in c["spaces"])],
             models=("generator", "predictor"),
@@ -299,8 +299,8 @@ STAGES = {
         Stage(
             "linearity_table",
             "edits:linearity",
-            ("edit.start", "edit.end", "analysis.linearity_samples", "analysis.linearity_steps", "predictor"),
-            ("boundary",),
+            keys=("edit.start", "edit.end", "analysis.linearity_samples", "analysis.linearity_steps", "predictor"),
+            reads=("boundary",),
             inputs=lambda c, lay: [*boundary_files(c, lay, plain_only=True), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.table("linearity"), lay.figure("linearity")],
             models=("generator", "predictor"),
@@ -311,8 +311,8 @@ STAGES = {
         Stage(
             "edit_grids",
             "edits:edit_grids",
-            ("edit",),
-            ("boundary", "conditional_boundary"),
+            keys=("edit",),
+            reads=("boundary", "conditional_boundary"),
             inputs=lambda c, lay: [*boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.edit_grid(b, s) for s in grid_spaces(c) for b in boundary_names(c)],
             models=("generator",),
@@ -323,8 +323,8 @@ STAGES = {
         Stage(
             "layerwise_table",
             "layerwise:run",
-            ("analysis.layerwise_samples", "analysis.layerwise_step"),
-            ("merge_scores", "boundary", "conditional_boundary"),
+            keys=("analysis.layerwise_samples", "analysis.layerwise_step"),
+            reads=("merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [lay.merged_scores, *boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [
                 lay.layerwise,
@@ -341,8 +341,8 @@ STAGES = {
         Stage(
             "layerwise_edit_grids",
             "layerwise:edit_grids",
-            ("edit",),
-            ("layerwise_table",),
+            keys=("edit",),
+            reads=("layerwise_table",),
             inputs=lambda c, lay: [lay.layerwise, *boundary_files(c, lay), *latent_files(c, lay)],
             outputs=lambda c, lay: [lay.edit_grid(b, "wp") for b in boundary_names(c)],
             models=("generator",),
@@ -354,8 +354,8 @@ STAGES = {
         Stage(
             "align_real",
             "real_images:align",
-            ("real_images.images", "real_images.limit", "real_images.align", "generator", *IMAGES),
-            (),
+            keys=("real_images.images", "real_images.limit", "real_images.align", "generator", *IMAGES),
+            reads=(),
             inputs=lambda c, lay: photos(c["real_images"], "real_images"),
             outputs=lambda c, lay: [
                 lay.aligned,
@@ -368,8 +368,8 @@ STAGES = {
         Stage(
             "invert_real",
             "real_images:invert_shard",
-            ("seed", "real_images"),
-            ("align_real",),
+            keys=("seed", "real_images"),
+            reads=("align_real",),
             inputs=lambda c, lay, photo_shard: [lay.aligned, *encoder_files(c)],
             outputs=lambda c, lay, photo_shard: [lay.real_codes(photo_shard)],
             wildcards=("photo_shard",),
@@ -382,8 +382,8 @@ STAGES = {
         Stage(
             "real_reconstruction_table",
             "real_images:reconstruction",
-            (),
-            ("invert_real",),
+            keys=(),
+            reads=("invert_real",),
             inputs=lambda c, lay: [lay.aligned, *real_code_files(c, lay)],
             outputs=lambda c, lay: [lay.table("real_reconstruction")],
             models=("generator",),
@@ -393,8 +393,8 @@ STAGES = {
         Stage(
             "real_edits",
             "real_images:edits",
-            ("edit.start", "edit.end", "edit.steps", "edit.mode"),
-            ("invert_real", "merge_scores", "boundary", "conditional_boundary"),
+            keys=("edit.start", "edit.end", "edit.steps", "edit.mode"),
+            reads=("invert_real", "merge_scores", "boundary", "conditional_boundary"),
             inputs=lambda c, lay: [
                 lay.aligned,
                 *real_code_files(c, lay),
@@ -414,8 +414,8 @@ STAGES = {
         Stage(
             "train_identity_translator",
             "translation:train_identity",
-            ("seed", "generator", "device", *TRANSLATOR_TRAINING),
-            (),
+            keys=("seed", "generator", "device", *TRANSLATOR_TRAINING),
+            reads=(),
             inputs=lambda c, lay: [],
             outputs=lambda c, lay: translator_files(lay, "identity"),
             models=("generator",),
@@ -426,8 +426,8 @@ STAGES = {
         Stage(
             "train_translator",
             "translation:train_boundary",
-            ("translator.alpha", "translator.steps"),
-            ("train_identity_translator", "boundary", "conditional_boundary"),
+            keys=("translator.alpha", "translator.steps"),
+            reads=("train_identity_translator", "boundary", "conditional_boundary"),
             inputs=lambda c, lay, translator_boundary: [
                 *translator_files(lay, "identity"),
                 lay.boundary(translator_boundary, boundary_space(c["translator"]["space"])),
@@ -442,8 +442,15 @@ STAGES = {
         Stage(
             "translation_table",
             "translation:table",
-            ("translator.boundaries", "translator.strengths", "translator.faces", "attributes", "predictor", *IMAGES),
-            ("train_translator", "merge_scores", "sample", "align_real"),
+            keys=(
+                "translator.boundaries",
+                "translator.strengths",
+                "translator.faces",
+                "attributes",
+                "predictor",
+                *IMAGES,
+            ),
+            reads=("train_translator", "merge_scores", "sample", "align_real"),
             inputs=lambda c, lay: [
                 *(
                     path
@@ -470,8 +477,8 @@ STAGES = {
         Stage(
             "summary",
             "report:run",
-            ("edit", "scored_photos"),
-            SUMMARIZED,
+            keys=("edit", "scored_photos"),
+            reads=SUMMARIZED,
             inputs=lambda c, lay: [
                 path for name in SUMMARIZED if STAGES[name].when(c) for path in STAGES[name].outputs(c, lay)
             ],
