@@ -24,5 +24,6 @@ for stage in pipeline.active(config):
             **pipeline.resources(config, stage.name),
         params:
             view=pipeline.view_json(config, stage.name),
+            flags=pipeline.wildcard_flags(stage.name),
         shell:
-            pipeline.command(stage.name)
+            pipeline.COMMAND

@@ -682,10 +682,16 @@ def view_json(config: dict, stage: str) -> str:
     return json.dumps(view(config, stage), sort_keys=True)
 
 
-def command(stage: str) -> str:
-    """The shell command of a rule: the CLI, given the stage's view, wildcards and threads."""
-    flags = "".join(f" --{name.replace('_', '-')} {{wildcards.{name}}}" for name in STAGES[stage].wildcards)
-    return f"interfacegan stage {stage} --view {{params.view:q}}{flags} --threads {{threads}} > {{log}} 2>&1"
+# The shell command of every rule: the CLI runs the stage named as the rule, given its view, its
+# wildcards' flags and its threads. One string for all: Snakemake evaluates a rule's `shell:` when
+# the job runs, where a loop's variable would name the last stage.
+COMMAND = "interfacegan stage {rule} --view {params.view:q}{params.flags} --threads {threads} > {log} 2>&1"
+
+
+def wildcard_flags(stage: str) -> Callable:
+    """A rule's `params.flags`: the function of a job's wildcards giving their CLI flags (" --shard 00001")."""
+    names = STAGES[stage].wildcards
+    return lambda wildcards: "".join(f" --{name.replace('_', '-')} {wildcards[name]}" for name in names)
 
 
 def targets(config: dict, layout: Layout) -> list:
