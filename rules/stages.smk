@@ -24,6 +24,7 @@ for stage in pipeline.active(config):
             **pipeline.resources(config, stage.name),
         params:
             view=pipeline.view_json(config, stage.name),
+            stage=stage.name,
             flags=pipeline.wildcard_flags(stage.name),
         shell:
             pipeline.COMMAND

@@ -134,7 +134,9 @@ def test_the_jobs_train_the_identity_model_first_then_each_boundary_then_measure
     needs = pipeline.inputs(config, layout, "train_translator", {"translator_boundary": "eyeglasses_c_age"})
     assert layout.boundary("eyeglasses_c_age", "z") in needs and layout.translator("identity") in needs
     assert layout.table("translation") in pipeline.inputs(config, layout, "summary", {})
-    assert pipeline.wildcard_flags("train_translator")({"translator_boundary": "smile"}) == " --translator-boundary smile"
+    assert (
+        pipeline.wildcard_flags("train_translator")({"translator_boundary": "smile"}) == " --translator-boundary smile"
+    )
     with pytest.raises(configuration.ConfigError, match="--translator-boundary age is not one of this run's"):
         pipeline.check_wildcards(config, "train_translator", {"translator_boundary": "age"})
     # what a rule's job gets is its view, which holds no translator.boundaries: any boundary of the run passes there

@@ -147,25 +147,6 @@ def check_out(path: str, inputs: dict, kind: str = "file") -> None:
                 )
 
 
-def stem_outputs(stem: str, *suffixes: str) -> list[str]:
-    """The files an output stem names: STEM.pt and STEM.json (as `checkpoints.stem_paths`), then STEM + each suffix."""
-    from .checkpoints import stem_paths  # imports torch, and this module
-
-    pt, meta = stem_paths(stem)
-    return [str(pt), str(meta)] + [str(pt.with_suffix("")) + suffix for suffix in suffixes]
-
-
-def check_stem_out(stem: str, inputs: dict, *suffixes: str) -> None:
-    """`check_out` of each file that the output stem names (`stem_outputs`)."""
-    for path in stem_outputs(stem, *suffixes):
-        check_out(path, inputs)
-
-
-def checkpoint_files(stem: str | None) -> list[str]:
-    """An input checkpoint's files, STEM.pt and its STEM.json (none for None)."""
-    return stem_outputs(stem) if stem else []
-
-
 def write_h5(path: str | Path, datasets: dict, attrs: dict) -> None:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         for name, value in datasets.items():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from .artifacts import CheckpointError  # noqa: F401  (raised here, defined where the CLI can catch it without torch)
+from .artifacts import CheckpointError, check_out  # noqa: F401  (raised here, defined where the CLI can catch it without torch)
 from .config import schema_error
 
 MAX_METADATA_BYTES = 16 << 20  # a STEM.json (this package's are 1-10 kB: reports, a config)
@@ -132,3 +132,20 @@ def build_checked(build, checkpoint: Path) -> torch.nn.Module:
     network = build()
     network.load_state_dict(state)
     return network
+
+
+def stem_outputs(stem: str, *suffixes: str) -> list[str]:
+    """The files an output stem names: STEM.pt and STEM.json (`stem_paths`), then STEM + each suffix."""
+    pt, meta = stem_paths(stem)
+    return [str(pt), str(meta)] + [str(pt.with_suffix("")) + suffix for suffix in suffixes]
+
+
+def check_stem_out(stem: str, inputs: dict, *suffixes: str) -> None:
+    """`check_out` of each file that the output stem names (`stem_outputs`)."""
+    for path in stem_outputs(stem, *suffixes):
+        check_out(path, inputs)
+
+
+def checkpoint_files(stem: str | None) -> list[str]:
+    """An input checkpoint's files, STEM.pt and its STEM.json (none for None)."""
+    return stem_outputs(stem) if stem else []

@@ -20,8 +20,6 @@ from .artifacts import (
     all_or_nothing,
     atomic_path,
     check_out,
-    check_stem_out,
-    checkpoint_files,
     software,
     write_csv,
     write_h5,
@@ -355,6 +353,7 @@ def training_setup(args: argparse.Namespace, cfg: dict, inputs: dict):
     (and are none of `inputs`), --device and --threads applied, and the generator has --space."""
     import torch
 
+    from .checkpoints import check_stem_out
     from .codes import option_code_shape
     from .models import Models
 
@@ -436,6 +435,7 @@ def run_score(args: argparse.Namespace) -> None:
 
 def run_invert(args: argparse.Namespace) -> None:
     from .alignment import input_faces
+    from .checkpoints import checkpoint_files
     from .codes import option_code_shape
     from .inversion import invert
     from .metrics.lpips import weighted_lpips
@@ -567,6 +567,7 @@ def run_export_boundaries(args: argparse.Namespace) -> None:
 
 
 def run_convert_pkl(args: argparse.Namespace) -> None:
+    from .checkpoints import check_stem_out
     from .generators.nvidia import convert_pickle
 
     check_stem_out(args.out, {"pickle": args.pickle})
@@ -574,6 +575,7 @@ def run_convert_pkl(args: argparse.Namespace) -> None:
 
 
 def run_train_predictor(args: argparse.Namespace) -> None:
+    from .checkpoints import check_stem_out
     from .predictors.multihead import check_stages
 
     check_stages("train-predictor", args.widths, args.blocks)
@@ -653,6 +655,8 @@ def run_train_encoder(args: argparse.Namespace) -> None:
 
 
 def run_train_translator(args: argparse.Namespace) -> None:
+    from .checkpoints import checkpoint_files
+
     if (args.boundary == "identity") == bool(args.identity):
         raise config.ConfigError(
             "train-translator: --identity (the identity model to fine-tune) is needed with a boundary, and not with --boundary identity"
@@ -716,6 +720,7 @@ def run_train_translator(args: argparse.Namespace) -> None:
 
 def run_translate(args: argparse.Namespace) -> None:
     from .alignment import input_faces
+    from .checkpoints import checkpoint_files
     from .figures import save_png
     from .images import to_uint8
     from .models import Models

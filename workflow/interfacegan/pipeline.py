@@ -682,10 +682,10 @@ def view_json(config: dict, stage: str) -> str:
     return json.dumps(view(config, stage), sort_keys=True)
 
 
-# The shell command of every rule: the CLI runs the stage named as the rule, given its view, its
-# wildcards' flags and its threads. One string for all: Snakemake evaluates a rule's `shell:` when
-# the job runs, where a loop's variable would name the last stage.
-COMMAND = "interfacegan stage {rule} --view {params.view:q}{params.flags} --threads {threads} > {log} 2>&1"
+# The shell command of every rule: the CLI runs the rule's stage (`params.stage`), given its view,
+# its wildcards' flags and its threads. One string for all, every value in params: Snakemake
+# evaluates a rule's `shell:` when the job runs, where a loop's variable would name the last stage.
+COMMAND = "interfacegan stage {params.stage} --view {params.view:q}{params.flags} --threads {threads} > {log} 2>&1"
 
 
 def wildcard_flags(stage: str) -> Callable:
