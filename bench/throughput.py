@@ -103,10 +103,9 @@ def networks(config: dict, prepared: bool) -> tuple[Generator, Predictor]:
 def flops_per_image(config: dict) -> tuple[float, float]:
     """FLOP of the generator's and the predictor's pass over one image, as the networks
     define them (not what runtime.for_inference's rewrites execute)."""
-    generator, predictor = (net.requires_grad_(False) for net in networks(config, prepared=False))  # FlopCounterMode's
-    z = torch.randn(
-        1, generator.latent_dim, device=runtime.device_of(generator)
-    )  # module hooks fail on parameters that need grad
+    # frozen: FlopCounterMode's module hooks fail on parameters that need grad
+    generator, predictor = (net.requires_grad_(False) for net in networks(config, prepared=False))
+    z = torch.randn(1, generator.latent_dim, device=runtime.device_of(generator))
     with torch.inference_mode():
         with FlopCounterMode(display=False) as generator_count:
             images = generator.synthesize(z)
@@ -237,9 +236,9 @@ def main() -> None:
                         "batch_size": batch,
                         "device": args.device,
                         "n_samples": args.n,
-                        "shard_size": args.n,
+                        "shard_size": args.n,  # one shard
                     }
-                )  # one shard
+                )
                 generator_flops, predictor_flops = flops_per_image(config)
                 for threads in args.threads:
                     with tempfile.TemporaryDirectory() as tmp:

@@ -36,9 +36,8 @@ class Stage:
     outputs: Callable[..., list]  # (config, layout, **wildcards) -> files it writes (wildcards may be "{patterns}")
     wildcards: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # config sections it builds networks from (their checkpoints are inputs)
-    files: Callable[[dict], list] = field(
-        default=lambda config: []
-    )  # files from outside the run it reads, beside its checkpoints
+    # files from outside the run it reads, beside its checkpoints
+    files: Callable[[dict], list] = field(default=lambda config: [])
     when: Callable[[dict], bool] = field(default=lambda config: True)  # whether the run has this stage
     category: str | None = None  # its section of Snakemake's report (captioned by workflow/report/<name>.rst)
     threaded: bool = False  # takes the config's threads though it builds no network (BLAS-heavy)

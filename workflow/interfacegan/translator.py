@@ -494,9 +494,8 @@ def train_and_save(
             architecture=architecture,
             held_out=held_out,
         )
-    except (
-        ValueError
-    ) as err:  # a space the generator lacks, a resolution the architecture cannot halve, the held-out seed
+    # a space the generator lacks, a resolution the architecture cannot halve, the held-out seed
+    except ValueError as err:
         raise ConfigError(f"{where}: {' '.join(str(err).split())}") from err
     return save_translator(translator, out, describe(report), identity=identity_file), report
 

@@ -154,10 +154,8 @@ def edits(view: dict, layout: Layout) -> None:
     amounts = np.linspace(options["start"], options["end"], options["steps"])
     spread = score_spread(view, layout)
     identity, rows, matrix = Identity(), [], []
-    photo_descriptors, rebuilt = (
-        identity(faces)[:, None],
-        models.images(codes, space)[:, None],
-    )  # once, not per boundary
+    # once, not per boundary
+    photo_descriptors, rebuilt = identity(faces)[:, None], models.images(codes, space)[:, None]
     for name in boundary_names(view):
         normal = read_boundary(view, layout, name, boundary_space(space), "normal")["normal"]
         edited = interpolate(codes, normal, options["start"], options["end"], options["steps"], options["mode"])

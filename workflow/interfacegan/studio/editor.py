@@ -247,9 +247,8 @@ class Studio:
                 code, self.normals[boundary, boundary_space(space)], amount, amount, 1, "offset", layers
             )[:, 0]
         with torch.inference_mode():
-            images = self.editor.synthesize(
-                torch.from_numpy(np.concatenate([face.codes[space], code])), space
-            )  # as `edit` renders
+            # as `edit` renders
+            images = self.editor.synthesize(torch.from_numpy(np.concatenate([face.codes[space], code])), space)
             scores = self.editor.scorer.predict(images[1:])[0]
         return Rendered(to_uint8(images[1:])[0], (scores - self.mean) / self.spread)
 
