@@ -8,6 +8,7 @@ import torch
 
 from .artifacts import CheckpointError, check_out  # noqa: F401  (raised here, defined where the CLI can catch it without torch)
 from .config import schema_error
+from .layout import sidecar
 
 MAX_METADATA_BYTES = 16 << 20  # a STEM.json (this package's are 1-10 kB: reports, a config)
 
@@ -71,11 +72,6 @@ def stem_paths(stem: str | Path) -> tuple[Path, Path]:
         stem = stem.with_suffix("")
     checkpoint = stem.parent / f"{stem.name}.pt"
     return checkpoint, sidecar(checkpoint)
-
-
-def sidecar(checkpoint: str | Path) -> Path:
-    """The JSON beside a checkpoint file: NAME.pt (or NAME.ts, ...) -> NAME.json."""
-    return Path(checkpoint).with_suffix(".json")
 
 
 def save_with_metadata(network: torch.nn.Module, stem: str | Path, meta: dict) -> Path:

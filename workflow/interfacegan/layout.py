@@ -79,6 +79,11 @@ class Layout:
         return self.dir / "benchmarks" / stage / f"{key}.tsv"
 
 
+def sidecar(checkpoint: str | Path) -> Path:
+    """The JSON beside a checkpoint file: NAME.pt (or NAME.ts, ...) -> NAME.json."""
+    return Path(checkpoint).with_suffix(".json")
+
+
 def shard_count(n_samples: int, shard_size: int) -> int:
     return -(-n_samples // shard_size)
 

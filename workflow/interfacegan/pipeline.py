@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ConfigError, boundary_names, boundary_space, condition_of, digest, edit_spaces, grid_spaces, photos
-from .layout import Layout, shard_count
+from .layout import Layout, shard_count, sidecar
 
 REPORT = Path(__file__).resolve().parents[1] / "report"  # the captions of the report's items
 
@@ -104,7 +104,7 @@ def real_code_files(config: dict, layout: Layout) -> list:
 def encoder_files(config: dict) -> list[str]:
     """The encoder checkpoint of `real_images` and the JSON beside it, if one is configured."""
     path = config["real_images"]["encoder"]
-    return [path, str(Path(path).with_suffix(".json"))] if path else []
+    return [path, str(sidecar(path))] if path else []
 
 
 def has_layers(config: dict) -> bool:
@@ -128,7 +128,7 @@ def translator_boundaries(config: dict) -> list[str]:
 def translator_files(layout: Layout, name: str) -> list:
     """A translator's STEM.pt and STEM.json."""
     checkpoint = layout.translator(name)
-    return [checkpoint, checkpoint.with_suffix(".json")]
+    return [checkpoint, sidecar(checkpoint)]
 
 
 # What determines the identity translator: its pairs (seed, space, generator) and its training.
@@ -529,7 +529,7 @@ def outside_files(config: dict, stage: str) -> list[str]:
             str(path)
             for name in upstream(stage)
             if STAGES[name].when(config)
-            for path in [*checkpoint_files(config, name), *STAGES[name].files(config)]
+            for path in [*model_files(config, name), *STAGES[name].files(config)]
         }
     )
 
@@ -591,13 +591,13 @@ def jobs(config: dict) -> Iterator[tuple[str, dict]]:
         yield from ((stage.name, c) for c in combos)
 
 
-def checkpoint_files(config: dict, stage: str) -> list[str]:
+def model_files(config: dict, stage: str) -> list[str]:
     """The checkpoint files of the networks a stage builds, with the JSON metadata beside
     one where there is such a file (the multihead format): inputs of its jobs."""
     paths = [
         Path(config[section]["checkpoint"]) for section in STAGES[stage].models if config[section].get("checkpoint")
     ]
-    return [str(p) for path in paths for p in (path, path.with_suffix(".json")) if p == path or p.is_file()]
+    return [str(p) for path in paths for p in (path, sidecar(path)) if p == path or p.is_file()]
 
 
 # What the rules read (Snakemake wiring: wildcards arrive as strings, outputs are patterns).
@@ -606,7 +606,7 @@ def checkpoint_files(config: dict, stage: str) -> list[str]:
 def inputs(config: dict, layout: Layout, stage: str, wildcards) -> list:
     """The files a job reads: its artifacts and the checkpoints of its networks."""
     given = {name: wildcards[name] for name in STAGES[stage].wildcards}
-    return [*STAGES[stage].inputs(config, layout, **given), *checkpoint_files(config, stage)]
+    return [*STAGES[stage].inputs(config, layout, **given), *model_files(config, stage)]
 
 
 def rule_inputs(config: dict, layout: Layout, stage: str) -> Callable:

@@ -16,8 +16,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..checkpoints import CheckpointError, build_checked, read_sidecar, save_with_metadata, sidecar
+from ..checkpoints import CheckpointError, build_checked, read_sidecar, save_with_metadata
 from ..config import ConfigError, schema_error
+from ..layout import sidecar
 from .base import Predictor, registry
 
 FORMAT = "interfacegan-predictor/1"
