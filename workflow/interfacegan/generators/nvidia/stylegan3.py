@@ -64,11 +64,8 @@ def layer_specs(
     return dict(cutoffs=cutoffs, sampling_rates=sampling_rates, half_widths=half_widths, sizes=sizes, channels=channels)
 
 
-def kaiser_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.ndarray:
-    """Windowed-sinc low-pass (Kaiser window from Kaiser's attenuation formulas), unit DC gain.
-
-    Only for a freshly built network: a checkpoint brings its own filters.
-    """
+def kaiser_window(numtaps: int, width: float, fs: float) -> np.ndarray:
+    """The Kaiser window for a transition band `width` wide (Kaiser's attenuation and beta formulas)."""
     atten = 2.285 * (numtaps - 1) * np.pi * (width / (fs / 2)) + 7.95
     if atten > 50:
         beta = 0.1102 * (atten - 8.7)
@@ -76,8 +73,28 @@ def kaiser_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.n
         beta = 0.5842 * (atten - 21) ** 0.4 + 0.07886 * (atten - 21)
     else:
         beta = 0.0
+    return np.kaiser(numtaps, beta)
+
+
+def kaiser_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.ndarray:
+    """Windowed-sinc low-pass, unit DC gain. Only for a freshly built network: a checkpoint brings its own filters."""
     c = cutoff / (fs / 2)
-    taps = c * np.sinc(c * (np.arange(numtaps) - (numtaps - 1) / 2)) * np.kaiser(numtaps, beta)
+    taps = c * np.sinc(c * (np.arange(numtaps) - (numtaps - 1) / 2)) * kaiser_window(numtaps, width, fs)
+    return taps / taps.sum()
+
+
+def jinc_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.ndarray:
+    """The radially symmetric 2-D low-pass of config R: jinc(r) = J1(2π·cutoff·r) / (πr) (whose value at
+    r = 0 is `cutoff`) under the outer product of kaiser_lowpass's window, unit DC gain. Only for a
+    freshly built network (scipy for the Bessel function)."""
+    from scipy.special import j1
+
+    x = (np.arange(numtaps) - (numtaps - 1) / 2) / fs
+    r = np.hypot(*np.meshgrid(x, x))
+    safe = np.where(r > 0, r, 1.0)
+    jinc = np.where(r > 0, j1(2 * np.pi * cutoff * safe) / (np.pi * safe), cutoff)
+    window = kaiser_window(numtaps, width, fs)
+    taps = jinc * np.outer(window, window)
     return taps / taps.sum()
 
 
@@ -445,9 +462,8 @@ class SynthesisLayer(nn.Module):
         if up_taps > 1:
             up_filter = torch.tensor(kaiser_lowpass(up_taps, in_cutoff, in_half_width * 2, tmp_sampling_rate))
         if down_taps > 1:
-            taps = kaiser_lowpass(down_taps, out_cutoff, out_half_width * 2, tmp_sampling_rate)
-            # a radial (jinc) design needs Bessel functions; a checkpoint replaces this separable stand-in
-            down_filter = torch.tensor(np.outer(taps, taps) if down_radial else taps)
+            design = jinc_lowpass if down_radial else kaiser_lowpass
+            down_filter = torch.tensor(design(down_taps, out_cutoff, out_half_width * 2, tmp_sampling_rate))
         self.register_buffer("up_filter", None if up_filter is None else up_filter.float())
         self.register_buffer("down_filter", None if down_filter is None else down_filter.float())
 
