@@ -12,8 +12,9 @@ then drops three samples in four):
 - the filtered leaky ReLU runs as banded matrix products over tiles: upsampling reads only the samples
   that exist, downsampling computes only the samples kept; a radial 2-D down filter is split into the
   separable terms of its SVD. Chunks of planes stay in the caches, one single-threaded chunk per thread;
-- the styles modulate the input, not the weights, so one convolution serves the whole batch; 3x3
-  convolutions use Winograd F(4x4, 3x3) (36 instead of 144 products per 4x4 outputs).
+- 3x3 convolutions modulate the input, not the weights, so one convolution serves the whole batch, by
+  Winograd F(4x4, 3x3) (36 instead of 144 products per 4x4 outputs); 1x1 ones (config R, ToRGB) are
+  one batched product of per-sample modulated weights.
 Under autograd (inversion) the same maths runs out of place.
 """
 
@@ -510,10 +511,14 @@ class SynthesisLayer(nn.Module):
         else:  # pre-normalised as NVIDIA does (for fp16 range); demodulation makes both scales cancel
             weight = weight * weight.square().mean([1, 2, 3], keepdim=True).rsqrt()
             styles = styles * styles.square().mean().rsqrt()
-        # modulate the input instead of the weights: one convolution for the whole batch
+        # 3x3: modulate the input instead of the weights, one convolution for the whole batch
         modulation = (styles * input_gain).view(*styles.shape, 1, 1)
         if self.conv_kernel == 3 and WINOGRAD:
             x = winograd_conv3x3(x, modulation, weight)
+        elif self.conv_kernel == 1:  # per-sample modulated weights are small: one batched product, no NHWC copy
+            n, _, height, width = x.shape
+            weights = weight.flatten(1) * modulation.view(n, 1, -1)
+            x = torch.bmm(weights, x.reshape(n, -1, height * width)).view(n, -1, height, width)
         else:  # NHWC: oneDNN's fast path
             if torch.is_grad_enabled() and (x.requires_grad or modulation.requires_grad):
                 x = (x * modulation).contiguous(memory_format=torch.channels_last)
