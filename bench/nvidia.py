@@ -17,6 +17,7 @@ Run by hand (about 10 min at 64² and 256² on 2 cores; 1024² takes NVIDIA's St
 per image):
   .venv/bin/python bench/nvidia.py --nvidia-repo ../stylegan3 [--resolutions 64 256 1024]
       [--families stylegan2 stylegan3-t stylegan3-r] [--batch 4] [--threads 2] [--repeats 3]
+      [--keep-freed-memory]
   The checkout is NVlabs/stylegan3 (it holds both families) or NVlabs/stylegan2-ada-pytorch
   (StyleGAN2 only).
   .venv/bin/python bench/nvidia.py --random-checkpoints DIR [--resolutions 1024]: our networks in
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import torch
 
+from interfacegan import runtime
 from interfacegan.checkpoints import save_with_metadata
 from interfacegan.generators.nvidia import build_network, load_network
 
@@ -173,15 +175,24 @@ def main() -> None:
     p.add_argument(
         "--fp16-baseline", action="store_true", help="also time StyleGAN2-ADA's default CPU path (fp16 blocks)"
     )
+    p.add_argument(
+        "--keep-freed-memory",
+        action="store_true",
+        help="glibc keeps freed memory for reuse, for both sides, as the pipeline's stages run (runtime.setup)",
+    )
     args = p.parse_args()
     if args.random_checkpoints:
         return write_random_checkpoints(args.random_checkpoints, args.resolutions[0])
     if not args.nvidia_repo:
         p.error("--nvidia-repo is needed to compare with NVIDIA's code")
     torch.set_num_threads(args.threads)
+    kept = args.keep_freed_memory and runtime.keep_freed_memory()
     nvidia = import_nvidia(args.nvidia_repo.resolve())
     families = [f for f in args.families if f.split("-")[0] in nvidia]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, median of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, median of {args.repeats}"
+        + ", freed memory kept" * bool(kept)
+    )
     print("| family | resolution | NVIDIA's path | NVIDIA img/s | ours img/s | ours / NVIDIA | max abs diff |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for family in families:
