@@ -58,9 +58,8 @@ FIXED = {
     "fmap_const": None,
     "normalize_latents": True,
 }
-# run-time or training switches; widths read from the variables' shapes and build functions from
-# the components instead (TF's defaults for them differ between StyleGAN2 and StyleGAN2-ADA)
-IGNORED = {
+# run-time or training switches of both TF-era generators (truncation and noise are our generator's own options)
+SWITCHES = {
     "truncation_psi",
     "truncation_cutoff",
     "truncation_psi_val",
@@ -68,9 +67,13 @@ IGNORED = {
     "dlatent_avg_beta",
     "style_mixing_prob",
     "randomize_noise",
-    "fused_modconv",
     "dtype",
     "structure",
+}
+# and StyleGAN2's: widths read from the variables' shapes and build functions from the components
+# instead (TF's defaults for them differ between StyleGAN2 and StyleGAN2-ADA)
+IGNORED = SWITCHES | {
+    "fused_modconv",
     "mapping_fmaps",
     "label_fmaps",
     "mapping_func",
@@ -302,18 +305,6 @@ STYLEGAN1_FIXED = {
     "fused_scale": "auto",
     "blur_filter": [1, 2, 1],
 }
-# run-time or training switches (truncation and noise are our generator's own options)
-STYLEGAN1_IGNORED = {
-    "truncation_psi",
-    "truncation_cutoff",
-    "truncation_psi_val",
-    "truncation_cutoff_val",
-    "dlatent_avg_beta",
-    "style_mixing_prob",
-    "randomize_noise",
-    "dtype",
-    "structure",
-}
 STYLEGAN1_COMPONENTS = {"mapping": ("G_mapping",), "synthesis": ("G_synthesis",)}
 
 
@@ -331,7 +322,7 @@ def from_stylegan1(
     state, name = network.state, network.name
     check_build(state, name, "G_style", STYLEGAN1_COMPONENTS)
     kwargs = dict(state.get("static_kwargs") or {})
-    check_kwargs(kwargs, {"resolution": 1024}, STYLEGAN1_FIXED, STYLEGAN1_IGNORED, name)
+    check_kwargs(kwargs, {"resolution": 1024}, STYLEGAN1_FIXED, SWITCHES, name)
     resolution = int(kwargs.get("resolution", 1024))
     try:
         with torch.device("meta"):
