@@ -1,8 +1,12 @@
 """Plain helpers the test files import (`from helpers import ...`): the planted-world config, the
-chain of its jobs, planted photos, and the package's imports read from its source."""
+chain of its jobs, planted photos, a page's screenshot, and the package's imports read from its source."""
 
 import ast
+import subprocess
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 from interfacegan import pipeline, stages
 from interfacegan.layout import Layout
@@ -71,6 +75,32 @@ def planted_photos(folder, count: int, seed: int = 99):
         for i, face in enumerate(to_uint8(generator.synthesize(z))):
             Image.fromarray(face).save(folder / f"photo_{i}.png")
     return z.numpy()
+
+
+def screenshot(page: Path, workdir: Path, height: int = 900) -> np.ndarray:
+    """`page` as headless Debian chromium draws it 1200 pixels wide (its profile in `workdir`): RGB floats."""
+    shot = workdir / "shot.png"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={workdir / 'profile'}",
+            f"--window-size=1200,{height}",
+            "--virtual-time-budget=10000",
+            f"--screenshot={shot}",
+            page.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return np.asarray(Image.open(shot).convert("RGB")).astype(float)
 
 
 def module_file(module: str) -> Path | None:

@@ -4,7 +4,6 @@ import copy
 import html
 import re
 import shutil
-import subprocess
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import PLANTED, run_chain
+from helpers import PLANTED, run_chain, screenshot
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
@@ -176,27 +175,7 @@ def test_edit_captions_of_offsets_and_of_w_plus_layers():
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed (.ci/run installs it)")
 def test_the_report_renders_in_headless_chromium(planted, tmp_path):
     config, layout = planted
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1200,2400",
-            f"--screenshot={shot}",
-            layout.summary.resolve().as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    pixels = screenshot(layout.summary, tmp_path, height=2400)
     assert pixels.std() > 20  # not blank
     sources = re.findall(r'<img src="([^"]+)"', layout.summary.read_text(encoding="utf-8"))
     assert len(sources) == 5 + len(

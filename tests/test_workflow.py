@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
-from PIL import Image
 
-from helpers import PLANTED, planted_photos, run_chain
+from helpers import PLANTED, planted_photos, run_chain, screenshot
 from interfacegan import config as configuration
 from interfacegan import pipeline
 from interfacegan.artifacts import read_h5
@@ -183,31 +182,6 @@ def check_the_report(config: dict, workdir: Path) -> None:
         assert caption.read_text().split(".")[0][:60] in page, caption.name
     if shutil.which("chromium"):
         assert screenshot(workdir / "report.html", workdir).std() > 20  # not blank
-
-
-def screenshot(page: Path, workdir: Path) -> np.ndarray:
-    shot = workdir / "shot.png"
-    subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={workdir / 'profile'}",
-            "--window-size=1200,900",
-            "--virtual-time-budget=10000",
-            f"--screenshot={shot}",
-            page.resolve().as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return np.asarray(Image.open(shot).convert("RGB")).astype(float)
 
 
 def test_a_killed_run_leaves_no_complete_looking_shard_and_resumes(tmp_path):
