@@ -145,7 +145,7 @@ def measure(nvidia: dict, family: str, resolution: int, args) -> None:
     G = nvidia_generator(nvidia, family, resolution, fp16=False)
     ours = ours_from_pickle(G)
     delta = (render(G, z) - render(ours, z)).abs().max().item()
-    paths = [("fp32", G)]
+    paths = [("fp32" if family == "stylegan2" else "reference ops", G)]
     if args.fp16_baseline and family == "stylegan2":
         paths.append(("default (fp16 blocks)", nvidia_generator(nvidia, family, resolution, fp16=True)))
     for label, network in paths:
