@@ -86,7 +86,7 @@ def kaiser_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.n
 
 def jinc_lowpass(numtaps: int, cutoff: float, width: float, fs: float) -> np.ndarray:
     """The radially symmetric 2-D low-pass of config R: jinc(r) = J1(2π·cutoff·r) / (πr) (whose value at
-    r = 0 is `cutoff`) under the outer product of kaiser_lowpass's window, unit DC gain. Only for a
+    r = 0 is `cutoff`) under the outer product of kaiser_window, unit DC gain. Only for a
     freshly built network (scipy for the Bessel function)."""
     from scipy.special import j1
 
